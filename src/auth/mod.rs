@@ -1,0 +1,4 @@
+//! Accounts: passwords, validation and (in `session`) who is logged in.
+
+pub mod password;
+pub mod validate;

@@ -1,0 +1,236 @@
+//! Typed configuration. Sources, weakest first: `Rocket.toml` (the active profile over
+//! `[default]`), `ROCKET_*`, the contract's own names (`DATABASE_URL`, `REDIS_URL`,
+//! `SESSION_REDIS_URL`, `SECRET_KEY`) and finally `EVENTIDE_*` (e.g. `EVENTIDE_LOG_FILE`).
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use rocket::figment::providers::Env;
+use rocket::figment::{Figment, Profile};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// Everything that stops a launch before the server binds; each message is meant for the
+/// operator who has to fix it, in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    #[error("DATABASE_URL {0:?} is not usable: {1}")]
+    DatabaseUrl(String, String),
+    #[error(
+        "SECRET_KEY is not set; the release profile needs one. \
+         Generate one with `openssl rand -base64 48` and set SECRET_KEY"
+    )]
+    MissingSecretKey,
+    #[error("SECRET_KEY is too short: use at least 32 characters of random data")]
+    WeakSecretKey,
+}
+
+impl From<rocket::figment::Error> for ConfigError {
+    fn from(error: rocket::figment::Error) -> Self {
+        ConfigError::Invalid(error.to_string())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AppConfig {
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub session_redis_url: Option<String>,
+    secret_key: Option<String>,
+    /// Empty string: log to stdout only.
+    pub log_file: String,
+    /// Level for Eventide's own modules; dependencies stay at `warn`.
+    pub log_level: String,
+    /// Every Redis key Eventide writes starts with this, so instances and tests can share a
+    /// server without touching each other's keys.
+    pub redis_prefix: String,
+    /// How long a Redis round trip may take before the request goes on without it.
+    pub redis_timeout_ms: u64,
+    pub session_idle_minutes: u64,
+    pub session_absolute_hours: u64,
+    pub cache_ttl_seconds: u64,
+    /// Mark cookies `Secure` and use the `__Host-` prefix; turn on behind TLS.
+    pub secure_cookies: bool,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            database_url: "sqlite://data/eventide.db".into(),
+            redis_url: None,
+            session_redis_url: None,
+            secret_key: None,
+            log_file: "applogging.log".into(),
+            log_level: "info".into(),
+            redis_prefix: "eventide:".into(),
+            redis_timeout_ms: 100,
+            session_idle_minutes: 120,
+            session_absolute_hours: 24 * 7,
+            cache_ttl_seconds: 300,
+            secure_cookies: false,
+        }
+    }
+}
+
+/// The figment every entry point (server, CLI, tests) starts from.
+pub fn figment() -> Figment {
+    rocket::Config::figment()
+        .merge(
+            Env::raw()
+                .only(&[
+                    "database_url",
+                    "redis_url",
+                    "session_redis_url",
+                    "secret_key",
+                ])
+                .global(),
+        )
+        .merge(Env::prefixed("EVENTIDE_").global())
+}
+
+impl AppConfig {
+    pub fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
+        let config: AppConfig = figment.extract()?;
+        if config.redis_prefix.is_empty() {
+            return Err(ConfigError::Invalid(
+                "redis_prefix must not be empty".into(),
+            ));
+        }
+        if config.session_idle_minutes == 0 || config.session_absolute_hours == 0 {
+            return Err(ConfigError::Invalid(
+                "session timeouts must be positive".into(),
+            ));
+        }
+        Ok(config)
+    }
+
+    /// The key used for CSRF tokens. Release builds refuse to start without a configured
+    /// secret; debug builds make one per run so `cargo run` needs no setup.
+    pub fn secret(&self, profile: &Profile) -> Result<Secret, ConfigError> {
+        match self.secret_key.as_deref().map(str::trim) {
+            Some(key) if key.len() >= 32 => Ok(Secret(Sha256::digest(key.as_bytes()).into())),
+            Some(_) => Err(ConfigError::WeakSecretKey),
+            None if profile == rocket::Config::RELEASE_PROFILE => {
+                Err(ConfigError::MissingSecretKey)
+            }
+            None => {
+                log::warn!("SECRET_KEY is not set: using a random key for this run only");
+                Ok(Secret(rand::random()))
+            }
+        }
+    }
+
+    pub fn redis_timeout(&self) -> Duration {
+        Duration::from_millis(self.redis_timeout_ms.max(1))
+    }
+
+    pub fn session_idle(&self) -> chrono::Duration {
+        chrono::Duration::minutes(self.session_idle_minutes as i64)
+    }
+
+    pub fn session_absolute(&self) -> chrono::Duration {
+        chrono::Duration::hours(self.session_absolute_hours as i64)
+    }
+
+    pub fn database(&self) -> Result<DatabaseTarget, ConfigError> {
+        DatabaseTarget::parse(&self.database_url)
+    }
+}
+
+/// 32 bytes derived from `SECRET_KEY`.
+#[derive(Clone)]
+pub struct Secret(pub [u8; 32]);
+
+/// Which engine `DATABASE_URL` names, checked before any pool is built so a typo gets a
+/// clear message instead of a driver error.
+#[derive(Debug, Clone)]
+pub enum DatabaseTarget {
+    Sqlite { url: String, file: Option<PathBuf> },
+    Postgres { url: String },
+}
+
+impl DatabaseTarget {
+    pub fn parse(url: &str) -> Result<Self, ConfigError> {
+        let invalid = |why: String| ConfigError::DatabaseUrl(url.to_string(), why);
+        if url.starts_with("sqlite:") {
+            sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                .map_err(|e| invalid(e.to_string()))?;
+            let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+            let path = rest.split('?').next().unwrap_or_default();
+            let file =
+                (!path.is_empty() && !path.starts_with(":memory:")).then(|| PathBuf::from(path));
+            Ok(DatabaseTarget::Sqlite {
+                url: url.to_string(),
+                file,
+            })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            sqlx::postgres::PgConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?;
+            Ok(DatabaseTarget::Postgres {
+                url: url.to_string(),
+            })
+        } else {
+            Err(invalid("expected sqlite://PATH or postgres://...".into()))
+        }
+    }
+
+    pub fn engine(&self) -> &'static str {
+        match self {
+            DatabaseTarget::Sqlite { .. } => "sqlite",
+            DatabaseTarget::Postgres { .. } => "postgres",
+        }
+    }
+
+    /// Log-safe form of the URL: PostgreSQL passwords never reach the log.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseTarget::Sqlite { url, .. } => url.clone(),
+            DatabaseTarget::Postgres { url } => match url.split_once('@') {
+                Some((credentials, host)) => match credentials.rsplit_once(':') {
+                    Some((user, _)) if !user.ends_with('/') => format!("{user}:***@{host}"),
+                    _ => url.clone(),
+                },
+                None => url.clone(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_are_classified_or_rejected() {
+        assert!(matches!(
+            DatabaseTarget::parse("sqlite://data/x.db"),
+            Ok(DatabaseTarget::Sqlite { file: Some(_), .. })
+        ));
+        assert!(matches!(
+            DatabaseTarget::parse("postgres://u:p@localhost/db"),
+            Ok(DatabaseTarget::Postgres { .. })
+        ));
+        assert!(DatabaseTarget::parse("mysql://localhost/db").is_err());
+        assert!(DatabaseTarget::parse("postgres://u:p@[::1/db").is_err());
+    }
+
+    #[test]
+    fn postgres_password_is_redacted() {
+        let target = DatabaseTarget::parse("postgres://app:hunter2@db:5432/eventide").unwrap();
+        assert_eq!(target.redacted(), "postgres://app:***@db:5432/eventide");
+    }
+
+    #[test]
+    fn release_needs_a_secret_key() {
+        let config = AppConfig::default();
+        let release = Profile::new("release");
+        assert!(matches!(
+            config.secret(&release),
+            Err(ConfigError::MissingSecretKey)
+        ));
+        assert!(config.secret(&Profile::new("debug")).is_ok());
+    }
+}

@@ -1,0 +1,100 @@
+//! The one error type handlers return. The user sees a friendly page or fragment chosen by
+//! status; the cause goes to the log.
+
+use rocket::http::{Header, Status};
+use rocket::request::Request;
+use rocket::response::{self, Responder, Response};
+use rocket_dyn_templates::{context, Template};
+
+use crate::kv::KvError;
+use crate::web::htmx::Htmx;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Unavailable(#[from] KvError),
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn status(&self) -> Status {
+        match self {
+            AppError::Database(_) | AppError::Internal(_) => Status::InternalServerError,
+            AppError::Unavailable(_) => Status::ServiceUnavailable,
+            AppError::NotFound => Status::NotFound,
+            AppError::BadRequest(_) => Status::BadRequest,
+        }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for AppError {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        let status = self.status();
+        if status.code >= 500 {
+            log::error!("{} {}: {self}", request.method(), request.uri());
+        } else {
+            log::debug!("{} {}: {self}", request.method(), request.uri());
+        }
+        ErrorPage(status).respond_to(request)
+    }
+}
+
+/// A status rendered for people: a full page, or for htmx a notice swapped into the page's
+/// alert region, so an error never replaces the form the user was typing into.
+pub struct ErrorPage(pub Status);
+
+impl ErrorPage {
+    fn message(&self) -> &'static str {
+        match self.0.code {
+            400 => "The request could not be understood. Check the address and try again.",
+            401 => "You need to sign in to see this.",
+            403 => "That action was refused. If you submitted a form, reload the page and try again.",
+            404 => "There is nothing here. It may have been deleted, or the address is mistyped.",
+            413 => "That was more data than Eventide accepts in one request.",
+            422 => "Some of the input was not valid.",
+            429 => "Too many attempts. Please wait a little and try again.",
+            503 => "Eventide is briefly unavailable. Nothing you typed was lost: try again in a moment.",
+            _ => "Something went wrong on our side. It has been logged; please try again.",
+        }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for ErrorPage {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        let fragment = Htmx::from_request(request).fragment;
+        let template = Template::render(
+            if fragment {
+                "error_fragment.html"
+            } else {
+                "error.html"
+            },
+            context! {
+                code: self.0.code,
+                reason: self.0.reason().unwrap_or("Error"),
+                message: self.message(),
+            },
+        );
+        let mut response = Response::build_from(template.respond_to(request)?);
+        response.status(self.0);
+        if fragment {
+            response.header(Header::new("HX-Retarget", "#alerts"));
+            response.header(Header::new("HX-Reswap", "innerHTML"));
+        }
+        if self.0 == Status::ServiceUnavailable {
+            response.header(Header::new("Retry-After", "5"));
+        }
+        response.ok()
+    }
+}
+
+#[rocket::catch(default)]
+pub fn catch_all(status: Status, _request: &Request<'_>) -> ErrorPage {
+    ErrorPage(status)
+}

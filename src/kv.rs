@@ -1,0 +1,320 @@
+//! The key-value backends behind sessions, rate limits and the cache: Redis through
+//! rocket_db_pools' deadpool-redis pool, or an in-process map when `REDIS_URL` is unset.
+//! Every Redis call is bounded by a short timeout so a slow or dead Redis costs a request
+//! ~100 ms, never a hang.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rocket::fairing::AdHoc;
+use rocket::{Build, Rocket};
+use rocket_db_pools::deadpool_redis::{self, redis};
+use rocket_db_pools::Database;
+use tokio::time::timeout;
+
+use crate::config::AppConfig;
+
+#[derive(Database)]
+#[database("redis")]
+pub struct RedisPool(deadpool_redis::Pool);
+
+#[derive(Database)]
+#[database("session_redis")]
+pub struct SessionRedisPool(deadpool_redis::Pool);
+
+#[derive(Debug, thiserror::Error)]
+pub enum KvError {
+    #[error("key-value store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The two roles a backend plays. They are the same backend unless `SESSION_REDIS_URL`
+/// separates sessions from the evictable cache.
+#[derive(Clone)]
+pub struct Backends {
+    pub cache: Kv,
+    pub sessions: Kv,
+}
+
+#[derive(Clone)]
+pub enum Kv {
+    Redis(RedisKv),
+    Memory(Arc<MemoryKv>),
+}
+
+impl Kv {
+    pub fn memory(prefix: &str) -> Kv {
+        Kv::Memory(Arc::new(MemoryKv::new(prefix)))
+    }
+
+    pub fn redis(pool: deadpool_redis::Pool, prefix: &str, timeout: Duration) -> Kv {
+        Kv::Redis(RedisKv {
+            pool,
+            prefix: prefix.to_string(),
+            timeout,
+        })
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Kv::Redis(_) => "redis",
+            Kv::Memory(_) => "memory",
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), KvError> {
+        match self {
+            Kv::Redis(r) => r.run::<String>(redis::cmd("PING")).await.map(|_| ()),
+            Kv::Memory(_) => Ok(()),
+        }
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        match self {
+            Kv::Redis(r) => r.run(redis::cmd("GET").arg(r.key(key)).to_owned()).await,
+            Kv::Memory(m) => Ok(m.get(key)),
+        }
+    }
+
+    pub async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), KvError> {
+        match self {
+            Kv::Redis(r) => {
+                let cmd = redis::cmd("SET")
+                    .arg(r.key(key))
+                    .arg(value)
+                    .arg("PX")
+                    .arg(millis(ttl))
+                    .to_owned();
+                r.run::<()>(cmd).await
+            }
+            Kv::Memory(m) => {
+                m.set(key, value.to_vec(), ttl);
+                Ok(())
+            }
+        }
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), KvError> {
+        match self {
+            Kv::Redis(r) => {
+                r.run::<()>(redis::cmd("DEL").arg(r.key(key)).to_owned())
+                    .await
+            }
+            Kv::Memory(m) => {
+                m.delete(key);
+                Ok(())
+            }
+        }
+    }
+
+    /// Counts a hit in a fixed window that starts with the first hit. Returns the count so
+    /// far and the time left in the window. Atomic on Redis (one Lua script), so every
+    /// instance sharing the Redis agrees.
+    pub async fn hit(&self, key: &str, window: Duration) -> Result<(u64, Duration), KvError> {
+        match self {
+            Kv::Redis(r) => {
+                const SCRIPT: &str = "local n = redis.call('INCR', KEYS[1]) \
+                    if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end \
+                    local ttl = redis.call('PTTL', KEYS[1]) \
+                    if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end \
+                    return {n, ttl}";
+                let cmd = redis::cmd("EVAL")
+                    .arg(SCRIPT)
+                    .arg(1)
+                    .arg(r.key(key))
+                    .arg(millis(window))
+                    .to_owned();
+                let (count, left): (u64, u64) = r.run(cmd).await?;
+                Ok((count, Duration::from_millis(left)))
+            }
+            Kv::Memory(m) => Ok(m.hit(key, window)),
+        }
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+#[derive(Clone)]
+pub struct RedisKv {
+    pool: deadpool_redis::Pool,
+    prefix: String,
+    timeout: Duration,
+}
+
+impl RedisKv {
+    fn key(&self, key: &str) -> String {
+        format!("{}{}", self.prefix, key)
+    }
+
+    async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, KvError> {
+        let mut conn = match timeout(self.timeout, self.pool.get()).await {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => return Err(KvError::Unavailable(e.to_string())),
+            Err(_) => {
+                return Err(KvError::Unavailable(
+                    "no connection within the timeout".into(),
+                ))
+            }
+        };
+        match timeout(self.timeout, cmd.query_async::<_, T>(&mut conn)).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(KvError::Unavailable(e.to_string())),
+            Err(_) => {
+                // The reply may still arrive on this connection; it must never go back into
+                // the pool, or a later request could read this command's answer.
+                drop(deadpool_redis::Connection::take(conn));
+                Err(KvError::Unavailable("command timed out".into()))
+            }
+        }
+    }
+}
+
+/// The embedded backend: a map with expiry, for a single process without Redis.
+pub struct MemoryKv {
+    entries: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
+    prefix: String,
+}
+
+impl MemoryKv {
+    const SWEEP_AT: usize = 10_000;
+
+    fn new(prefix: &str) -> Self {
+        MemoryKv {
+            entries: Mutex::new(HashMap::new()),
+            prefix: prefix.to_string(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Vec<u8>, Instant)>> {
+        // A panic while holding the lock cannot leave the map inconsistent (every update is
+        // a single insert/remove), so a poisoned lock is safe to keep using.
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn get(&self, key: &str) -> Option<Vec<u8>> {
+        let key = format!("{}{key}", self.prefix);
+        let mut entries = self.lock();
+        match entries.get(&key) {
+            Some((value, expires)) if *expires > Instant::now() => Some(value.clone()),
+            Some(_) => {
+                entries.remove(&key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn set(&self, key: &str, value: Vec<u8>, ttl: Duration) {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        if entries.len() >= Self::SWEEP_AT {
+            entries.retain(|_, (_, expires)| *expires > now);
+        }
+        entries.insert(format!("{}{key}", self.prefix), (value, now + ttl));
+    }
+
+    fn delete(&self, key: &str) {
+        self.lock().remove(&format!("{}{key}", self.prefix));
+    }
+
+    fn hit(&self, key: &str, window: Duration) -> (u64, Duration) {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        let entry = entries
+            .entry(format!("{}{key}", self.prefix))
+            .or_insert_with(|| (0u64.to_be_bytes().to_vec(), now + window));
+        if entry.1 <= now {
+            *entry = (0u64.to_be_bytes().to_vec(), now + window);
+        }
+        let count = entry
+            .0
+            .as_slice()
+            .try_into()
+            .map(u64::from_be_bytes)
+            .unwrap_or(0)
+            + 1;
+        entry.0 = count.to_be_bytes().to_vec();
+        (count, entry.1.saturating_duration_since(now))
+    }
+}
+
+/// Attaches the Redis pools that are configured and manages `Backends`.
+pub fn stage(config: &AppConfig) -> AdHoc {
+    let config = config.clone();
+    AdHoc::on_ignite("Key-value backends", move |mut rocket| async move {
+        if config.redis_url.is_some() {
+            rocket = rocket.attach(RedisPool::init());
+        }
+        if config.session_redis_url.is_some() {
+            rocket = rocket.attach(SessionRedisPool::init());
+        }
+        rocket.attach(AdHoc::try_on_ignite("Backends", move |rocket| async move {
+            manage_backends(rocket, &config)
+        }))
+    })
+}
+
+#[expect(
+    clippy::result_large_err,
+    reason = "Rocket's try_on_ignite hands the Rocket back as the error"
+)]
+fn manage_backends(
+    rocket: Rocket<Build>,
+    config: &AppConfig,
+) -> Result<Rocket<Build>, Rocket<Build>> {
+    let prefix = &config.redis_prefix;
+    let timeout = config.redis_timeout();
+    let cache = match rocket.state::<RedisPool>() {
+        Some(pool) => Kv::redis(pool.0.clone(), prefix, timeout),
+        None if config.redis_url.is_some() => return Err(rocket),
+        None => Kv::memory(prefix),
+    };
+    let sessions = match rocket.state::<SessionRedisPool>() {
+        Some(pool) => Kv::redis(pool.0.clone(), prefix, timeout),
+        None if config.session_redis_url.is_some() => return Err(rocket),
+        None => cache.clone(),
+    };
+    log::info!(
+        "backends: cache on {}, sessions and rate limits on {}{}",
+        cache.backend(),
+        sessions.backend(),
+        if config.session_redis_url.is_some() {
+            " (separate Redis)"
+        } else {
+            ""
+        }
+    );
+    Ok(rocket.manage(Backends { cache, sessions }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_entries_expire() {
+        let kv = MemoryKv::new("t:");
+        kv.set("a", b"1".to_vec(), Duration::from_millis(0));
+        assert_eq!(kv.get("a"), None);
+        kv.set("b", b"2".to_vec(), Duration::from_secs(60));
+        assert_eq!(kv.get("b"), Some(b"2".to_vec()));
+        kv.delete("b");
+        assert_eq!(kv.get("b"), None);
+    }
+
+    #[test]
+    fn memory_window_counts_and_resets() {
+        let kv = MemoryKv::new("t:");
+        assert_eq!(kv.hit("w", Duration::from_secs(60)).0, 1);
+        assert_eq!(kv.hit("w", Duration::from_secs(60)).0, 2);
+        assert_eq!(kv.hit("z", Duration::from_millis(0)).0, 1);
+        assert_eq!(kv.hit("z", Duration::from_millis(0)).0, 1);
+    }
+}

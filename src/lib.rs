@@ -1,0 +1,135 @@
+//! Eventide: a self-hosted, multi-user event calendar. `build` assembles the server from the
+//! feature modules; `main.rs` only parses the command line.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod health;
+pub mod kv;
+pub mod logging;
+pub mod store;
+pub mod web;
+
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
+
+use config::{AppConfig, ConfigError, DatabaseTarget};
+use store::{NewUser, Store};
+
+/// Builds the server from a figment (see `config::figment`). Configuration mistakes are
+/// returned here, before anything binds or connects.
+pub fn build(figment: Figment) -> Result<Rocket<Build>, ConfigError> {
+    let config = AppConfig::from_figment(&figment)?;
+    let secret = config.secret(figment.profile())?;
+    let database = config.database()?;
+    let figment = with_pool_urls(figment, &config, &database)?;
+    log::info!("database: {} ({})", database.engine(), database.redacted());
+
+    Ok(rocket::custom(figment)
+        .manage(secret)
+        .manage(config.clone())
+        .attach(store::stage(database))
+        .attach(kv::stage(&config))
+        .attach(web::stage())
+        .mount("/", rocket::routes![health::healthz]))
+}
+
+/// Feeds the URLs to rocket_db_pools under the pool names it expects, and points the
+/// template loader at an empty directory: templates are embedded, and the loader insists
+/// that its directory exists.
+fn with_pool_urls(
+    figment: Figment,
+    config: &AppConfig,
+    database: &DatabaseTarget,
+) -> Result<Figment, ConfigError> {
+    let template_dir = std::env::temp_dir().join("eventide-embedded-templates");
+    std::fs::create_dir_all(&template_dir)
+        .map_err(|e| ConfigError::Invalid(format!("cannot create {template_dir:?}: {e}")))?;
+    let mut figment = figment.merge(("template_dir", template_dir));
+    figment = match database {
+        DatabaseTarget::Sqlite { url, .. } => figment.merge(("databases.sqlite.url", url)),
+        DatabaseTarget::Postgres { url } => figment.merge(("databases.postgres.url", url)),
+    };
+    if let Some(url) = &config.redis_url {
+        figment = figment.merge(("databases.redis.url", url));
+    }
+    if let Some(url) = &config.session_redis_url {
+        figment = figment.merge(("databases.session_redis.url", url));
+    }
+    Ok(figment)
+}
+
+/// One line for the operator when the launch fails; the fairing that failed has already
+/// logged its cause.
+pub fn describe_launch_error(error: &rocket::Error) -> String {
+    use rocket::error::ErrorKind;
+    match error.kind() {
+        ErrorKind::Bind(e) => format!("cannot listen on the configured address: {e}"),
+        ErrorKind::Config(e) => format!("invalid configuration: {e}"),
+        ErrorKind::FailedFairings(failed) => {
+            let names: Vec<&str> = failed.iter().map(|info| info.name).collect();
+            format!(
+                "startup failed in: {} (the cause is logged above)",
+                names.join(", ")
+            )
+        }
+        other => format!("startup failed: {other}"),
+    }
+}
+
+/// `eventide create-admin USERNAME`: promotes an existing user (password unchanged), or
+/// creates an admin with the password on the first line of standard input.
+pub async fn create_admin(figment: Figment, username: &str) -> Result<(), String> {
+    auth::validate::username(username).map_err(|e| format!("invalid username: {e}"))?;
+    let rocket = build(figment).map_err(|e| e.to_string())?;
+    let rocket = rocket
+        .ignite()
+        .await
+        .map_err(|e| describe_launch_error(&e))?;
+    let store = rocket
+        .state::<Store>()
+        .ok_or("the database did not start")?
+        .clone();
+    let database_error = |e: sqlx::Error| format!("database error: {e}");
+
+    if store
+        .set_admin(username, true)
+        .await
+        .map_err(database_error)?
+    {
+        println!("promoted existing user {username:?} to admin (password unchanged)");
+        return Ok(());
+    }
+    let password = read_password_line().await?;
+    auth::validate::password(&password).map_err(|e| format!("password refused: {e}"))?;
+    let password_hash = auth::password::hash(password)
+        .await
+        .map_err(|e| e.to_string())?;
+    let new = NewUser {
+        username,
+        password_hash: &password_hash,
+        is_admin: true,
+    };
+    match store.create_user(new).await.map_err(database_error)? {
+        Ok(_) => println!("created admin {username:?}"),
+        Err(store::UsernameTaken) => {
+            store
+                .set_admin(username, true)
+                .await
+                .map_err(database_error)?;
+            println!("promoted existing user {username:?} to admin (password unchanged)");
+        }
+    }
+    Ok(())
+}
+
+async fn read_password_line() -> Result<String, String> {
+    use tokio::io::AsyncBufReadExt;
+    let mut line = String::new();
+    tokio::io::BufReader::new(tokio::io::stdin())
+        .read_line(&mut line)
+        .await
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}

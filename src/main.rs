@@ -1,0 +1,58 @@
+use std::process::ExitCode;
+
+use eventide::cli::{self, Command};
+use eventide::config::{self, AppConfig};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match cli::parse(&args) {
+        Ok(command) => command,
+        Err(message) => return fail(&format!("{message}\n\n{}", cli::USAGE)),
+    };
+    match command {
+        Command::Help => {
+            println!("{}", cli::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Command::Version => {
+            println!("eventide {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Command::Serve | Command::CreateAdmin { .. } => {}
+    }
+
+    if let Err(e) = dotenvy::dotenv() {
+        if !e.not_found() {
+            return fail(&format!("cannot read .env: {e}"));
+        }
+    }
+    let figment = config::figment();
+    let app_config = match AppConfig::from_figment(&figment) {
+        Ok(config) => config,
+        Err(e) => return fail(&e.to_string()),
+    };
+    if let Err(e) = eventide::logging::init(&app_config) {
+        return fail(&e);
+    }
+
+    rocket::execute(async move {
+        match command {
+            Command::CreateAdmin { username } => eventide::create_admin(figment, &username).await,
+            _ => serve(figment).await,
+        }
+    })
+    .map_or_else(|message| fail(&message), |()| ExitCode::SUCCESS)
+}
+
+async fn serve(figment: rocket::figment::Figment) -> Result<(), String> {
+    let rocket = eventide::build(figment).map_err(|e| e.to_string())?;
+    match rocket.launch().await {
+        Ok(_) => Ok(()),
+        Err(e) => Err(eventide::describe_launch_error(&e)),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("eventide: {message}");
+    ExitCode::FAILURE
+}

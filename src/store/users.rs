@@ -1,0 +1,125 @@
+//! Accounts.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{with_pool, DbResult, Store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct UserId(pub i64);
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub is_active: bool,
+    pub time_zone: String,
+    pub week_start: i16,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub password_hash: &'a str,
+    pub is_admin: bool,
+}
+
+/// The username (compared case-insensitively) already belongs to someone.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UsernameTaken;
+
+const USER_COLUMNS: &str = "id, username, password_hash, is_admin, is_active, time_zone, \
+                            week_start, created_at, last_login_at";
+
+pub fn username_key(username: &str) -> String {
+    username.to_lowercase()
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+impl Store {
+    /// Inserts the user; the unique index (not a prior SELECT) decides a race between two
+    /// registrations of one name.
+    pub async fn create_user(&self, new: NewUser<'_>) -> DbResult<Result<UserId, UsernameTaken>> {
+        let sql =
+            "INSERT INTO users (username, username_key, password_hash, is_admin, created_at) \
+                   VALUES ($1, $2, $3, $4, $5) RETURNING id";
+        let inserted = with_pool!(self, pool => sqlx::query_scalar::<_, i64>(sql)
+            .bind(new.username)
+            .bind(username_key(new.username))
+            .bind(new.password_hash)
+            .bind(new.is_admin)
+            .bind(Utc::now())
+            .fetch_one(pool)
+            .await);
+        match inserted {
+            Ok(id) => Ok(Ok(UserId(id))),
+            Err(e) if is_unique_violation(&e) => Ok(Err(UsernameTaken)),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> DbResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username_key = $1");
+        with_pool!(self, pool => sqlx::query_as::<_, User>(&sql)
+            .bind(username_key(username))
+            .fetch_optional(pool)
+            .await)
+    }
+
+    pub async fn user_by_id(&self, id: UserId) -> DbResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        with_pool!(self, pool => sqlx::query_as::<_, User>(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)
+    }
+
+    pub async fn set_password_hash(&self, id: UserId, password_hash: &str) -> DbResult<()> {
+        let sql = "UPDATE users SET password_hash = $1 WHERE id = $2";
+        with_pool!(self, pool => sqlx::query(sql).bind(password_hash).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Returns false when no such user exists.
+    pub async fn set_admin(&self, username: &str, is_admin: bool) -> DbResult<bool> {
+        let sql = "UPDATE users SET is_admin = $1 WHERE username_key = $2";
+        let done = with_pool!(self, pool => sqlx::query(sql)
+            .bind(is_admin)
+            .bind(username_key(username))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(done > 0)
+    }
+
+    pub async fn set_preferences(
+        &self,
+        id: UserId,
+        time_zone: &str,
+        week_start: i16,
+    ) -> DbResult<()> {
+        let sql = "UPDATE users SET time_zone = $1, week_start = $2 WHERE id = $3";
+        with_pool!(self, pool => sqlx::query(sql)
+            .bind(time_zone)
+            .bind(week_start)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn record_login(&self, id: UserId) -> DbResult<()> {
+        let sql = "UPDATE users SET last_login_at = $1 WHERE id = $2";
+        with_pool!(self, pool => sqlx::query(sql).bind(Utc::now()).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,28 @@
+//! What every page shares: templates, assets, headers and the error catchers.
+
+pub mod assets;
+pub mod headers;
+pub mod htmx;
+mod templates;
+
+use rocket::fairing::AdHoc;
+use rocket::shield::Shield;
+use rocket_dyn_templates::{context, Template};
+
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("Web", |rocket| async {
+        rocket
+            .attach(templates::fairing())
+            // Our own fairing sets every security header; an empty Shield keeps Rocket's
+            // default one from adding a second, weaker set.
+            .attach(Shield::new())
+            .attach(headers::SecurityHeaders)
+            .register("/", rocket::catchers![crate::error::catch_all])
+            .mount("/", rocket::routes![assets::serve, about])
+    })
+}
+
+#[rocket::get("/about")]
+fn about() -> Template {
+    Template::render("about.html", context! {})
+}

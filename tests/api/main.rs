@@ -1,0 +1,9 @@
+//! All integration tests in one binary (one link, one parallel run).
+
+mod foundation;
+#[allow(
+    dead_code,
+    reason = "helpers are shared by test modules; not every one uses all"
+)]
+mod helpers;
+mod store;
