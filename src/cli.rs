@@ -23,9 +23,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         [cmd] if cmd == "serve" => Ok(Command::Serve),
         [cmd] if cmd == "-h" || cmd == "--help" || cmd == "help" => Ok(Command::Help),
         [cmd] if cmd == "-V" || cmd == "--version" => Ok(Command::Version),
-        [cmd, username] if cmd == "create-admin" => Ok(Command::CreateAdmin {
-            username: username.clone(),
-        }),
+        [cmd, username] if cmd == "create-admin" => Ok(Command::CreateAdmin { username: username.clone() }),
         [cmd] if cmd == "create-admin" => Err("create-admin needs a USERNAME".into()),
         [other, ..] => Err(format!("unknown command {other:?}")),
     }
@@ -45,9 +43,7 @@ mod tests {
         assert_eq!(parse(&args(&["serve"])), Ok(Command::Serve));
         assert_eq!(
             parse(&args(&["create-admin", "root"])),
-            Ok(Command::CreateAdmin {
-                username: "root".into()
-            })
+            Ok(Command::CreateAdmin { username: "root".into() })
         );
         assert!(parse(&args(&["create-admin"])).is_err());
         assert!(parse(&args(&["frobnicate"])).is_err());

@@ -55,6 +55,10 @@ pub struct AppConfig {
     pub cache_ttl_seconds: u64,
     /// Mark cookies `Secure` and use the `__Host-` prefix; turn on behind TLS.
     pub secure_cookies: bool,
+    /// Login attempts allowed per account, and per client address, in each window.
+    pub login_attempts_per_account: u64,
+    pub login_attempts_per_address: u64,
+    pub login_window_minutes: u64,
 }
 
 impl Default for AppConfig {
@@ -72,6 +76,9 @@ impl Default for AppConfig {
             session_absolute_hours: 24 * 7,
             cache_ttl_seconds: 300,
             secure_cookies: false,
+            login_attempts_per_account: 5,
+            login_attempts_per_address: 20,
+            login_window_minutes: 15,
         }
     }
 }
@@ -79,16 +86,7 @@ impl Default for AppConfig {
 /// The figment every entry point (server, CLI, tests) starts from.
 pub fn figment() -> Figment {
     rocket::Config::figment()
-        .merge(
-            Env::raw()
-                .only(&[
-                    "database_url",
-                    "redis_url",
-                    "session_redis_url",
-                    "secret_key",
-                ])
-                .global(),
-        )
+        .merge(Env::raw().only(&["database_url", "redis_url", "session_redis_url", "secret_key"]).global())
         .merge(Env::prefixed("EVENTIDE_").global())
 }
 
@@ -96,14 +94,10 @@ impl AppConfig {
     pub fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
         let config: AppConfig = figment.extract()?;
         if config.redis_prefix.is_empty() {
-            return Err(ConfigError::Invalid(
-                "redis_prefix must not be empty".into(),
-            ));
+            return Err(ConfigError::Invalid("redis_prefix must not be empty".into()));
         }
         if config.session_idle_minutes == 0 || config.session_absolute_hours == 0 {
-            return Err(ConfigError::Invalid(
-                "session timeouts must be positive".into(),
-            ));
+            return Err(ConfigError::Invalid("session timeouts must be positive".into()));
         }
         Ok(config)
     }
@@ -114,9 +108,7 @@ impl AppConfig {
         match self.secret_key.as_deref().map(str::trim) {
             Some(key) if key.len() >= 32 => Ok(Secret(Sha256::digest(key.as_bytes()).into())),
             Some(_) => Err(ConfigError::WeakSecretKey),
-            None if profile == rocket::Config::RELEASE_PROFILE => {
-                Err(ConfigError::MissingSecretKey)
-            }
+            None if profile == rocket::Config::RELEASE_PROFILE => Err(ConfigError::MissingSecretKey),
             None => {
                 log::warn!("SECRET_KEY is not set: using a random key for this run only");
                 Ok(Secret(rand::random()))
@@ -126,6 +118,10 @@ impl AppConfig {
 
     pub fn redis_timeout(&self) -> Duration {
         Duration::from_millis(self.redis_timeout_ms.max(1))
+    }
+
+    pub fn login_window(&self) -> Duration {
+        Duration::from_secs(self.login_window_minutes.max(1) * 60)
     }
 
     pub fn session_idle(&self) -> chrono::Duration {
@@ -157,21 +153,14 @@ impl DatabaseTarget {
     pub fn parse(url: &str) -> Result<Self, ConfigError> {
         let invalid = |why: String| ConfigError::DatabaseUrl(url.to_string(), why);
         if url.starts_with("sqlite:") {
-            sqlx::sqlite::SqliteConnectOptions::from_str(url)
-                .map_err(|e| invalid(e.to_string()))?;
+            sqlx::sqlite::SqliteConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?;
             let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
             let path = rest.split('?').next().unwrap_or_default();
-            let file =
-                (!path.is_empty() && !path.starts_with(":memory:")).then(|| PathBuf::from(path));
-            Ok(DatabaseTarget::Sqlite {
-                url: url.to_string(),
-                file,
-            })
+            let file = (!path.is_empty() && !path.starts_with(":memory:")).then(|| PathBuf::from(path));
+            Ok(DatabaseTarget::Sqlite { url: url.to_string(), file })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             sqlx::postgres::PgConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?;
-            Ok(DatabaseTarget::Postgres {
-                url: url.to_string(),
-            })
+            Ok(DatabaseTarget::Postgres { url: url.to_string() })
         } else {
             Err(invalid("expected sqlite://PATH or postgres://...".into()))
         }
@@ -227,10 +216,7 @@ mod tests {
     fn release_needs_a_secret_key() {
         let config = AppConfig::default();
         let release = Profile::new("release");
-        assert!(matches!(
-            config.secret(&release),
-            Err(ConfigError::MissingSecretKey)
-        ));
+        assert!(matches!(config.secret(&release), Err(ConfigError::MissingSecretKey)));
         assert!(config.secret(&Profile::new("debug")).is_ok());
     }
 }

@@ -70,11 +70,7 @@ impl<'r> Responder<'r, 'static> for ErrorPage {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         let fragment = Htmx::from_request(request).fragment;
         let template = Template::render(
-            if fragment {
-                "error_fragment.html"
-            } else {
-                "error.html"
-            },
+            if fragment { "error_fragment.html" } else { "error.html" },
             context! {
                 code: self.0.code,
                 reason: self.0.reason().unwrap_or("Error"),

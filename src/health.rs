@@ -10,17 +10,10 @@ use crate::store::Store;
 
 #[rocket::get("/healthz")]
 pub async fn healthz(store: &State<Store>, backends: &State<Backends>) -> (Status, Json<Value>) {
-    let (database, cache, sessions) = tokio::join!(
-        store.ping(),
-        backends.cache.ping(),
-        backends.sessions.ping()
-    );
+    let (database, cache, sessions) =
+        tokio::join!(store.ping(), backends.cache.ping(), backends.sessions.ping());
     let report = |ok: bool| if ok { "ok" } else { "unavailable" };
-    let status = if database.is_ok() {
-        Status::Ok
-    } else {
-        Status::ServiceUnavailable
-    };
+    let status = if database.is_ok() { Status::Ok } else { Status::ServiceUnavailable };
     if let Err(e) = &database {
         log::warn!("health check: database unavailable: {e}");
     }

@@ -49,11 +49,7 @@ impl Kv {
     }
 
     pub fn redis(pool: deadpool_redis::Pool, prefix: &str, timeout: Duration) -> Kv {
-        Kv::Redis(RedisKv {
-            pool,
-            prefix: prefix.to_string(),
-            timeout,
-        })
+        Kv::Redis(RedisKv { pool, prefix: prefix.to_string(), timeout })
     }
 
     pub fn backend(&self) -> &'static str {
@@ -80,12 +76,7 @@ impl Kv {
     pub async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), KvError> {
         match self {
             Kv::Redis(r) => {
-                let cmd = redis::cmd("SET")
-                    .arg(r.key(key))
-                    .arg(value)
-                    .arg("PX")
-                    .arg(millis(ttl))
-                    .to_owned();
+                let cmd = redis::cmd("SET").arg(r.key(key)).arg(value).arg("PX").arg(millis(ttl)).to_owned();
                 r.run::<()>(cmd).await
             }
             Kv::Memory(m) => {
@@ -97,10 +88,7 @@ impl Kv {
 
     pub async fn delete(&self, key: &str) -> Result<(), KvError> {
         match self {
-            Kv::Redis(r) => {
-                r.run::<()>(redis::cmd("DEL").arg(r.key(key)).to_owned())
-                    .await
-            }
+            Kv::Redis(r) => r.run::<()>(redis::cmd("DEL").arg(r.key(key)).to_owned()).await,
             Kv::Memory(m) => {
                 m.delete(key);
                 Ok(())
@@ -119,12 +107,8 @@ impl Kv {
                     local ttl = redis.call('PTTL', KEYS[1]) \
                     if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end \
                     return {n, ttl}";
-                let cmd = redis::cmd("EVAL")
-                    .arg(SCRIPT)
-                    .arg(1)
-                    .arg(r.key(key))
-                    .arg(millis(window))
-                    .to_owned();
+                let cmd =
+                    redis::cmd("EVAL").arg(SCRIPT).arg(1).arg(r.key(key)).arg(millis(window)).to_owned();
                 let (count, left): (u64, u64) = r.run(cmd).await?;
                 Ok((count, Duration::from_millis(left)))
             }
@@ -134,9 +118,7 @@ impl Kv {
 }
 
 fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis())
-        .unwrap_or(u64::MAX)
-        .max(1)
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
 #[derive(Clone)]
@@ -155,11 +137,7 @@ impl RedisKv {
         let mut conn = match timeout(self.timeout, self.pool.get()).await {
             Ok(Ok(conn)) => conn,
             Ok(Err(e)) => return Err(KvError::Unavailable(e.to_string())),
-            Err(_) => {
-                return Err(KvError::Unavailable(
-                    "no connection within the timeout".into(),
-                ))
-            }
+            Err(_) => return Err(KvError::Unavailable("no connection within the timeout".into())),
         };
         match timeout(self.timeout, cmd.query_async::<_, T>(&mut conn)).await {
             Ok(Ok(value)) => Ok(value),
@@ -184,18 +162,13 @@ impl MemoryKv {
     const SWEEP_AT: usize = 10_000;
 
     fn new(prefix: &str) -> Self {
-        MemoryKv {
-            entries: Mutex::new(HashMap::new()),
-            prefix: prefix.to_string(),
-        }
+        MemoryKv { entries: Mutex::new(HashMap::new()), prefix: prefix.to_string() }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Vec<u8>, Instant)>> {
         // A panic while holding the lock cannot leave the map inconsistent (every update is
         // a single insert/remove), so a poisoned lock is safe to keep using.
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn get(&self, key: &str) -> Option<Vec<u8>> {
@@ -233,13 +206,7 @@ impl MemoryKv {
         if entry.1 <= now {
             *entry = (0u64.to_be_bytes().to_vec(), now + window);
         }
-        let count = entry
-            .0
-            .as_slice()
-            .try_into()
-            .map(u64::from_be_bytes)
-            .unwrap_or(0)
-            + 1;
+        let count = entry.0.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(0) + 1;
         entry.0 = count.to_be_bytes().to_vec();
         (count, entry.1.saturating_duration_since(now))
     }
@@ -261,14 +228,8 @@ pub fn stage(config: &AppConfig) -> AdHoc {
     })
 }
 
-#[expect(
-    clippy::result_large_err,
-    reason = "Rocket's try_on_ignite hands the Rocket back as the error"
-)]
-fn manage_backends(
-    rocket: Rocket<Build>,
-    config: &AppConfig,
-) -> Result<Rocket<Build>, Rocket<Build>> {
+#[expect(clippy::result_large_err, reason = "Rocket's try_on_ignite hands the Rocket back as the error")]
+fn manage_backends(rocket: Rocket<Build>, config: &AppConfig) -> Result<Rocket<Build>, Rocket<Build>> {
     let prefix = &config.redis_prefix;
     let timeout = config.redis_timeout();
     let cache = match rocket.state::<RedisPool>() {
@@ -285,11 +246,7 @@ fn manage_backends(
         "backends: cache on {}, sessions and rate limits on {}{}",
         cache.backend(),
         sessions.backend(),
-        if config.session_redis_url.is_some() {
-            " (separate Redis)"
-        } else {
-            ""
-        }
+        if config.session_redis_url.is_some() { " (separate Redis)" } else { "" }
     );
     Ok(rocket.manage(Backends { cache, sessions }))
 }

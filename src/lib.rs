@@ -1,9 +1,12 @@
 //! Eventide: a self-hosted, multi-user event calendar. `build` assembles the server from the
 //! feature modules; `main.rs` only parses the command line.
 
+pub mod admin;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod dashboard;
 pub mod error;
 pub mod health;
 pub mod kv;
@@ -20,6 +23,11 @@ use store::{NewUser, Store};
 /// Builds the server from a figment (see `config::figment`). Configuration mistakes are
 /// returned here, before anything binds or connects.
 pub fn build(figment: Figment) -> Result<Rocket<Build>, ConfigError> {
+    build_with_clock(figment, clock::Clock::System)
+}
+
+/// `build` with a chosen clock: tests step a manual clock over session timeouts.
+pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<Build>, ConfigError> {
     let config = AppConfig::from_figment(&figment)?;
     let secret = config.secret(figment.profile())?;
     let database = config.database()?;
@@ -32,7 +40,10 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, ConfigError> {
         .attach(store::stage(database))
         .attach(kv::stage(&config))
         .attach(web::stage())
-        .mount("/", rocket::routes![health::healthz]))
+        .attach(auth::stage(clock))
+        .mount("/", rocket::routes![health::healthz])
+        .mount("/", dashboard::routes())
+        .mount("/", admin::routes()))
 }
 
 /// Feeds the URLs to rocket_db_pools under the pool names it expects, and points the
@@ -69,65 +80,45 @@ pub fn describe_launch_error(error: &rocket::Error) -> String {
         ErrorKind::Config(e) => format!("invalid configuration: {e}"),
         ErrorKind::FailedFairings(failed) => {
             let names: Vec<&str> = failed.iter().map(|info| info.name).collect();
-            format!(
-                "startup failed in: {} (the cause is logged above)",
-                names.join(", ")
-            )
+            format!("startup failed in: {} (the cause is logged above)", names.join(", "))
         }
         other => format!("startup failed: {other}"),
     }
 }
 
 /// `eventide create-admin USERNAME`: promotes an existing user (password unchanged), or
-/// creates an admin with the password on the first line of standard input.
-pub async fn create_admin(figment: Figment, username: &str) -> Result<(), String> {
+/// creates an admin with the password on the first line of `input` (standard input).
+pub async fn create_admin<R>(figment: Figment, username: &str, input: R) -> Result<String, String>
+where
+    R: tokio::io::AsyncBufRead + Unpin,
+{
     auth::validate::username(username).map_err(|e| format!("invalid username: {e}"))?;
     let rocket = build(figment).map_err(|e| e.to_string())?;
-    let rocket = rocket
-        .ignite()
-        .await
-        .map_err(|e| describe_launch_error(&e))?;
-    let store = rocket
-        .state::<Store>()
-        .ok_or("the database did not start")?
-        .clone();
+    let rocket = rocket.ignite().await.map_err(|e| describe_launch_error(&e))?;
+    let store = rocket.state::<Store>().ok_or("the database did not start")?.clone();
     let database_error = |e: sqlx::Error| format!("database error: {e}");
 
-    if store
-        .set_admin(username, true)
-        .await
-        .map_err(database_error)?
-    {
-        println!("promoted existing user {username:?} to admin (password unchanged)");
-        return Ok(());
+    let promoted = format!("promoted existing user {username:?} to admin (password unchanged)");
+    if store.set_admin(username, true).await.map_err(database_error)? {
+        return Ok(promoted);
     }
-    let password = read_password_line().await?;
+    let password = read_first_line(input).await?;
     auth::validate::password(&password).map_err(|e| format!("password refused: {e}"))?;
-    let password_hash = auth::password::hash(password)
-        .await
-        .map_err(|e| e.to_string())?;
-    let new = NewUser {
-        username,
-        password_hash: &password_hash,
-        is_admin: true,
-    };
+    let password_hash = auth::password::hash(password).await.map_err(|e| e.to_string())?;
+    let new = NewUser { username, password_hash: &password_hash, is_admin: true };
     match store.create_user(new).await.map_err(database_error)? {
-        Ok(_) => println!("created admin {username:?}"),
+        Ok(_) => Ok(format!("created admin {username:?}")),
         Err(store::UsernameTaken) => {
-            store
-                .set_admin(username, true)
-                .await
-                .map_err(database_error)?;
-            println!("promoted existing user {username:?} to admin (password unchanged)");
+            store.set_admin(username, true).await.map_err(database_error)?;
+            Ok(promoted)
         }
     }
-    Ok(())
 }
 
-async fn read_password_line() -> Result<String, String> {
+async fn read_first_line<R: tokio::io::AsyncBufRead + Unpin>(mut input: R) -> Result<String, String> {
     use tokio::io::AsyncBufReadExt;
     let mut line = String::new();
-    tokio::io::BufReader::new(tokio::io::stdin())
+    input
         .read_line(&mut line)
         .await
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;

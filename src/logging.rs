@@ -6,10 +6,8 @@ use log::LevelFilter;
 use crate::config::AppConfig;
 
 pub fn init(config: &AppConfig) -> Result<(), String> {
-    let own_level: LevelFilter = config
-        .log_level
-        .parse()
-        .map_err(|_| format!("unknown log level {:?}", config.log_level))?;
+    let own_level: LevelFilter =
+        config.log_level.parse().map_err(|_| format!("unknown log level {:?}", config.log_level))?;
 
     let mut dispatch = fern::Dispatch::new()
         .format(|out, message, record| {

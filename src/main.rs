@@ -37,7 +37,12 @@ fn main() -> ExitCode {
 
     rocket::execute(async move {
         match command {
-            Command::CreateAdmin { username } => eventide::create_admin(figment, &username).await,
+            Command::CreateAdmin { username } => {
+                let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+                let done = eventide::create_admin(figment, &username, stdin).await?;
+                println!("{done}");
+                Ok(())
+            }
             _ => serve(figment).await,
         }
     })

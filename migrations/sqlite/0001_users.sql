@@ -9,6 +9,8 @@ CREATE TABLE users (
     time_zone     TEXT    NOT NULL DEFAULT 'UTC',
     -- 0 = Sunday ... 6 = Saturday
     week_start    INTEGER NOT NULL DEFAULT 1 CHECK (week_start BETWEEN 0 AND 6),
+    -- bumped when every session of the user must end (password change, deactivation)
+    session_epoch INTEGER NOT NULL DEFAULT 0,
     created_at    TEXT    NOT NULL,
     last_login_at TEXT
 );

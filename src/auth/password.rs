@@ -50,9 +50,7 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| dummy_hash().to_string());
         let matches = match PasswordHash::new(&phc) {
-            Ok(parsed) => hasher()?
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
+            Ok(parsed) => hasher()?.verify_password(password.as_bytes(), &parsed).is_ok(),
             Err(e) => {
                 log::error!("stored password hash is not a PHC string: {e}");
                 false
@@ -72,12 +70,8 @@ mod tests {
     async fn hashes_are_argon2id_phc_and_verify() {
         let phc = hash("correct horse battery".into()).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-        assert!(verify("correct horse battery".into(), Some(phc.clone()))
-            .await
-            .unwrap());
-        assert!(!verify("wrong horse battery".into(), Some(phc))
-            .await
-            .unwrap());
+        assert!(verify("correct horse battery".into(), Some(phc.clone())).await.unwrap());
+        assert!(!verify("wrong horse battery".into(), Some(phc)).await.unwrap());
         assert!(!verify("anything at all".into(), None).await.unwrap());
     }
 }

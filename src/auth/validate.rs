@@ -15,10 +15,7 @@ pub fn username(name: &str) -> Result<(), &'static str> {
     if length > USERNAME_MAX {
         return Err("Use at most 32 characters.");
     }
-    if !name
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'))
-    {
+    if !name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-')) {
         return Err("Use only letters, digits, '_', '.' and '-'.");
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! types on each (see ARCHITECTURE.md for why this beats `AnyPool`): a query is written once
 //! and `with_pool!` compiles it against both engines.
 
-mod users;
+pub mod users;
 
 use rocket::fairing::AdHoc;
 use rocket::{Build, Rocket};
@@ -59,9 +59,7 @@ impl Store {
             Store::Sqlite(pool) => {
                 // WAL lets readers run beside the writer; the setting is stored in the file,
                 // so running it once per launch covers every pooled connection.
-                sqlx::query("PRAGMA journal_mode = WAL")
-                    .execute(pool)
-                    .await?;
+                sqlx::query("PRAGMA journal_mode = WAL").execute(pool).await?;
                 sqlx::migrate!("migrations/sqlite").run(pool).await
             }
             Store::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
@@ -73,10 +71,7 @@ impl Store {
 /// and manages the resulting `Store`.
 pub fn stage(target: DatabaseTarget) -> AdHoc {
     AdHoc::on_ignite("Store", move |rocket| async move {
-        if let DatabaseTarget::Sqlite {
-            file: Some(file), ..
-        } = &target
-        {
+        if let DatabaseTarget::Sqlite { file: Some(file), .. } = &target {
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
                 if let Err(e) = std::fs::create_dir_all(dir) {
                     log::error!("cannot create the database directory {dir:?}: {e}");

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{with_pool, DbResult, Store};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, sqlx::Type)]
 #[sqlx(transparent)]
 pub struct UserId(pub i64);
 
@@ -19,6 +19,7 @@ pub struct User {
     pub is_active: bool,
     pub time_zone: String,
     pub week_start: i16,
+    pub session_epoch: i64,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
 }
@@ -34,7 +35,7 @@ pub struct NewUser<'a> {
 pub struct UsernameTaken;
 
 const USER_COLUMNS: &str = "id, username, password_hash, is_admin, is_active, time_zone, \
-                            week_start, created_at, last_login_at";
+                            week_start, session_epoch, created_at, last_login_at";
 
 pub fn username_key(username: &str) -> String {
     username.to_lowercase()
@@ -44,12 +45,14 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
+// `RETURNING` statements are read with `fetch_all`, never `fetch_one`: on SQLite a statement
+// that is not stepped to its end keeps its implicit transaction open, so the next query on
+// another pooled connection would not yet see the write.
 impl Store {
     /// Inserts the user; the unique index (not a prior SELECT) decides a race between two
     /// registrations of one name.
     pub async fn create_user(&self, new: NewUser<'_>) -> DbResult<Result<UserId, UsernameTaken>> {
-        let sql =
-            "INSERT INTO users (username, username_key, password_hash, is_admin, created_at) \
+        let sql = "INSERT INTO users (username, username_key, password_hash, is_admin, created_at) \
                    VALUES ($1, $2, $3, $4, $5) RETURNING id";
         let inserted = with_pool!(self, pool => sqlx::query_scalar::<_, i64>(sql)
             .bind(new.username)
@@ -57,10 +60,10 @@ impl Store {
             .bind(new.password_hash)
             .bind(new.is_admin)
             .bind(Utc::now())
-            .fetch_one(pool)
+            .fetch_all(pool)
             .await);
         match inserted {
-            Ok(id) => Ok(Ok(UserId(id))),
+            Ok(ids) => ids.first().map(|id| Ok(UserId(*id))).ok_or(sqlx::Error::RowNotFound),
             Err(e) if is_unique_violation(&e) => Ok(Err(UsernameTaken)),
             Err(e) => Err(e),
         }
@@ -82,10 +85,19 @@ impl Store {
             .await)
     }
 
-    pub async fn set_password_hash(&self, id: UserId, password_hash: &str) -> DbResult<()> {
-        let sql = "UPDATE users SET password_hash = $1 WHERE id = $2";
-        with_pool!(self, pool => sqlx::query(sql).bind(password_hash).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
-        Ok(())
+    /// Changes the password and ends every session of the user (by bumping the epoch that
+    /// each session record must match). Returns the new epoch for the caller's fresh session.
+    pub async fn change_password(&self, id: UserId, password_hash: &str) -> DbResult<i64> {
+        let sql = "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1 \
+                   WHERE id = $2 RETURNING session_epoch";
+        with_pool!(self, pool => sqlx::query_scalar::<_, i64>(sql)
+            .bind(password_hash)
+            .bind(id)
+            .fetch_all(pool)
+            .await)?
+        .first()
+        .copied()
+        .ok_or(sqlx::Error::RowNotFound)
     }
 
     /// Returns false when no such user exists.
@@ -100,12 +112,7 @@ impl Store {
         Ok(done > 0)
     }
 
-    pub async fn set_preferences(
-        &self,
-        id: UserId,
-        time_zone: &str,
-        week_start: i16,
-    ) -> DbResult<()> {
+    pub async fn set_preferences(&self, id: UserId, time_zone: &str, week_start: i16) -> DbResult<()> {
         let sql = "UPDATE users SET time_zone = $1, week_start = $2 WHERE id = $3";
         with_pool!(self, pool => sqlx::query(sql)
             .bind(time_zone)
@@ -115,6 +122,10 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(())
+    }
+
+    pub async fn count_users(&self) -> DbResult<i64> {
+        with_pool!(self, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(pool).await)
     }
 
     pub async fn record_login(&self, id: UserId) -> DbResult<()> {

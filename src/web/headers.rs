@@ -16,17 +16,11 @@ pub struct SecurityHeaders;
 #[rocket::async_trait]
 impl Fairing for SecurityHeaders {
     fn info(&self) -> Info {
-        Info {
-            name: "Security headers",
-            kind: Kind::Response,
-        }
+        Info { name: "Security headers", kind: Kind::Response }
     }
 
     async fn on_response<'r>(&self, _request: &'r Request<'_>, response: &mut Response<'r>) {
-        response.set_header(Header::new(
-            "Content-Security-Policy",
-            CONTENT_SECURITY_POLICY,
-        ));
+        response.set_header(Header::new("Content-Security-Policy", CONTENT_SECURITY_POLICY));
         response.set_header(Header::new("X-Content-Type-Options", "nosniff"));
         response.set_header(Header::new("Referrer-Policy", "same-origin"));
         response.set_header(Header::new("X-Frame-Options", "DENY"));
@@ -35,10 +29,7 @@ impl Fairing for SecurityHeaders {
             "Permissions-Policy",
             "camera=(), microphone=(), geolocation=(), interest-cohort=()",
         ));
-        if response
-            .content_type()
-            .is_some_and(|ct| ct == ContentType::HTML)
-        {
+        if response.content_type().is_some_and(|ct| ct == ContentType::HTML) {
             // Pages and fragments differ by HX-Request, and every page carries a CSRF token
             // (and, when logged in, private data): never store them in a shared cache.
             response.adjoin_header(Header::new("Vary", "HX-Request"));

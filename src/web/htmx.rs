@@ -12,9 +12,7 @@ pub struct Htmx {
 impl Htmx {
     pub fn from_request(request: &Request<'_>) -> Htmx {
         let is = |name: &str| request.headers().get_one(name) == Some("true");
-        Htmx {
-            fragment: is("HX-Request") && !is("HX-History-Restore-Request"),
-        }
+        Htmx { fragment: is("HX-Request") && !is("HX-History-Restore-Request") }
     }
 }
 

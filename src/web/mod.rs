@@ -3,11 +3,12 @@
 pub mod assets;
 pub mod headers;
 pub mod htmx;
+pub mod page;
 mod templates;
 
 use rocket::fairing::AdHoc;
 use rocket::shield::Shield;
-use rocket_dyn_templates::{context, Template};
+use rocket_dyn_templates::Template;
 
 pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Web", |rocket| async {
@@ -23,6 +24,6 @@ pub fn stage() -> AdHoc {
 }
 
 #[rocket::get("/about")]
-fn about() -> Template {
-    Template::render("about.html", context! {})
+fn about(page: page::Page) -> Template {
+    page.render("about.html", serde_json::json!({}))
 }

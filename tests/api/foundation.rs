@@ -38,10 +38,7 @@ async fn healthz_stays_up_but_reports_a_dead_redis() {
     redis.stop();
     let started = std::time::Instant::now();
     let response = app.get("/healthz").await;
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(1),
-        "bounded by the Redis timeout"
-    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "bounded by the Redis timeout");
     assert_status(&response, Status::Ok);
     let body: serde_json::Value = response.into_json().await.unwrap();
     assert_eq!(body["cache"]["status"], "unavailable");
@@ -54,39 +51,19 @@ async fn healthz_stays_up_but_reports_a_dead_redis() {
 async fn pages_link_hashed_assets_served_immutable() {
     let app = spawn(Engine::Sqlite, Backend::Memory).await;
     let page = app.get("/about").await.into_string().await.unwrap();
-    let css = page
-        .split('"')
-        .find(|s| s.starts_with("/assets/app."))
-        .expect("a hashed css link")
-        .to_string();
-    let js = page
-        .split('"')
-        .find(|s| s.contains("/assets/vendor/htmx"))
-        .expect("htmx")
-        .to_string();
+    let css = page.split('"').find(|s| s.starts_with("/assets/app.")).expect("a hashed css link").to_string();
+    let js = page.split('"').find(|s| s.contains("/assets/vendor/htmx")).expect("htmx").to_string();
 
     let response = app.get(&css).await;
     assert_status(&response, Status::Ok);
-    assert_eq!(
-        response.headers().get_one("Cache-Control"),
-        Some("public, max-age=31536000, immutable")
-    );
-    assert_eq!(
-        response.content_type(),
-        Some(rocket::http::ContentType::CSS)
-    );
+    assert_eq!(response.headers().get_one("Cache-Control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(response.content_type(), Some(rocket::http::ContentType::CSS));
     let response = app.get(&js).await;
-    assert_eq!(
-        response.content_type(),
-        Some(rocket::http::ContentType::JavaScript)
-    );
+    assert_eq!(response.content_type(), Some(rocket::http::ContentType::JavaScript));
     assert!(response.into_string().await.unwrap().contains("htmx"));
 
     assert_status(&app.get("/assets/app.css").await, Status::NotFound);
-    assert_status(
-        &app.get("/assets/app.000000000000.css").await,
-        Status::NotFound,
-    );
+    assert_status(&app.get("/assets/app.000000000000.css").await, Status::NotFound);
     assert_status(&app.get("/assets/../Cargo.toml").await, Status::NotFound);
 }
 
@@ -96,9 +73,7 @@ async fn every_response_carries_the_security_headers() {
     for uri in ["/about", "/healthz", "/does-not-exist", "/assets/app.css"] {
         let response = app.get(uri).await;
         let headers = response.headers();
-        let csp = headers
-            .get_one("Content-Security-Policy")
-            .unwrap_or_default();
+        let csp = headers.get_one("Content-Security-Policy").unwrap_or_default();
         for directive in [
             "default-src 'self'",
             "object-src 'none'",
@@ -109,11 +84,7 @@ async fn every_response_carries_the_security_headers() {
             assert!(csp.contains(directive), "{uri}: CSP lacks {directive}");
         }
         assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
-        assert_eq!(
-            headers.get_one("X-Content-Type-Options"),
-            Some("nosniff"),
-            "{uri}"
-        );
+        assert_eq!(headers.get_one("X-Content-Type-Options"), Some("nosniff"), "{uri}");
         assert!(headers.get_one("Referrer-Policy").is_some(), "{uri}");
     }
     let page = app.get("/about").await;
@@ -125,11 +96,8 @@ async fn every_response_carries_the_security_headers() {
 async fn htmx_is_configured_safely_in_the_layout() {
     let app = spawn(Engine::Sqlite, Backend::Memory).await;
     let page = app.get("/about").await.into_string().await.unwrap();
-    let config = page
-        .split("name=\"htmx-config\" content='")
-        .nth(1)
-        .and_then(|s| s.split('\'').next())
-        .unwrap();
+    let config =
+        page.split("name=\"htmx-config\" content='").nth(1).and_then(|s| s.split('\'').next()).unwrap();
     let config: serde_json::Value = serde_json::from_str(config).unwrap();
     assert_eq!(config["allowEval"], false);
     assert_eq!(config["allowScriptTags"], false);
@@ -161,20 +129,14 @@ async fn errors_render_as_page_or_fragment() {
         .header(Header::new("HX-History-Restore-Request", "true"))
         .dispatch()
         .await;
-    assert!(restore
-        .into_string()
-        .await
-        .unwrap()
-        .starts_with("<!doctype html>"));
+    assert!(restore.into_string().await.unwrap().starts_with("<!doctype html>"));
 }
 
 #[rocket::async_test]
 async fn malformed_database_url_is_a_clear_error() {
     for url in ["mysql://localhost/x", "postgres://u@[::1/x", "nonsense"] {
         let figment = test_figment(url, "unused:");
-        let Err(error) = eventide::build(figment) else {
-            panic!("{url} accepted")
-        };
+        let Err(error) = eventide::build(figment) else { panic!("{url} accepted") };
         let error = error.to_string();
         assert!(error.contains("DATABASE_URL"), "{error}");
     }
@@ -186,14 +148,9 @@ async fn unreachable_database_stops_the_launch() {
     let url = format!("postgres://postgres@127.0.0.1:{port}/none");
     let figment = test_figment(&url, "unused:").merge(("databases.postgres.connect_timeout", 1));
     let rocket = eventide::build(figment).unwrap();
-    let Err(error) = rocket.ignite().await else {
-        panic!("launched without a database")
-    };
+    let Err(error) = rocket.ignite().await else { panic!("launched without a database") };
     let line = eventide::describe_launch_error(&error);
-    assert!(
-        line.contains("startup failed") && !line.contains('\n'),
-        "{line}"
-    );
+    assert!(line.contains("startup failed") && !line.contains('\n'), "{line}");
 }
 
 #[rocket::async_test]
@@ -201,9 +158,7 @@ async fn release_profile_requires_a_secret_key() {
     let figment = test_figment("sqlite://unused.db", "unused:")
         .select(rocket::Config::RELEASE_PROFILE)
         .merge(("secret_key", None::<String>));
-    let Err(error) = eventide::build(figment) else {
-        panic!("release without a secret")
-    };
+    let Err(error) = eventide::build(figment) else { panic!("release without a secret") };
     let error = error.to_string();
     assert!(error.contains("SECRET_KEY"), "{error}");
 }

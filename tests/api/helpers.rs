@@ -7,9 +7,13 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use eventide::clock::Clock;
 use rocket::figment::Figment;
-use rocket::http::{ContentType, Header, Status};
-use rocket::local::asynchronous::{Client, LocalResponse};
+use rocket::http::{ContentType, Cookie, Header, Status};
+use rocket::local::asynchronous::{Client, LocalRequest, LocalResponse};
 
 pub const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379/0";
@@ -49,24 +53,15 @@ impl TestDb {
                 let dir = std::env::temp_dir().join(unique("eventide_test"));
                 std::fs::create_dir_all(&dir).unwrap();
                 let url = format!("sqlite://{}", dir.join("test.db").display());
-                TestDb {
-                    url,
-                    cleanup: Cleanup::SqliteDir(dir),
-                }
+                TestDb { url, cleanup: Cleanup::SqliteDir(dir) }
             }
             Engine::Postgres => {
                 let name = unique("eventide_test");
                 let admin = sqlx::PgPool::connect(POSTGRES_ADMIN_URL).await.unwrap();
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&admin)
-                    .await
-                    .unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
                 admin.close().await;
                 let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-                TestDb {
-                    url,
-                    cleanup: Cleanup::PostgresDatabase(name),
-                }
+                TestDb { url, cleanup: Cleanup::PostgresDatabase(name) }
             }
         }
     }
@@ -83,9 +78,7 @@ impl Drop for TestDb {
                 // its own.
                 let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
                 let _ = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()?;
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                     runtime.block_on(async {
                         let admin = sqlx::PgPool::connect(POSTGRES_ADMIN_URL).await?;
                         sqlx::query(&sql).execute(&admin).await?;
@@ -103,6 +96,9 @@ impl Drop for TestDb {
 pub struct TestApp {
     pub client: Client,
     pub prefix: String,
+    pub clock: Clock,
+    /// The default browser; `app.browser()` makes more.
+    cookies: CookieStore,
     // Declared last: the client (and its pools) must go before the database is dropped.
     pub db: TestDb,
 }
@@ -111,21 +107,16 @@ pub struct Options {
     pub engine: Engine,
     pub backend: Backend,
     pub redis_url: String,
-    pub extra: Vec<(&'static str, String)>,
+    pub extra: Vec<(&'static str, rocket::figment::value::Value)>,
 }
 
 impl Options {
     pub fn new(engine: Engine, backend: Backend) -> Options {
-        Options {
-            engine,
-            backend,
-            redis_url: REDIS_URL.to_string(),
-            extra: Vec::new(),
-        }
+        Options { engine, backend, redis_url: REDIS_URL.to_string(), extra: Vec::new() }
     }
 
-    pub fn with(mut self, key: &'static str, value: impl ToString) -> Options {
-        self.extra.push((key, value.to_string()));
+    pub fn with(mut self, key: &'static str, value: impl serde::Serialize) -> Options {
+        self.extra.push((key, rocket::figment::value::Value::serialize(value).unwrap()));
         self
     }
 }
@@ -138,6 +129,7 @@ pub fn test_figment(db_url: &str, prefix: &str) -> Figment {
 }
 
 pub async fn spawn_with(options: Options) -> TestApp {
+    capture_logs();
     let db = TestDb::new(options.engine).await;
     let prefix = format!("{}:", unique("eventide_test"));
     let mut figment = test_figment(&db.url, &prefix);
@@ -147,53 +139,194 @@ pub async fn spawn_with(options: Options) -> TestApp {
     for (key, value) in options.extra {
         figment = figment.merge((key, value));
     }
-    let rocket = eventide::build(figment).expect("valid test configuration");
-    let client = Client::tracked(rocket).await.expect("the app launches");
-    TestApp { client, prefix, db }
+    let clock = Clock::manual();
+    let rocket = eventide::build_with_clock(figment, clock.clone()).expect("valid test configuration");
+    let client = Client::untracked(rocket).await.expect("the app launches");
+    TestApp { client, prefix, clock, cookies: CookieStore::default(), db }
 }
 
 pub async fn spawn(engine: Engine, backend: Backend) -> TestApp {
     spawn_with(Options::new(engine, backend)).await
 }
 
-impl TestApp {
-    pub async fn get(&self, uri: &str) -> LocalResponse<'_> {
-        self.client.get(uri.to_string()).dispatch().await
+/// A browser's cookie jar: the client is untracked so that one app can serve several
+/// browsers (two devices of one user, an attacker beside a victim).
+#[derive(Default)]
+pub struct CookieStore(Mutex<BTreeMap<String, String>>);
+
+impl CookieStore {
+    fn attach<'c>(&self, request: LocalRequest<'c>) -> LocalRequest<'c> {
+        let jar = self.0.lock().unwrap();
+        let cookies: Vec<Cookie<'static>> =
+            jar.iter().map(|(k, v)| Cookie::new(k.clone(), v.clone())).collect();
+        request.cookies(cookies)
     }
 
-    pub async fn get_htmx(&self, uri: &str) -> LocalResponse<'_> {
-        self.client
-            .get(uri.to_string())
-            .header(Header::new("HX-Request", "true"))
-            .dispatch()
-            .await
+    fn record(&self, response: &LocalResponse<'_>) {
+        let mut jar = self.0.lock().unwrap();
+        for header in response.headers().get("Set-Cookie") {
+            let Ok(cookie) = Cookie::parse(header.to_string()) else {
+                continue;
+            };
+            let removed = cookie.value().is_empty()
+                || cookie.max_age().is_some_and(|age| age.is_zero() || age.is_negative());
+            if removed {
+                jar.remove(cookie.name());
+            } else {
+                jar.insert(cookie.name().to_string(), cookie.value().to_string());
+            }
+        }
     }
 
-    pub async fn post_form(&self, uri: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
-        self.client
-            .post(uri.to_string())
-            .header(ContentType::Form)
-            .body(encode_form(fields))
-            .dispatch()
-            .await
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0.lock().unwrap().get(name).cloned()
+    }
+
+    pub fn set(&self, name: &str, value: &str) {
+        self.0.lock().unwrap().insert(name.to_string(), value.to_string());
+    }
+
+    pub fn clear(&self) {
+        self.0.lock().unwrap().clear();
     }
 }
 
+pub struct Browser<'c> {
+    pub client: &'c Client,
+    pub cookies: CookieStore,
+}
+
+/// What a browser can do; implemented by the app's default browser and by extra ones.
+#[rocket::async_trait]
+pub trait Browse {
+    fn client(&self) -> &Client;
+    fn jar(&self) -> &CookieStore;
+
+    async fn send<'c>(&'c self, request: LocalRequest<'c>) -> LocalResponse<'c> {
+        let response = self.jar().attach(request).dispatch().await;
+        self.jar().record(&response);
+        response
+    }
+
+    async fn get(&self, uri: &str) -> LocalResponse<'_> {
+        self.send(self.client().get(uri.to_string())).await
+    }
+
+    async fn get_htmx(&self, uri: &str) -> LocalResponse<'_> {
+        self.send(self.client().get(uri.to_string()).header(Header::new("HX-Request", "true"))).await
+    }
+
+    async fn post_form(&self, uri: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
+        let request = self.client().post(uri.to_string()).header(ContentType::Form).body(encode_form(fields));
+        self.send(request).await
+    }
+
+    /// The CSRF token of this browser (from a page's meta tag).
+    async fn csrf_token(&self) -> String {
+        let page = self.get("/about").await.into_string().await.unwrap();
+        meta_csrf(&page).expect("a csrf meta tag")
+    }
+
+    async fn post_with_token(&self, uri: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
+        let token = self.csrf_token().await;
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_form(uri, &all).await
+    }
+
+    async fn register(&self, username: &str, password: &str) -> LocalResponse<'_> {
+        let fields = [("username", username), ("password", password), ("password_confirm", password)];
+        self.post_with_token("/register", &fields).await
+    }
+
+    async fn login(&self, username: &str, password: &str) -> LocalResponse<'_> {
+        self.post_with_token("/login", &[("username", username), ("password", password)]).await
+    }
+
+    fn session_cookie(&self) -> Option<String> {
+        self.jar().get("eventide_session")
+    }
+}
+
+#[rocket::async_trait]
+impl Browse for TestApp {
+    fn client(&self) -> &Client {
+        &self.client
+    }
+    fn jar(&self) -> &CookieStore {
+        &self.cookies
+    }
+}
+
+#[rocket::async_trait]
+impl Browse for Browser<'_> {
+    fn client(&self) -> &Client {
+        self.client
+    }
+    fn jar(&self) -> &CookieStore {
+        &self.cookies
+    }
+}
+
+impl TestApp {
+    pub fn browser(&self) -> Browser<'_> {
+        Browser { client: &self.client, cookies: CookieStore::default() }
+    }
+
+    pub fn backends(&self) -> &eventide::kv::Backends {
+        self.client.rocket().state::<eventide::kv::Backends>().unwrap()
+    }
+
+    pub fn store(&self) -> &eventide::store::Store {
+        self.client.rocket().state::<eventide::store::Store>().unwrap()
+    }
+}
+
+pub fn meta_csrf(page: &str) -> Option<String> {
+    page.split("name=\"csrf-token\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_string)
+}
+
+pub const PASSWORD: &str = "glacier-tulip-87";
+
+/// Every log line of this test process, for tests that check what must never be logged.
+pub fn captured_logs() -> Vec<String> {
+    LOG_LINES.lock().unwrap().clone()
+}
+
+static LOG_LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct CapturingLogger;
+
+impl log::Log for CapturingLogger {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        LOG_LINES.lock().unwrap().push(format!("{} {}: {}", record.level(), record.target(), record.args()));
+    }
+    fn flush(&self) {}
+}
+
+fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = log::set_boxed_logger(Box::new(CapturingLogger));
+        log::set_max_level(log::LevelFilter::Debug);
+    });
+}
+
 pub fn encode_form(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    fields.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&")
 }
 
 fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -201,11 +334,7 @@ fn urlencode(s: &str) -> String {
 }
 
 pub fn assert_status(response: &LocalResponse<'_>, status: Status) {
-    assert_eq!(
-        response.status(),
-        status,
-        "unexpected status for the response"
-    );
+    assert_eq!(response.status(), status, "unexpected status for the response");
 }
 
 /// A Redis server of the test's own, for tests that stop it on purpose.
@@ -216,10 +345,7 @@ pub struct PrivateRedis {
 
 impl PrivateRedis {
     pub async fn start() -> PrivateRedis {
-        let mut redis = PrivateRedis {
-            port: free_port(),
-            child: None,
-        };
+        let mut redis = PrivateRedis { port: free_port(), child: None };
         redis.restart().await;
         redis
     }
@@ -240,16 +366,7 @@ impl PrivateRedis {
         self.stop();
         let port = self.port.to_string();
         let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port,
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -272,10 +389,7 @@ impl Drop for PrivateRedis {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap()
 }
 
 /// Generates one test per engine from an `async fn(Engine)`.

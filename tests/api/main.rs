@@ -1,9 +1,7 @@
 //! All integration tests in one binary (one link, one parallel run).
 
+mod auth;
 mod foundation;
-#[allow(
-    dead_code,
-    reason = "helpers are shared by test modules; not every one uses all"
-)]
+#[allow(dead_code, reason = "helpers are shared by test modules; not every one uses all")]
 mod helpers;
 mod store;

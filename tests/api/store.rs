@@ -12,16 +12,9 @@ async fn store_for(engine: Engine) -> (TestApp, Store) {
 
 async fn users_are_unique_case_insensitively(engine: Engine) {
     let (_app, store) = store_for(engine).await;
-    let new = |username| NewUser {
-        username,
-        password_hash: "$argon2id$x",
-        is_admin: false,
-    };
+    let new = |username| NewUser { username, password_hash: "$argon2id$x", is_admin: false };
     let id = store.create_user(new("Alice")).await.unwrap().unwrap();
-    assert_eq!(
-        store.create_user(new("aLICE")).await.unwrap(),
-        Err(UsernameTaken)
-    );
+    assert_eq!(store.create_user(new("aLICE")).await.unwrap(), Err(UsernameTaken));
     let alice = store.user_by_username("ALICE").await.unwrap().unwrap();
     assert_eq!(alice.id, id);
     assert_eq!(alice.username, "Alice");
@@ -36,47 +29,28 @@ async fn concurrent_registrations_of_one_name_have_one_winner(engine: Engine) {
         let store = store.clone();
         async move {
             let name = if i % 2 == 0 { "race" } else { "RACE" };
-            store
-                .create_user(NewUser {
-                    username: name,
-                    password_hash: "h",
-                    is_admin: false,
-                })
-                .await
+            store.create_user(NewUser { username: name, password_hash: "h", is_admin: false }).await
         }
     });
     let results = futures_join_all(attempts).await;
     let winners = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
-    let losers = results
-        .iter()
-        .filter(|r| matches!(r, Ok(Err(UsernameTaken))))
-        .count();
+    let losers = results.iter().filter(|r| matches!(r, Ok(Err(UsernameTaken)))).count();
     assert_eq!((winners, losers), (1, 7), "{results:?}");
 }
 
 async fn preferences_admin_and_login_are_stored(engine: Engine) {
     let (_app, store) = store_for(engine).await;
     let id = store
-        .create_user(NewUser {
-            username: "carol",
-            password_hash: "h",
-            is_admin: false,
-        })
+        .create_user(NewUser { username: "carol", password_hash: "h", is_admin: false })
         .await
         .unwrap()
         .unwrap();
-    store
-        .set_preferences(id, "Pacific/Auckland", 0)
-        .await
-        .unwrap();
+    store.set_preferences(id, "Pacific/Auckland", 0).await.unwrap();
     assert!(store.set_admin("CAROL", true).await.unwrap());
     assert!(!store.set_admin("nobody", true).await.unwrap());
     store.record_login(id).await.unwrap();
     let carol = store.user_by_id(id).await.unwrap().unwrap();
-    assert_eq!(
-        (carol.time_zone.as_str(), carol.week_start),
-        ("Pacific/Auckland", 0)
-    );
+    assert_eq!((carol.time_zone.as_str(), carol.week_start), ("Pacific/Auckland", 0));
     assert!(carol.is_admin && carol.last_login_at.is_some());
 }
 

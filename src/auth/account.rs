@@ -1,0 +1,133 @@
+//! The account page: password, time zone, first day of the week.
+
+use std::str::FromStr;
+
+use rocket::form::FromForm;
+use rocket::http::Status;
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::{Either, State};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Map, Value};
+
+use super::csrf::CsrfForm;
+use super::guard::CurrentUser;
+use super::identity::Identity;
+use super::{password, validate};
+use crate::error::AppError;
+use crate::store::Store;
+use crate::web::page::Page;
+
+#[derive(FromForm)]
+pub struct PasswordForm {
+    #[field(default = String::new())]
+    current_password: String,
+    #[field(default = String::new())]
+    new_password: String,
+    #[field(default = String::new())]
+    new_password_confirm: String,
+}
+
+#[derive(FromForm)]
+pub struct PreferencesForm {
+    #[field(default = String::new())]
+    time_zone: String,
+    #[field(default = String::new())]
+    week_start: String,
+}
+
+const WEEK_STARTS: [(i16, &str); 3] = [(1, "Monday"), (0, "Sunday"), (6, "Saturday")];
+
+fn account_context(
+    user: &CurrentUser,
+    time_zone: &str,
+    week_start: &str,
+    errors: Map<String, Value>,
+) -> Value {
+    let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+    let week_starts: Vec<Value> =
+        WEEK_STARTS.iter().map(|(value, name)| json!({ "value": value.to_string(), "name": name })).collect();
+    json!({
+        "account": { "username": user.user.username, "created_at": user.user.created_at.format("%Y-%m-%d").to_string() },
+        "time_zone": time_zone,
+        "week_start": week_start,
+        "zones": zones,
+        "week_starts": week_starts,
+        "errors": errors,
+    })
+}
+
+#[rocket::get("/account")]
+pub fn account_page(user: CurrentUser, page: Page, flash: Option<FlashMessage<'_>>) -> Template {
+    let mut context =
+        account_context(&user, &user.user.time_zone, &user.user.week_start.to_string(), Map::new());
+    if let (Some(flash), Some(map)) = (flash, context.as_object_mut()) {
+        map.insert("notice".into(), json!(flash.message()));
+    }
+    page.render("account.html", context)
+}
+
+#[rocket::post("/account/password", data = "<form>")]
+pub async fn change_password(
+    form: CsrfForm<PasswordForm>,
+    user: CurrentUser,
+    page: Page,
+    store: &State<Store>,
+    identity: Identity<'_>,
+) -> Result<Either<Flash<Redirect>, (Status, Template)>, AppError> {
+    let form = form.0;
+    let mut errors = Map::new();
+    let stored = Some(user.user.password_hash.clone());
+    if !password::verify(form.current_password.clone(), stored).await? {
+        errors.insert("current_password".into(), json!("This is not your current password."));
+    }
+    if let Err(e) = validate::password(&form.new_password) {
+        errors.insert("new_password".into(), json!(e));
+    } else if form.new_password != form.new_password_confirm {
+        errors.insert("new_password_confirm".into(), json!("The passwords do not match."));
+    }
+    if !errors.is_empty() {
+        let context = account_context(&user, &user.user.time_zone, &user.user.week_start.to_string(), errors);
+        return Ok(Either::Right(page.render_status(Status::UnprocessableEntity, "account.html", context)));
+    }
+    let hash = password::hash(form.new_password).await?;
+    // Bumping the epoch ends every session of the user, this one included; `start` then
+    // issues this browser a fresh one.
+    let epoch = store.change_password(user.user.id, &hash).await?;
+    let mut changed = user.user.clone();
+    changed.session_epoch = epoch;
+    identity.start(&changed).await?;
+    Ok(Either::Left(Flash::success(
+        Redirect::to("/account"),
+        "Password changed. Every other session has been logged out.",
+    )))
+}
+
+#[rocket::post("/account/preferences", data = "<form>")]
+pub async fn change_preferences(
+    form: CsrfForm<PreferencesForm>,
+    user: CurrentUser,
+    page: Page,
+    store: &State<Store>,
+) -> Result<Either<Flash<Redirect>, (Status, Template)>, AppError> {
+    let form = form.0;
+    let mut errors = Map::new();
+    let time_zone = chrono_tz::Tz::from_str(form.time_zone.trim());
+    if time_zone.is_err() {
+        errors.insert(
+            "time_zone".into(),
+            json!("Choose a time zone from the list (an IANA name such as Europe/Berlin)."),
+        );
+    }
+    let week_start =
+        form.week_start.trim().parse::<i16>().ok().filter(|day| WEEK_STARTS.iter().any(|(d, _)| d == day));
+    if week_start.is_none() {
+        errors.insert("week_start".into(), json!("Choose Monday, Sunday or Saturday."));
+    }
+    let (Ok(time_zone), Some(week_start)) = (time_zone, week_start) else {
+        let context = account_context(&user, &form.time_zone, &form.week_start, errors);
+        return Ok(Either::Right(page.render_status(Status::UnprocessableEntity, "account.html", context)));
+    };
+    store.set_preferences(user.user.id, time_zone.name(), week_start).await?;
+    Ok(Either::Left(Flash::success(Redirect::to("/account"), "Preferences saved.")))
+}

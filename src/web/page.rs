@@ -1,0 +1,116 @@
+//! The context every page shares (CSRF token, who is logged in, page or fragment) and the
+//! responses forms end in.
+
+use rocket::http::{Header, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::{self, Redirect, Responder, Response};
+use rocket_dyn_templates::Template;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::htmx::Htmx;
+use crate::auth::csrf::CsrfToken;
+use crate::auth::guard::CurrentUser;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub username: String,
+    pub is_admin: bool,
+}
+
+pub struct Page {
+    pub csrf_token: String,
+    pub user: Option<UserView>,
+    pub htmx: Htmx,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Page {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+        let csrf = match request.guard::<CsrfToken>().await {
+            Outcome::Success(token) => token,
+            Outcome::Error(e) => return Outcome::Error(e),
+            Outcome::Forward(status) => return Outcome::Forward(status),
+        };
+        // A page that does not need a user still renders (anonymously) when the session
+        // store is down; pages that need one take `CurrentUser`, which answers 503.
+        let user = CurrentUser::optional(request).await.ok().flatten().map(|current| UserView {
+            username: current.user.username.clone(),
+            is_admin: current.user.is_admin,
+        });
+        Outcome::Success(Page { csrf_token: csrf.0, user, htmx: Htmx::from_request(request) })
+    }
+}
+
+impl Page {
+    /// Renders `name` with the page's own context merged into `context` (an object).
+    pub fn render(&self, name: &'static str, mut context: Value) -> Template {
+        if let Some(map) = context.as_object_mut() {
+            map.insert("csrf_token".into(), json!(self.csrf_token));
+            map.insert("user".into(), json!(self.user));
+            map.insert("fragment".into(), json!(self.htmx.fragment));
+        }
+        Template::render(name, context)
+    }
+
+    pub fn render_status(&self, status: Status, name: &'static str, context: Value) -> (Status, Template) {
+        (status, self.render(name, context))
+    }
+}
+
+/// Where a successful form goes next: 303 for a plain form, `HX-Redirect` for htmx (a 303
+/// would be followed inside the XHR and the next page swapped into the form's target).
+pub struct Navigate {
+    pub to: String,
+    pub htmx: Htmx,
+}
+
+impl<'r> Responder<'r, 'static> for Navigate {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        if self.htmx.fragment {
+            Response::build().status(Status::NoContent).header(Header::new("HX-Redirect", self.to)).ok()
+        } else {
+            Redirect::to(self.to).respond_to(request)
+        }
+    }
+}
+
+/// Only a local path may follow a login: `/x` yes, `//evil.example`, `/\evil`, `https://..`
+/// and anything with control characters no.
+pub fn safe_next(next: Option<&str>) -> String {
+    let Some(next) = next else { return "/".into() };
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && next.len() <= 2048
+        && !next.chars().any(char::is_control)
+        && rocket::http::uri::Origin::parse(next).is_ok();
+    if local {
+        next.to_string()
+    } else {
+        "/".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_survive() {
+        assert_eq!(safe_next(Some("/calendar/month/2026-11-01")), "/calendar/month/2026-11-01");
+        assert_eq!(safe_next(Some("/search?q=a")), "/search?q=a");
+        for hostile in
+            ["//evil.example", "/\\evil.example", "https://evil.example", "evil", "/%0d%0a", "/\nx", ""]
+        {
+            let kept = safe_next(Some(hostile));
+            assert!(kept == "/" || kept == hostile && !hostile.starts_with("//"), "{hostile:?} -> {kept}");
+        }
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}
