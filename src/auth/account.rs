@@ -114,10 +114,9 @@ pub async fn change_preferences(
     let mut errors = Map::new();
     let time_zone = chrono_tz::Tz::from_str(form.time_zone.trim());
     if time_zone.is_err() {
-        errors.insert(
-            "time_zone".into(),
-            json!("Choose a time zone from the list (an IANA name such as Europe/Berlin)."),
-        );
+        let message =
+            format!("\u{201c}{}\u{201d} is not a time zone: choose one from the list.", form.time_zone);
+        errors.insert("time_zone".into(), json!(message));
     }
     let week_start =
         form.week_start.trim().parse::<i16>().ok().filter(|day| WEEK_STARTS.iter().any(|(d, _)| d == day));

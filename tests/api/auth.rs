@@ -481,3 +481,35 @@ mod engines {
         passwords_are_stored_as_argon2id
     );
 }
+
+async fn preferences_are_validated_and_saved(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    logged_in(&app, "xena").await;
+    let bad = [("time_zone", "Mars/Olympus"), ("week_start", "3")];
+    let response = app.post_with_token("/account/preferences", &bad).await;
+    assert_status(&response, Status::UnprocessableEntity);
+    let body = response.into_string().await.unwrap();
+    assert!(body.contains("time_zone-error") && body.contains("week_start-error"));
+    assert!(body.contains("Mars/Olympus"), "the typed value is shown back: {body}");
+
+    let good = [("time_zone", "Pacific/Auckland"), ("week_start", "0")];
+    let saved = app.post_with_token("/account/preferences", &good).await;
+    assert_status(&saved, Status::SeeOther);
+    let page = app.get("/account").await.into_string().await.unwrap();
+    assert!(page.contains("Preferences saved."));
+    assert!(page.contains("<option value=\"Pacific/Auckland\" selected>"));
+    assert!(page.contains("<option value=\"0\" selected>Sunday"));
+    assert!(app.get("/").await.into_string().await.unwrap().contains("Pacific/Auckland"));
+}
+
+async fn oversized_bodies_are_refused_with_413(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    let huge = "a".repeat(70 * 1024);
+    let response = app.post_with_token("/login", &[("username", &huge), ("password", "x")]).await;
+    assert_status(&response, Status::PayloadTooLarge);
+}
+
+mod more_engines {
+    use super::*;
+    crate::on_both_engines!(preferences_are_validated_and_saved, oversized_bodies_are_refused_with_413);
+}

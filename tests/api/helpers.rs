@@ -173,7 +173,8 @@ impl CookieStore {
             if removed {
                 jar.remove(cookie.name());
             } else {
-                jar.insert(cookie.name().to_string(), cookie.value().to_string());
+                let value = rocket::http::RawStr::new(cookie.value()).percent_decode_lossy();
+                jar.insert(cookie.name().to_string(), value.into_owned());
             }
         }
     }

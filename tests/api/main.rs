@@ -1,7 +1,9 @@
 //! All integration tests in one binary (one link, one parallel run).
 
+mod admin;
 mod auth;
 mod foundation;
 #[allow(dead_code, reason = "helpers are shared by test modules; not every one uses all")]
 mod helpers;
+mod outage;
 mod store;
