@@ -2,11 +2,12 @@
 //! `[default]`), `ROCKET_*`, the contract's own names (`DATABASE_URL`, `REDIS_URL`,
 //! `SESSION_REDIS_URL`, `SECRET_KEY`) and finally `EVENTIDE_*` (e.g. `EVENTIDE_LOG_FILE`).
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use rocket::figment::providers::Env;
+use rocket::figment::providers::{Env, Format, Toml};
 use rocket::figment::{Figment, Profile};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -20,7 +21,7 @@ pub enum ConfigError {
     #[error("DATABASE_URL {0:?} is not usable: {1}")]
     DatabaseUrl(String, String),
     #[error(
-        "SECRET_KEY is not set; the release profile needs one. \
+        "SECRET_KEY is not set; the release profile needs one when serving beyond loopback. \
          Generate one with `openssl rand -base64 48` and set SECRET_KEY"
     )]
     MissingSecretKey,
@@ -43,8 +44,6 @@ pub struct AppConfig {
     secret_key: Option<String>,
     /// Empty string: log to stdout only.
     pub log_file: String,
-    /// Level for Eventide's own modules; dependencies stay at `warn`.
-    pub log_level: String,
     /// Every Redis key Eventide writes starts with this, so instances and tests can share a
     /// server without touching each other's keys.
     pub redis_prefix: String,
@@ -69,7 +68,6 @@ impl Default for AppConfig {
             session_redis_url: None,
             secret_key: None,
             log_file: "applogging.log".into(),
-            log_level: "info".into(),
             redis_prefix: "eventide:".into(),
             redis_timeout_ms: 100,
             session_idle_minutes: 120,
@@ -83,9 +81,18 @@ impl Default for AppConfig {
     }
 }
 
-/// The figment every entry point (server, CLI, tests) starts from.
+/// The repository's `Rocket.toml`, compiled in: the binary has the same defaults wherever it
+/// runs; a `Rocket.toml` in the working directory (or at `ROCKET_CONFIG`) overrides them.
+const EMBEDDED_ROCKET_TOML: &str = include_str!("../Rocket.toml");
+
+/// The figment every entry point (server, CLI, tests) starts from: Rocket's own sources with
+/// the embedded defaults slotted in under the file.
 pub fn figment() -> Figment {
-    rocket::Config::figment()
+    Figment::from(rocket::Config::default())
+        .merge(Toml::string(EMBEDDED_ROCKET_TOML).nested())
+        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+        .select(Profile::from_env_or("ROCKET_PROFILE", rocket::Config::DEFAULT_PROFILE))
         .merge(Env::raw().only(&["database_url", "redis_url", "session_redis_url", "secret_key"]).global())
         .merge(Env::prefixed("EVENTIDE_").global())
 }
@@ -102,15 +109,23 @@ impl AppConfig {
         Ok(config)
     }
 
-    /// The key used for CSRF tokens. Release builds refuse to start without a configured
-    /// secret; debug builds make one per run so `cargo run` needs no setup.
-    pub fn secret(&self, profile: &Profile) -> Result<Secret, ConfigError> {
+    /// The key that signs CSRF tokens. The release profile refuses to start without a
+    /// configured one as soon as the server listens beyond loopback: instances behind a load
+    /// balancer must agree on it, and tokens must survive a restart. On loopback (the
+    /// embedded default of `cargo run --release`) and in debug, a random key per run is safe:
+    /// it only means forms left open across a restart must be reloaded.
+    pub fn secret(&self, profile: &Profile, address: IpAddr) -> Result<Secret, ConfigError> {
         match self.secret_key.as_deref().map(str::trim) {
             Some(key) if key.len() >= 32 => Ok(Secret(Sha256::digest(key.as_bytes()).into())),
             Some(_) => Err(ConfigError::WeakSecretKey),
-            None if profile == rocket::Config::RELEASE_PROFILE => Err(ConfigError::MissingSecretKey),
+            None if profile == rocket::Config::RELEASE_PROFILE && !address.is_loopback() => {
+                Err(ConfigError::MissingSecretKey)
+            }
             None => {
-                log::warn!("SECRET_KEY is not set: using a random key for this run only");
+                log::warn!(
+                    "SECRET_KEY is not set: using a random key for this run; \
+                     set SECRET_KEY before serving beyond this machine"
+                );
                 Ok(Secret(rand::random()))
             }
         }
@@ -216,7 +231,10 @@ mod tests {
     fn release_needs_a_secret_key() {
         let config = AppConfig::default();
         let release = Profile::new("release");
-        assert!(matches!(config.secret(&release), Err(ConfigError::MissingSecretKey)));
-        assert!(config.secret(&Profile::new("debug")).is_ok());
+        let public: IpAddr = "0.0.0.0".parse().unwrap();
+        let loopback: IpAddr = "127.0.0.1".parse().unwrap();
+        assert!(matches!(config.secret(&release, public), Err(ConfigError::MissingSecretKey)));
+        assert!(config.secret(&release, loopback).is_ok());
+        assert!(config.secret(&Profile::new("debug"), public).is_ok());
     }
 }

@@ -29,7 +29,8 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, ConfigError> {
 /// `build` with a chosen clock: tests step a manual clock over session timeouts.
 pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<Build>, ConfigError> {
     let config = AppConfig::from_figment(&figment)?;
-    let secret = config.secret(figment.profile())?;
+    let address = figment.extract_inner::<std::net::IpAddr>("address").map_err(ConfigError::from)?;
+    let secret = config.secret(figment.profile(), address)?;
     let database = config.database()?;
     let figment = with_pool_urls(figment, &config, &database)?;
     log::info!("database: {} ({})", database.engine(), database.redacted());

@@ -2,12 +2,19 @@
 //! chosen here per module. Panics go to the log too, so a crash is visible in the log file.
 
 use log::LevelFilter;
+use rocket::config::LogLevel;
 
 use crate::config::AppConfig;
 
-pub fn init(config: &AppConfig) -> Result<(), String> {
-    let own_level: LevelFilter =
-        config.log_level.parse().map_err(|_| format!("unknown log level {:?}", config.log_level))?;
+/// Rocket's own `log_level` setting (`ROCKET_LOG_LEVEL`) chooses the level of Eventide's
+/// modules: `off`, `critical` (warnings and errors), `normal` (info), `debug`.
+pub fn init(config: &AppConfig, rocket_level: LogLevel) -> Result<(), String> {
+    let own_level = match rocket_level {
+        LogLevel::Off => LevelFilter::Off,
+        LogLevel::Critical => LevelFilter::Warn,
+        LogLevel::Normal => LevelFilter::Info,
+        LogLevel::Debug => LevelFilter::Debug,
+    };
 
     let mut dispatch = fern::Dispatch::new()
         .format(|out, message, record| {

@@ -31,7 +31,10 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => return fail(&e.to_string()),
     };
-    if let Err(e) = eventide::logging::init(&app_config) {
+    let log_level = figment
+        .extract_inner::<rocket::config::LogLevel>("log_level")
+        .unwrap_or(rocket::config::LogLevel::Normal);
+    if let Err(e) = eventide::logging::init(&app_config, log_level) {
         return fail(&e);
     }
 

@@ -157,6 +157,7 @@ async fn unreachable_database_stops_the_launch() {
 async fn release_profile_requires_a_secret_key() {
     let figment = test_figment("sqlite://unused.db", "unused:")
         .select(rocket::Config::RELEASE_PROFILE)
+        .merge(("address", "0.0.0.0"))
         .merge(("secret_key", None::<String>));
     let Err(error) = eventide::build(figment) else { panic!("release without a secret") };
     let error = error.to_string();
