@@ -90,7 +90,13 @@ impl<'r> Responder<'r, 'static> for ErrorPage {
     }
 }
 
+/// Rocket answers 422 when a path segment does not parse (`/events/abc`,
+/// `/calendar/month/2026-13-01`); for a page address that simply names nothing: 404.
 #[rocket::catch(default)]
-pub fn catch_all(status: Status, _request: &Request<'_>) -> ErrorPage {
+pub fn catch_all(status: Status, request: &Request<'_>) -> ErrorPage {
+    let page_request = matches!(request.method(), rocket::http::Method::Get | rocket::http::Method::Head);
+    if status == Status::UnprocessableEntity && page_request {
+        return ErrorPage(Status::NotFound);
+    }
     ErrorPage(status)
 }

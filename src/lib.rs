@@ -3,11 +3,13 @@
 
 pub mod admin;
 pub mod auth;
+pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod dashboard;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod kv;
 pub mod logging;
@@ -37,6 +39,7 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
 
     Ok(rocket::custom(figment)
         .manage(secret)
+        .manage(clock.clone())
         .manage(config.clone())
         .attach(store::stage(database))
         .attach(kv::stage(&config))
@@ -44,6 +47,8 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
         .attach(auth::stage(clock))
         .mount("/", rocket::routes![health::healthz])
         .mount("/", dashboard::routes())
+        .mount("/", calendar::routes::routes())
+        .mount("/", events::routes())
         .mount("/", admin::routes()))
 }
 

@@ -2,6 +2,7 @@
 //! types on each (see ARCHITECTURE.md for why this beats `AnyPool`): a query is written once
 //! and `with_pool!` compiles it against both engines.
 
+pub mod events;
 pub mod users;
 
 use rocket::fairing::AdHoc;
@@ -10,6 +11,7 @@ use rocket_db_pools::Database;
 
 use crate::config::DatabaseTarget;
 
+pub use events::{Event, EventDraft, EventId};
 pub use users::{NewUser, User, UserId, UsernameTaken};
 
 #[derive(Database)]

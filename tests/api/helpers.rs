@@ -199,7 +199,7 @@ pub struct Browser<'c> {
 
 /// What a browser can do; implemented by the app's default browser and by extra ones.
 #[rocket::async_trait]
-pub trait Browse {
+pub trait Browse: Sync {
     fn client(&self) -> &Client;
     fn jar(&self) -> &CookieStore;
 

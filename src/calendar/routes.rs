@@ -1,0 +1,87 @@
+//! `/calendar/{view}/{date}`: a full page, or for htmx the `#calendar` region only. Both come
+//! from the same URL, so every pushed URL is also a bookmark that works without JavaScript.
+
+use rocket::response::Redirect;
+use rocket::State;
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+
+use super::{lay_out, time, week_start_of, weekday_names, Day, Period, View, MONTH_CELL_EVENTS};
+use crate::auth::guard::CurrentUser;
+use crate::clock::Clock;
+use crate::error::AppError;
+use crate::store::{Event, Store};
+use crate::web::page::Page;
+
+fn url(view: View, date: chrono::NaiveDate) -> String {
+    format!("/calendar/{}/{}", view.name(), date.format("%Y-%m-%d"))
+}
+
+#[rocket::get("/calendar")]
+pub fn current_month(user: CurrentUser, clock: &State<Clock>) -> Redirect {
+    let today = time::today(time::zone_of(&user.user), clock.now());
+    Redirect::to(url(View::Month, today))
+}
+
+#[rocket::get("/calendar/<view>/<day>")]
+pub async fn show(
+    view: View,
+    day: Day,
+    user: CurrentUser,
+    page: Page,
+    store: &State<Store>,
+    clock: &State<Clock>,
+) -> Result<Template, AppError> {
+    let zone = time::zone_of(&user.user);
+    let period = Period::new(view, day.0, week_start_of(user.user.week_start));
+    let (from, until) = period.query_range(zone);
+    let events = store.events_between(user.user.id, from, until).await?;
+    let context = context(&period, &events, zone, time::today(zone, clock.now()), user.user.week_start);
+    let template = if page.htmx.fragment { "calendar_fragment.html" } else { "calendar.html" };
+    Ok(page.render(template, context))
+}
+
+fn context(
+    period: &Period,
+    events: &[Event],
+    zone: chrono_tz::Tz,
+    today: chrono::NaiveDate,
+    week_start: i16,
+) -> Value {
+    let limit = (period.view == View::Month).then_some(MONTH_CELL_EVENTS);
+    let days = lay_out(period, events, zone, today, limit);
+    let views: Vec<Value> = View::ALL
+        .iter()
+        .map(|v| json!({ "name": v.name(), "url": url(*v, period.date), "current": *v == period.view }))
+        .collect();
+    let weeks: Vec<&[super::DayView]> =
+        if period.view == View::Month { days.chunks(7).collect() } else { Vec::new() };
+    // The focused day of the month grid: the chosen date when it is in view, else the 1st.
+    let active = if days.iter().any(|d| d.date == period.date.format("%Y-%m-%d").to_string()) {
+        period.date
+    } else {
+        period.first
+    };
+    json!({
+        "view": period.view.name(),
+        "date": period.date.format("%Y-%m-%d").to_string(),
+        "active_date": active.format("%Y-%m-%d").to_string(),
+        "title": period.title,
+        "prev_url": url(period.view, period.prev),
+        "next_url": url(period.view, period.next),
+        "today_url": url(period.view, today),
+        "new_url": format!("/events/new?date={}", period.date.format("%Y-%m-%d")),
+        "views": views,
+        "weekdays": weekday_names(week_start_of(week_start)),
+        "weeks": weeks,
+        "days": days,
+        "hours": (0..24).collect::<Vec<u32>>(),
+        "has_events": days.iter().any(|d| !d.events.is_empty()),
+        "agenda_days": super::AGENDA_DAYS,
+        "zone": zone.name(),
+    })
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![current_month, show]
+}

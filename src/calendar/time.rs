@@ -1,0 +1,118 @@
+//! Wall-clock time in the user's zone: turning typed local times into instants (DST-aware)
+//! and instants back into the local days an event touches.
+
+use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::store::{Event, User};
+
+pub fn zone_of(user: &User) -> Tz {
+    user.time_zone.parse().unwrap_or(chrono_tz::UTC)
+}
+
+pub fn today(zone: Tz, now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&zone).date_naive()
+}
+
+/// The instant a local day begins. Where midnight itself is skipped by a DST change (some
+/// zones switch at 00:00), the day begins at the first instant that exists.
+pub fn start_of_day(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
+    let mut time = date.and_time(NaiveTime::MIN);
+    for _ in 0..4 {
+        if let Some(instant) = zone.from_local_datetime(&time).earliest() {
+            return instant.with_timezone(&Utc);
+        }
+        time += Duration::minutes(30);
+    }
+    Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
+}
+
+/// Why a typed local time cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalTimeError {
+    Malformed,
+    /// Skipped by a spring-forward change (e.g. 02:30 on the last Sunday of March in Berlin).
+    DoesNotExist,
+}
+
+/// `YYYY-MM-DDTHH:MM` in `zone` to an instant. A time that occurs twice (the fall-back hour)
+/// means its first occurrence, as most calendar apps do; a skipped time is refused.
+pub fn parse_local(zone: Tz, text: &str) -> Result<DateTime<Utc>, LocalTimeError> {
+    let naive = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| LocalTimeError::Malformed)?;
+    match zone.from_local_datetime(&naive) {
+        LocalResult::Single(instant) | LocalResult::Ambiguous(instant, _) => Ok(instant.with_timezone(&Utc)),
+        LocalResult::None => Err(LocalTimeError::DoesNotExist),
+    }
+}
+
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    // `datetime-local` inputs left in place after ticking "all day" still carry the day.
+    let day = text.split('T').next().unwrap_or(text);
+    NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
+}
+
+/// All-day events are stored as dates at 00:00 UTC, so they read back as the same dates in
+/// every zone.
+pub fn date_instant(date: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
+}
+
+/// The first and last local day an event occupies.
+pub fn local_days(event: &Event, zone: Tz) -> (NaiveDate, NaiveDate) {
+    if event.all_day {
+        let first = event.start_at.date_naive();
+        let last = (event.end_at - Duration::days(1)).date_naive().max(first);
+        return (first, last);
+    }
+    let start = event.start_at.with_timezone(&zone);
+    let end = event.end_at.with_timezone(&zone);
+    let first = start.date_naive();
+    // An event ending at midnight does not occupy the day that midnight begins.
+    let last = if end > start && end.time() == NaiveTime::MIN {
+        (end - Duration::nanoseconds(1)).date_naive()
+    } else {
+        end.date_naive()
+    };
+    (first, last.max(first))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::{America::New_York, Europe::Berlin, Pacific::Auckland};
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn spring_forward_gap_is_refused_and_fall_back_takes_the_first() {
+        assert_eq!(parse_local(Berlin, "2026-03-29T02:30"), Err(LocalTimeError::DoesNotExist));
+        assert_eq!(parse_local(New_York, "2026-03-08T02:30"), Err(LocalTimeError::DoesNotExist));
+        assert_eq!(parse_local(Auckland, "2026-09-27T02:30"), Err(LocalTimeError::DoesNotExist));
+        // 02:30 happens twice on 25 October 2026 in Berlin: CEST (UTC+2) first.
+        let first = parse_local(Berlin, "2026-10-25T02:30").unwrap();
+        assert_eq!(first.to_rfc3339(), "2026-10-25T00:30:00+00:00");
+        assert_eq!(parse_local(Berlin, "2026-13-01T10:00"), Err(LocalTimeError::Malformed));
+        assert_eq!(parse_local(Berlin, "tomorrow"), Err(LocalTimeError::Malformed));
+    }
+
+    #[test]
+    fn days_start_at_local_midnight() {
+        assert_eq!(start_of_day(Auckland, date(2026, 1, 15)).to_rfc3339(), "2026-01-14T11:00:00+00:00");
+        assert_eq!(start_of_day(New_York, date(2026, 7, 4)).to_rfc3339(), "2026-07-04T04:00:00+00:00");
+        // A DST day in Berlin is 23 hours long.
+        let length = start_of_day(Berlin, date(2026, 3, 30)) - start_of_day(Berlin, date(2026, 3, 29));
+        assert_eq!(length, Duration::hours(23));
+    }
+
+    #[test]
+    fn dates_parse_with_or_without_a_time() {
+        assert_eq!(parse_date("2028-02-29"), Some(date(2028, 2, 29)));
+        assert_eq!(parse_date("2028-02-29T10:00"), Some(date(2028, 2, 29)));
+        assert_eq!(parse_date("2027-02-29"), None);
+    }
+}

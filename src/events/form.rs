@@ -1,0 +1,178 @@
+//! The event form: what the browser sends, and its validation into an `EventDraft`.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use rocket::form::FromForm;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::calendar::time::{self, LocalTimeError};
+use crate::store::{Event, EventDraft};
+
+pub const TITLE_MAX: usize = 200;
+pub const DESCRIPTION_MAX: usize = 10_000;
+pub const LOCATION_MAX: usize = 200;
+
+/// The fields exactly as typed, kept for re-rendering the form.
+#[derive(Debug, Clone, Default, FromForm, Serialize)]
+pub struct EventForm {
+    #[field(default = String::new())]
+    pub title: String,
+    #[field(default = String::new())]
+    pub description: String,
+    #[field(default = String::new())]
+    pub location: String,
+    #[field(default = String::new())]
+    pub start: String,
+    #[field(default = String::new())]
+    pub end: String,
+    #[field(default = false)]
+    pub all_day: bool,
+}
+
+pub type FieldErrors = Map<String, Value>;
+
+/// Start and end instants of a valid event.
+type Span = (DateTime<Utc>, DateTime<Utc>);
+/// The field to blame, and why.
+type FieldError = (&'static str, String);
+
+impl EventForm {
+    /// A new event on `day` (or today), 09:00 to 10:00.
+    pub fn new_on(day: NaiveDate) -> EventForm {
+        EventForm {
+            start: format!("{}T09:00", day.format("%Y-%m-%d")),
+            end: format!("{}T10:00", day.format("%Y-%m-%d")),
+            ..<EventForm as Default>::default()
+        }
+    }
+
+    /// The form for editing `event`, in the user's zone (all-day end date inclusive).
+    pub fn from_event(event: &Event, zone: Tz) -> EventForm {
+        let (start, end) = if event.all_day {
+            let (first, last) = time::local_days(event, zone);
+            (first.format("%Y-%m-%d").to_string(), last.format("%Y-%m-%d").to_string())
+        } else {
+            let local = |t: DateTime<Utc>| t.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string();
+            (local(event.start_at), local(event.end_at))
+        };
+        EventForm {
+            title: event.title.clone(),
+            description: event.description.clone(),
+            location: event.location.clone(),
+            start,
+            end,
+            all_day: event.all_day,
+        }
+    }
+
+    pub fn validate(&self, zone: Tz) -> Result<EventDraft, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let mut error = |field: &str, message: String| {
+            errors.entry(field.to_string()).or_insert(json!(message));
+        };
+        let title = self.title.trim();
+        if title.is_empty() {
+            error("title", "Give the event a title.".into());
+        } else if title.chars().count() > TITLE_MAX {
+            error("title", format!("Use at most {TITLE_MAX} characters."));
+        }
+        if self.description.chars().count() > DESCRIPTION_MAX {
+            error("description", format!("Use at most {DESCRIPTION_MAX} characters."));
+        }
+        if self.location.trim().chars().count() > LOCATION_MAX {
+            error("location", format!("Use at most {LOCATION_MAX} characters."));
+        }
+        let times = if self.all_day { self.all_day_range() } else { self.timed_range(zone) };
+        let range = match times {
+            Ok(range) => Some(range),
+            Err((field, message)) => {
+                error(field, message);
+                None
+            }
+        };
+        match range {
+            Some((start_at, end_at)) if errors.is_empty() => Ok(EventDraft {
+                title: title.to_string(),
+                description: self.description.clone(),
+                location: self.location.trim().to_string(),
+                all_day: self.all_day,
+                start_at,
+                end_at,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    fn all_day_range(&self) -> Result<Span, FieldError> {
+        let first =
+            time::parse_date(&self.start).ok_or(("start", "Enter a date as YYYY-MM-DD.".to_string()))?;
+        let last = time::parse_date(&self.end).ok_or(("end", "Enter a date as YYYY-MM-DD.".to_string()))?;
+        if last < first {
+            return Err(("end", "The event cannot end before it starts.".into()));
+        }
+        Ok((time::date_instant(first), time::date_instant(last) + Duration::days(1)))
+    }
+
+    fn timed_range(&self, zone: Tz) -> Result<Span, FieldError> {
+        let parse = |field: &'static str, text: &str| {
+            time::parse_local(zone, text).map_err(|e| match e {
+                LocalTimeError::Malformed => (field, "Enter a date and time as YYYY-MM-DDTHH:MM.".to_string()),
+                LocalTimeError::DoesNotExist => (
+                    field,
+                    format!(
+                        "{} does not exist in {}: the clocks move forward then. Choose a time after the change.",
+                        text.trim().replace('T', " "),
+                        zone.name()
+                    ),
+                ),
+            })
+        };
+        let start = parse("start", &self.start)?;
+        let end = parse("end", &self.end)?;
+        if end < start {
+            return Err(("end", "The event cannot end before it starts.".into()));
+        }
+        Ok((start, end))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::Europe::Berlin;
+
+    fn form(start: &str, end: &str, all_day: bool) -> EventForm {
+        EventForm {
+            title: "Standup".into(),
+            start: start.into(),
+            end: end.into(),
+            all_day,
+            ..<EventForm as Default>::default()
+        }
+    }
+
+    #[test]
+    fn all_day_end_date_is_inclusive() {
+        let draft = form("2028-02-28", "2028-02-29", true).validate(Berlin).unwrap();
+        assert_eq!(draft.start_at.to_rfc3339(), "2028-02-28T00:00:00+00:00");
+        assert_eq!(draft.end_at.to_rfc3339(), "2028-03-01T00:00:00+00:00");
+    }
+
+    #[test]
+    fn field_errors_are_reported_by_field() {
+        let errors = form("2026-03-29T02:30", "2026-03-29T01:00", false).validate(Berlin).unwrap_err();
+        assert!(errors["start"].as_str().unwrap().contains("does not exist"));
+        let errors = form("2026-05-02T10:00", "2026-05-01T10:00", false).validate(Berlin).unwrap_err();
+        assert!(errors.contains_key("end"));
+        let mut long = form("2026-05-01T10:00", "2026-05-01T11:00", false);
+        long.title = "x".repeat(201);
+        long.location = "y".repeat(201);
+        long.description = "z".repeat(10_001);
+        let errors = long.validate(Berlin).unwrap_err();
+        assert_eq!(errors.len(), 3);
+        let mut blank = long.clone();
+        blank.title = "   ".into();
+        assert!(blank.validate(Berlin).unwrap_err()["title"].as_str().unwrap().contains("title"));
+    }
+}

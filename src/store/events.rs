@@ -1,0 +1,148 @@
+//! Events. A range read touches only the visible period: events starting inside it (through
+//! `events_user_start`) plus the rare long ones (through the partial `events_user_long`), so a
+//! month costs the same for a user with 100 events as for one with 100,000.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{with_pool, DbResult, Store, UserId};
+
+/// Events longer than this are flagged `is_long` and found through their own small index;
+/// shorter ones are found by a start-time window widened by this much.
+pub const LONG_EVENT: Duration = Duration::days(7);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct EventId(pub i64);
+
+impl<'a> rocket::request::FromParam<'a> for EventId {
+    type Error = &'a str;
+
+    fn from_param(param: &'a str) -> Result<Self, Self::Error> {
+        match param.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(EventId(id)),
+            _ => Err(param),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Event {
+    pub id: EventId,
+    pub user_id: UserId,
+    pub title: String,
+    pub description: String,
+    pub location: String,
+    pub all_day: bool,
+    pub start_at: DateTime<Utc>,
+    pub end_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A validated event, ready to store (see `events::form`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventDraft {
+    pub title: String,
+    pub description: String,
+    pub location: String,
+    pub all_day: bool,
+    pub start_at: DateTime<Utc>,
+    pub end_at: DateTime<Utc>,
+}
+
+impl EventDraft {
+    fn is_long(&self) -> bool {
+        self.end_at - self.start_at > LONG_EVENT
+    }
+}
+
+const EVENT_COLUMNS: &str =
+    "id, user_id, title, description, location, all_day, start_at, end_at, created_at, updated_at";
+
+impl Store {
+    pub async fn create_event(&self, owner: UserId, draft: &EventDraft) -> DbResult<EventId> {
+        let sql = "INSERT INTO events (user_id, title, description, location, all_day, start_at, \
+                   end_at, is_long, created_at, updated_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id";
+        let ids = with_pool!(self, pool => sqlx::query_scalar::<_, i64>(sql)
+            .bind(owner)
+            .bind(&draft.title)
+            .bind(&draft.description)
+            .bind(&draft.location)
+            .bind(draft.all_day)
+            .bind(draft.start_at)
+            .bind(draft.end_at)
+            .bind(draft.is_long())
+            .bind(Utc::now())
+            .fetch_all(pool)
+            .await)?;
+        ids.first().map(|id| EventId(*id)).ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// The event, if it exists and belongs to `owner`: another user's event is as absent as
+    /// a deleted one.
+    pub async fn event_for(&self, owner: UserId, id: EventId) -> DbResult<Option<Event>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 AND user_id = $2");
+        with_pool!(self, pool => sqlx::query_as::<_, Event>(&sql).bind(id).bind(owner).fetch_optional(pool).await)
+    }
+
+    /// Returns false when there is no such event of `owner`'s.
+    pub async fn update_event(&self, owner: UserId, id: EventId, draft: &EventDraft) -> DbResult<bool> {
+        let sql = "UPDATE events SET title = $1, description = $2, location = $3, all_day = $4, \
+                   start_at = $5, end_at = $6, is_long = $7, updated_at = $8 \
+                   WHERE id = $9 AND user_id = $10";
+        let updated = with_pool!(self, pool => sqlx::query(sql)
+            .bind(&draft.title)
+            .bind(&draft.description)
+            .bind(&draft.location)
+            .bind(draft.all_day)
+            .bind(draft.start_at)
+            .bind(draft.end_at)
+            .bind(draft.is_long())
+            .bind(Utc::now())
+            .bind(id)
+            .bind(owner)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(updated > 0)
+    }
+
+    /// Returns false when there is no such event of `owner`'s.
+    pub async fn delete_event(&self, owner: UserId, id: EventId) -> DbResult<bool> {
+        let sql = "DELETE FROM events WHERE id = $1 AND user_id = $2";
+        let deleted = with_pool!(self, pool => sqlx::query(sql)
+            .bind(id)
+            .bind(owner)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(deleted > 0)
+    }
+
+    /// `owner`'s events that overlap `[from, until)` (an event ending exactly at `from` is
+    /// included; callers place events by local date and drop it), ordered by start.
+    pub async fn events_between(
+        &self,
+        owner: UserId,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> DbResult<Vec<Event>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events \
+             WHERE user_id = $1 AND start_at >= $2 AND start_at < $3 AND end_at >= $4 \
+             UNION ALL \
+             SELECT {EVENT_COLUMNS} FROM events \
+             WHERE user_id = $1 AND is_long AND start_at < $2 AND end_at >= $4 \
+             ORDER BY start_at, id"
+        );
+        with_pool!(self, pool => sqlx::query_as::<_, Event>(&sql)
+            .bind(owner)
+            .bind(from - LONG_EVENT)
+            .bind(until)
+            .bind(from)
+            .fetch_all(pool)
+            .await)
+    }
+}
