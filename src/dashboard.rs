@@ -10,10 +10,14 @@ use crate::calendar::time;
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::events;
-use crate::store::{Event, Store};
+use crate::store::{EventSummary, Store};
 use crate::web::page::Page;
 
-fn item(event: &Event, zone: chrono_tz::Tz, today: chrono::NaiveDate) -> Value {
+/// A busy calendar can hold hundreds of events a month; the dashboard lists the first ones
+/// and points to the agenda for the rest.
+const UPCOMING_SHOWN: usize = 50;
+
+fn item(event: &EventSummary, zone: chrono_tz::Tz, today: chrono::NaiveDate) -> Value {
     let (first, last) = time::local_days(event, zone);
     let start = event.start_at.with_timezone(&zone);
     let day = if first == today { "Today".to_string() } else { first.format("%a %-d %b").to_string() };
@@ -43,7 +47,8 @@ pub async fn home(
         "today_date": today.format("%Y-%m-%d").to_string(),
         "time_zone": zone.name(),
         "today_events": today_events.iter().map(|e| item(e, zone, today)).collect::<Vec<_>>(),
-        "upcoming": upcoming.iter().map(|e| item(e, zone, today)).collect::<Vec<_>>(),
+        "upcoming": upcoming.iter().take(UPCOMING_SHOWN).map(|e| item(e, zone, today)).collect::<Vec<_>>(),
+        "upcoming_more": upcoming.len().saturating_sub(UPCOMING_SHOWN),
     });
     let template = if page.htmx.fragment { "home_fragment.html" } else { "home.html" };
     Ok(page.render(template, context))

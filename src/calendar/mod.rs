@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Timelike, Utc, Wee
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::store::Event;
+use crate::store::EventSummary;
 
 /// Days a month cell lists before "+N more".
 pub const MONTH_CELL_EVENTS: usize = 3;
@@ -187,7 +187,7 @@ pub struct DayView {
     pub total: usize,
 }
 
-fn event_on_day(event: &Event, zone: Tz, day: NaiveDate) -> Option<EventView> {
+fn event_on_day(event: &EventSummary, zone: Tz, day: NaiveDate) -> Option<EventView> {
     let (first, last) = time::local_days(event, zone);
     if day < first || day > last {
         return None;
@@ -244,26 +244,37 @@ fn assign_lanes(events: &mut [EventView]) {
 }
 
 /// Every day of `period` with its events: all-day ones first, then by start; `limit` cuts
-/// each day's list (the rest is counted in `more`).
+/// each day's list (the rest is counted in `more`). Each event's local days are worked out
+/// once and the event dropped into those days' buckets, so the cost follows the number of
+/// events shown, not events times days.
 pub fn lay_out(
     period: &Period,
-    events: &[Event],
+    events: &[EventSummary],
     zone: Tz,
     today: NaiveDate,
     limit: Option<usize>,
 ) -> Vec<DayView> {
-    period
-        .days()
-        .map(|day| {
-            let mut on_day: Vec<EventView> =
-                events.iter().filter_map(|e| event_on_day(e, zone, day)).collect();
-            on_day.sort_by_key(|e| (!e.all_day, e.start_hour));
-            assign_lanes(&mut on_day);
-            let total = on_day.len();
-            let more = limit.map_or(0, |limit| total.saturating_sub(limit));
-            if let Some(limit) = limit {
-                on_day.truncate(limit);
+    let days: Vec<NaiveDate> = period.days().collect();
+    let mut buckets: Vec<Vec<&EventSummary>> = vec![Vec::new(); days.len()];
+    for event in events {
+        let (first, last) = time::local_days(event, zone);
+        let from = (first - period.first).num_days().max(0);
+        let to = (last - period.first).num_days().min(days.len() as i64 - 1);
+        for index in from..=to {
+            if let Some(bucket) = usize::try_from(index).ok().and_then(|i| buckets.get_mut(i)) {
+                bucket.push(event);
             }
+        }
+    }
+    days.into_iter()
+        .zip(buckets)
+        .map(|(day, mut bucket)| {
+            bucket.sort_by_key(|e| (!e.all_day, e.start_at, e.id.0));
+            let total = bucket.len();
+            let shown = limit.unwrap_or(total).min(total);
+            let mut on_day: Vec<EventView> =
+                bucket.iter().take(shown).filter_map(|e| event_on_day(e, zone, day)).collect();
+            assign_lanes(&mut on_day);
             let in_period = match period.view {
                 View::Month => day.month() == period.date.month() && day.year() == period.date.year(),
                 _ => true,
@@ -276,7 +287,7 @@ pub fn lay_out(
                 in_period,
                 is_today: day == today,
                 events: on_day,
-                more,
+                more: total - shown,
                 total,
             }
         })

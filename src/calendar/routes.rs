@@ -10,7 +10,7 @@ use super::{lay_out, time, week_start_of, weekday_names, Day, Period, View, MONT
 use crate::auth::guard::CurrentUser;
 use crate::clock::Clock;
 use crate::error::AppError;
-use crate::store::{Event, Store};
+use crate::store::{EventSummary, Store};
 use crate::web::page::Page;
 
 fn url(view: View, date: chrono::NaiveDate) -> String {
@@ -43,7 +43,7 @@ pub async fn show(
 
 fn context(
     period: &Period,
-    events: &[Event],
+    events: &[EventSummary],
     zone: chrono_tz::Tz,
     today: chrono::NaiveDate,
     week_start: i16,

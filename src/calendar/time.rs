@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::store::{Event, User};
+use crate::store::{Scheduled, User};
 
 pub fn zone_of(user: &User) -> Tz {
     user.time_zone.parse().unwrap_or(chrono_tz::UTC)
@@ -61,14 +61,14 @@ pub fn date_instant(date: NaiveDate) -> DateTime<Utc> {
 }
 
 /// The first and last local day an event occupies.
-pub fn local_days(event: &Event, zone: Tz) -> (NaiveDate, NaiveDate) {
-    if event.all_day {
-        let first = event.start_at.date_naive();
-        let last = (event.end_at - Duration::days(1)).date_naive().max(first);
+pub fn local_days(event: &impl Scheduled, zone: Tz) -> (NaiveDate, NaiveDate) {
+    if event.all_day() {
+        let first = event.start_at().date_naive();
+        let last = (event.end_at() - Duration::days(1)).date_naive().max(first);
         return (first, last);
     }
-    let start = event.start_at.with_timezone(&zone);
-    let end = event.end_at.with_timezone(&zone);
+    let start = event.start_at().with_timezone(&zone);
+    let end = event.end_at().with_timezone(&zone);
     let first = start.date_naive();
     // An event ending at midnight does not occupy the day that midnight begins.
     let last = if end > start && end.time() == NaiveTime::MIN {

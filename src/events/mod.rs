@@ -14,7 +14,7 @@ use crate::auth::guard::CurrentUser;
 use crate::calendar::time::{self, local_days};
 use crate::clock::Clock;
 use crate::error::AppError;
-use crate::store::{Event, EventId, Store};
+use crate::store::{Event, EventId, EventSummary, Store};
 use crate::web::page::{Navigate, Page};
 use form::{EventForm, FieldErrors};
 
@@ -198,7 +198,7 @@ pub async fn upcoming(
     store: &Store,
     user: &CurrentUser,
     today: NaiveDate,
-) -> Result<(Vec<Event>, Vec<Event>), AppError> {
+) -> Result<(Vec<EventSummary>, Vec<EventSummary>), AppError> {
     let zone = time::zone_of(&user.user);
     let from = time::start_of_day(zone, today - Duration::days(1));
     let until = time::start_of_day(zone, today + Duration::days(32));

@@ -11,7 +11,7 @@ use rocket_db_pools::Database;
 
 use crate::config::DatabaseTarget;
 
-pub use events::{Event, EventDraft, EventId};
+pub use events::{Event, EventDraft, EventId, EventSummary, Scheduled};
 pub use users::{NewUser, User, UserId, UsernameTaken};
 
 #[derive(Database)]

@@ -29,7 +29,8 @@ async fn registration_logs_the_user_in(backend: Backend) {
     assert_eq!(location(&response), "/");
     let home = app.get("/").await;
     assert_status(&home, Status::Ok);
-    assert!(home.into_string().await.unwrap().contains("Hello, alice"));
+    let home = home.into_string().await.unwrap();
+    assert!(home.contains("Today ·") && home.contains(">alice</a>"));
 }
 
 async fn invalid_registration_is_422_with_errors_and_input_kept(backend: Backend) {
