@@ -52,6 +52,10 @@ pub struct AppConfig {
     pub session_idle_minutes: u64,
     pub session_absolute_hours: u64,
     pub cache_ttl_seconds: u64,
+    /// Off: every fragment is rendered from the database (`X-Cache: BYPASS`); for measuring.
+    pub cache_enabled: bool,
+    /// Lets a Prometheus scraper read `/metrics` with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
     /// Mark cookies `Secure` and use the `__Host-` prefix; turn on behind TLS.
     pub secure_cookies: bool,
     /// Login attempts allowed per account, and per client address, in each window.
@@ -73,6 +77,8 @@ impl Default for AppConfig {
             session_idle_minutes: 120,
             session_absolute_hours: 24 * 7,
             cache_ttl_seconds: 300,
+            cache_enabled: true,
+            metrics_token: None,
             secure_cookies: false,
             login_attempts_per_account: 5,
             login_attempts_per_address: 20,

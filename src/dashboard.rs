@@ -1,17 +1,21 @@
 //! `/`: today's events and the next 30 days, with the ways into the calendar.
 
+use chrono::NaiveDate;
 use rocket::serde::json::json;
-use rocket::State;
-use rocket_dyn_templates::Template;
+use rocket::response::content::RawHtml;
+use rocket::{Either, State};
+use rocket_dyn_templates::{Metadata, Template};
 use serde_json::Value;
 
 use crate::auth::guard::CurrentUser;
 use crate::calendar::time;
+use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::events;
 use crate::store::{EventSummary, Store};
 use crate::web::page::Page;
+use crate::web::templates::render_to_string;
 
 /// A busy calendar can hold hundreds of events a month; the dashboard lists the first ones
 /// and points to the agenda for the rest.
@@ -38,20 +42,31 @@ pub async fn home(
     page: Page,
     store: &State<Store>,
     clock: &State<Clock>,
-) -> Result<Template, AppError> {
+    cache: CacheScope<'_>,
+    templates: Metadata<'_>,
+) -> Result<Either<RawHtml<String>, Template>, AppError> {
     let zone = time::zone_of(&user.user);
     let today = time::today(zone, clock.now());
-    let (today_events, upcoming) = events::upcoming(store, &user, today).await?;
-    let context = json!({
+    let fragment = cache
+        .fetch(&CacheKey::upcoming(user.user.id, today), || async {
+            let context = dashboard(store, &user, zone, today).await?;
+            let html = render_to_string(&templates, "home_fragment.html", &context)?;
+            Ok(Fragment { title: "Dashboard".into(), html })
+        })
+        .await?;
+    Ok(page.fragment_or_page(fragment, "home.html", false, json!({})))
+}
+
+async fn dashboard(store: &Store, user: &CurrentUser, zone: chrono_tz::Tz, today: NaiveDate) -> Result<Value, AppError> {
+    let (today_events, upcoming) = events::upcoming(store, user, today).await?;
+    Ok(json!({
         "today": today.format("%A, %-d %B %Y").to_string(),
         "today_date": today.format("%Y-%m-%d").to_string(),
         "time_zone": zone.name(),
         "today_events": today_events.iter().map(|e| item(e, zone, today)).collect::<Vec<_>>(),
         "upcoming": upcoming.iter().take(UPCOMING_SHOWN).map(|e| item(e, zone, today)).collect::<Vec<_>>(),
         "upcoming_more": upcoming.len().saturating_sub(UPCOMING_SHOWN),
-    });
-    let template = if page.htmx.fragment { "home_fragment.html" } else { "home.html" };
-    Ok(page.render(template, context))
+    }))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

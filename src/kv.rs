@@ -4,6 +4,7 @@
 //! ~100 ms, never a hang.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -43,13 +44,112 @@ pub enum Kv {
     Memory(Arc<MemoryKv>),
 }
 
+/// Three keys read in one round trip: two version numbers, then the value stored under a
+/// key built from them (`head` + first + `mid` + second + `tail`).
+pub struct Versioned<'a> {
+    pub first: &'a str,
+    pub second: &'a str,
+    pub head: &'a str,
+    pub mid: &'a str,
+    pub tail: &'a str,
+}
+
 impl Kv {
     pub fn memory(prefix: &str) -> Kv {
         Kv::Memory(Arc::new(MemoryKv::new(prefix)))
     }
 
     pub fn redis(pool: deadpool_redis::Pool, prefix: &str, timeout: Duration) -> Kv {
-        Kv::Redis(RedisKv { pool, prefix: prefix.to_string(), timeout })
+        Kv::Redis(RedisKv { pool, prefix: prefix.to_string(), timeout, round_trips: Arc::default() })
+    }
+
+    /// Redis round trips since launch (0 for the in-process backend).
+    pub fn round_trips(&self) -> u64 {
+        match self {
+            Kv::Redis(r) => r.round_trips.load(Ordering::Relaxed),
+            Kv::Memory(_) => 0,
+        }
+    }
+
+    /// Sets `key` only if it does not exist; true when it was set.
+    pub async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, KvError> {
+        match self {
+            Kv::Redis(r) => {
+                let cmd =
+                    redis::cmd("SET").arg(r.key(key)).arg(value).arg("PX").arg(millis(ttl)).arg("NX").to_owned();
+                r.run::<Option<String>>(cmd).await.map(|reply| reply.is_some())
+            }
+            Kv::Memory(m) => Ok(m.set_if_absent(key, value.to_vec(), ttl)),
+        }
+    }
+
+    /// Increments a counter that never expires (a generation number).
+    pub async fn incr(&self, key: &str) -> Result<u64, KvError> {
+        match self {
+            Kv::Redis(r) => r.run(redis::cmd("INCR").arg(r.key(key)).to_owned()).await,
+            Kv::Memory(m) => Ok(m.incr(key)),
+        }
+    }
+
+    /// Reads a value whose key depends on two version counters, in one round trip. Returns
+    /// the two versions ("0" when unset) and the value.
+    pub async fn get_versioned(&self, keys: &Versioned<'_>) -> Result<(String, String, Option<Vec<u8>>), KvError> {
+        match self {
+            Kv::Redis(r) => {
+                const SCRIPT: &str = "local a = redis.call('GET', KEYS[1]) or '0' \
+                    local b = redis.call('GET', KEYS[2]) or '0' \
+                    return {a, b, redis.call('GET', ARGV[1] .. a .. ARGV[2] .. b .. ARGV[3])}";
+                let cmd = redis::cmd("EVAL")
+                    .arg(SCRIPT)
+                    .arg(2)
+                    .arg(r.key(keys.first))
+                    .arg(r.key(keys.second))
+                    .arg(r.key(keys.head))
+                    .arg(keys.mid)
+                    .arg(keys.tail)
+                    .to_owned();
+                let (a, b, value): (String, String, Option<Vec<u8>>) = r.run(cmd).await?;
+                Ok((a, b, value))
+            }
+            Kv::Memory(m) => {
+                let version = |key: &str| {
+                    m.get(key).and_then(|v| String::from_utf8(v).ok()).unwrap_or_else(|| "0".to_string())
+                };
+                let (a, b) = (version(keys.first), version(keys.second));
+                let value = m.get(&format!("{}{a}{}{b}{}", keys.head, keys.mid, keys.tail));
+                Ok((a, b, value))
+            }
+        }
+    }
+
+    /// Reads the value at `key`, and (when it is JSON with a numeric `link` field) the value
+    /// at `target_head` + that number, in one round trip: a session and its user.
+    pub async fn get_linked(
+        &self,
+        key: &str,
+        link: &str,
+        target_head: &str,
+    ) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>, KvError> {
+        match self {
+            Kv::Redis(r) => {
+                const SCRIPT: &str = "local s = redis.call('GET', KEYS[1]) \
+                    if not s then return {} end \
+                    local ok, record = pcall(cjson.decode, s) \
+                    if not ok or type(record[ARGV[1]]) ~= 'number' then return {s} end \
+                    return {s, redis.call('GET', ARGV[2] .. string.format('%d', record[ARGV[1]]))}";
+                let cmd =
+                    redis::cmd("EVAL").arg(SCRIPT).arg(1).arg(r.key(key)).arg(link).arg(r.key(target_head)).to_owned();
+                let mut reply: Vec<Option<Vec<u8>>> = r.run(cmd).await?;
+                let target = if reply.len() > 1 { reply.pop().flatten() } else { None };
+                Ok(reply.pop().flatten().map(|value| (value, target)))
+            }
+            Kv::Memory(m) => {
+                let Some(value) = m.get(key) else { return Ok(None) };
+                let id = serde_json::from_slice::<serde_json::Value>(&value).ok().and_then(|v| v[link].as_i64());
+                let target = id.and_then(|id| m.get(&format!("{target_head}{id}")));
+                Ok(Some((value, target)))
+            }
+        }
     }
 
     pub fn backend(&self) -> &'static str {
@@ -126,6 +226,7 @@ pub struct RedisKv {
     pool: deadpool_redis::Pool,
     prefix: String,
     timeout: Duration,
+    round_trips: Arc<AtomicU64>,
 }
 
 impl RedisKv {
@@ -134,6 +235,7 @@ impl RedisKv {
     }
 
     async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, KvError> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
         let mut conn = match timeout(self.timeout, self.pool.get()).await {
             Ok(Ok(conn)) => conn,
             Ok(Err(e)) => return Err(KvError::Unavailable(e.to_string())),
@@ -195,6 +297,27 @@ impl MemoryKv {
 
     fn delete(&self, key: &str) {
         self.lock().remove(&format!("{}{key}", self.prefix));
+    }
+
+    fn set_if_absent(&self, key: &str, value: Vec<u8>, ttl: Duration) -> bool {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        let key = format!("{}{key}", self.prefix);
+        if entries.get(&key).is_some_and(|(_, expires)| *expires > now) {
+            return false;
+        }
+        entries.insert(key, (value, now + ttl));
+        true
+    }
+
+    fn incr(&self, key: &str) -> u64 {
+        const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+        let now = Instant::now();
+        let mut entries = self.lock();
+        let entry = entries.entry(format!("{}{key}", self.prefix)).or_insert_with(|| (b"0".to_vec(), now + FOREVER));
+        let next = std::str::from_utf8(&entry.0).ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + 1;
+        entry.0 = next.to_string().into_bytes();
+        next
     }
 
     fn hit(&self, key: &str, window: Duration) -> (u64, Duration) {

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod cache;
 pub mod calendar;
 pub mod cli;
 pub mod clock;
@@ -16,6 +17,7 @@ pub mod logging;
 pub mod store;
 pub mod web;
 
+use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 
@@ -45,7 +47,8 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
         .attach(kv::stage(&config))
         .attach(web::stage())
         .attach(auth::stage(clock))
-        .mount("/", rocket::routes![health::healthz])
+        .attach(AdHoc::on_ignite("Cache stage", |rocket| async { rocket.attach(cache::CacheFairing) }))
+        .mount("/", rocket::routes![health::healthz, cache::metrics::metrics])
         .mount("/", dashboard::routes())
         .mount("/", calendar::routes::routes())
         .mount("/", events::routes())
@@ -106,6 +109,7 @@ where
 
     let promoted = format!("promoted existing user {username:?} to admin (password unchanged)");
     if store.set_admin(username, true).await.map_err(database_error)? {
+        refresh_session_user(&rocket, &store, username).await;
         return Ok(promoted);
     }
     let password = read_first_line(input).await?;
@@ -116,8 +120,21 @@ where
         Ok(_) => Ok(format!("created admin {username:?}")),
         Err(store::UsernameTaken) => {
             store.set_admin(username, true).await.map_err(database_error)?;
+            refresh_session_user(&rocket, &store, username).await;
             Ok(promoted)
         }
+    }
+}
+
+/// Logged-in sessions see the change on their next request, not when the snapshot expires.
+async fn refresh_session_user(rocket: &Rocket<rocket::Ignite>, store: &Store, username: &str) {
+    let (Some(sessions), Ok(Some(user))) = (rocket.state::<auth::session::Sessions>(), store.user_by_username(username).await)
+    else {
+        return;
+    };
+    let snapshot = store::SessionUser::from(&user);
+    if let Err(e) = sessions.remember_user(&snapshot, auth::session::Snapshot::Changed).await {
+        eprintln!("warning: the session store was not updated ({e}); logged-in sessions see the change within 5 minutes");
     }
 }
 

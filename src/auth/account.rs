@@ -15,7 +15,9 @@ use super::guard::CurrentUser;
 use super::identity::Identity;
 use super::{password, validate};
 use crate::error::AppError;
-use crate::store::Store;
+use super::session::{Sessions, Snapshot};
+use crate::cache::Cache;
+use crate::store::{SessionUser, Store, User};
 use crate::web::page::Page;
 
 #[derive(FromForm)]
@@ -39,7 +41,7 @@ pub struct PreferencesForm {
 const WEEK_STARTS: [(i16, &str); 3] = [(1, "Monday"), (0, "Sunday"), (6, "Saturday")];
 
 fn account_context(
-    user: &CurrentUser,
+    account: &User,
     time_zone: &str,
     week_start: &str,
     errors: Map<String, Value>,
@@ -48,7 +50,7 @@ fn account_context(
     let week_starts: Vec<Value> =
         WEEK_STARTS.iter().map(|(value, name)| json!({ "value": value.to_string(), "name": name })).collect();
     json!({
-        "account": { "username": user.user.username, "created_at": user.user.created_at.format("%Y-%m-%d").to_string() },
+        "account": { "username": account.username, "created_at": account.created_at.format("%Y-%m-%d").to_string() },
         "time_zone": time_zone,
         "week_start": week_start,
         "zones": zones,
@@ -57,14 +59,24 @@ fn account_context(
     })
 }
 
+/// The full row (password hash, creation date), which the session's snapshot leaves out.
+async fn account_of(store: &Store, user: &CurrentUser) -> Result<User, AppError> {
+    store.user_by_id(user.user.id).await?.ok_or(AppError::NotFound)
+}
+
 #[rocket::get("/account")]
-pub fn account_page(user: CurrentUser, page: Page, flash: Option<FlashMessage<'_>>) -> Template {
-    let mut context =
-        account_context(&user, &user.user.time_zone, &user.user.week_start.to_string(), Map::new());
+pub async fn account_page(
+    user: CurrentUser,
+    page: Page,
+    store: &State<Store>,
+    flash: Option<FlashMessage<'_>>,
+) -> Result<Template, AppError> {
+    let account = account_of(store, &user).await?;
+    let mut context = account_context(&account, &account.time_zone, &account.week_start.to_string(), Map::new());
     if let (Some(flash), Some(map)) = (flash, context.as_object_mut()) {
         map.insert("notice".into(), json!(flash.message()));
     }
-    page.render("account.html", context)
+    Ok(page.render("account.html", context))
 }
 
 #[rocket::post("/account/password", data = "<form>")]
@@ -76,8 +88,9 @@ pub async fn change_password(
     identity: Identity<'_>,
 ) -> Result<Either<Flash<Redirect>, (Status, Template)>, AppError> {
     let form = form.0;
+    let account = account_of(store, &user).await?;
     let mut errors = Map::new();
-    let stored = Some(user.user.password_hash.clone());
+    let stored = Some(account.password_hash.clone());
     if !password::verify(form.current_password.clone(), stored).await? {
         errors.insert("current_password".into(), json!("This is not your current password."));
     }
@@ -87,15 +100,14 @@ pub async fn change_password(
         errors.insert("new_password_confirm".into(), json!("The passwords do not match."));
     }
     if !errors.is_empty() {
-        let context = account_context(&user, &user.user.time_zone, &user.user.week_start.to_string(), errors);
+        let context = account_context(&account, &account.time_zone, &account.week_start.to_string(), errors);
         return Ok(Either::Right(page.render_status(Status::UnprocessableEntity, "account.html", context)));
     }
     let hash = password::hash(form.new_password).await?;
     // Bumping the epoch ends every session of the user, this one included; `start` then
     // issues this browser a fresh one.
-    let epoch = store.change_password(user.user.id, &hash).await?;
-    let mut changed = user.user.clone();
-    changed.session_epoch = epoch;
+    let epoch = store.change_password(account.id, &hash).await?;
+    let changed = User { session_epoch: epoch, password_hash: hash, ..account };
     identity.start(&changed).await?;
     Ok(Either::Left(Flash::success(
         Redirect::to("/account"),
@@ -109,6 +121,8 @@ pub async fn change_preferences(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
+    sessions: &State<Sessions>,
+    cache: &State<Cache>,
 ) -> Result<Either<Flash<Redirect>, (Status, Template)>, AppError> {
     let form = form.0;
     let mut errors = Map::new();
@@ -124,9 +138,14 @@ pub async fn change_preferences(
         errors.insert("week_start".into(), json!("Choose Monday, Sunday or Saturday."));
     }
     let (Ok(time_zone), Some(week_start)) = (time_zone, week_start) else {
-        let context = account_context(&user, &form.time_zone, &form.week_start, errors);
+        let account = account_of(store, &user).await?;
+        let context = account_context(&account, &form.time_zone, &form.week_start, errors);
         return Ok(Either::Right(page.render_status(Status::UnprocessableEntity, "account.html", context)));
     };
     store.set_preferences(user.user.id, time_zone.name(), week_start).await?;
+    let changed = SessionUser { time_zone: time_zone.name().to_string(), week_start, ..user.user };
+    sessions.remember_user(&changed, Snapshot::Changed).await?;
+    // Every cached page of this user was rendered in the old zone or week layout.
+    cache.invalidate_user(changed.id).await;
     Ok(Either::Left(Flash::success(Redirect::to("/account"), "Preferences saved.")))
 }

@@ -6,12 +6,12 @@ use rocket::http::Status;
 use rocket::outcome::try_outcome;
 use rocket::request::{FromRequest, Outcome, Request};
 
-use super::session::{SessionId, Sessions};
-use crate::store::{Store, User};
+use super::session::{SessionId, Sessions, Snapshot};
+use crate::store::{SessionUser, Store, UserId};
 
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    pub user: User,
+    pub user: SessionUser,
     pub session: SessionId,
 }
 
@@ -21,11 +21,9 @@ async fn resolve(request: &Request<'_>) -> Result<Option<CurrentUser>, Status> {
         return Err(Status::InternalServerError);
     };
     let cookies = request.cookies();
-    let Some(id) = sessions.id_from(cookies) else {
-        return Ok(None);
-    };
-    let record = match sessions.load(&id).await {
-        Ok(Some(record)) => record,
+    let Some(id) = sessions.id_from(cookies) else { return Ok(None) };
+    let (record, snapshot) = match sessions.load(&id).await {
+        Ok(Some(found)) => found,
         Ok(None) => {
             sessions.remove_cookie(cookies);
             return Ok(None);
@@ -35,12 +33,9 @@ async fn resolve(request: &Request<'_>) -> Result<Option<CurrentUser>, Status> {
             return Err(Status::ServiceUnavailable);
         }
     };
-    let user = match store.user_by_id(record.user_id).await {
-        Ok(user) => user,
-        Err(e) => {
-            log::error!("loading the session's user failed: {e}");
-            return Err(Status::InternalServerError);
-        }
+    let user = match snapshot {
+        Some(user) => Some(user),
+        None => load_user(sessions, store, record.user_id).await?,
     };
     match user {
         Some(user) if user.is_active && user.session_epoch == record.epoch => {
@@ -55,6 +50,20 @@ async fn resolve(request: &Request<'_>) -> Result<Option<CurrentUser>, Status> {
             Ok(None)
         }
     }
+}
+
+/// The user row, read when no snapshot is stored, and remembered for the next requests.
+async fn load_user(sessions: &Sessions, store: &Store, id: UserId) -> Result<Option<SessionUser>, Status> {
+    let user = store.user_by_id(id).await.map_err(|e| {
+        log::error!("loading the session's user failed: {e}");
+        Status::InternalServerError
+    })?;
+    let Some(user) = user else { return Ok(None) };
+    let snapshot = SessionUser::from(&user);
+    if let Err(e) = sessions.remember_user(&snapshot, Snapshot::Loaded).await {
+        log::warn!("could not store the user snapshot: {e}");
+    }
+    Ok(Some(snapshot))
 }
 
 impl CurrentUser {

@@ -7,10 +7,10 @@ use rocket::request::{FromRequest, Outcome, Request};
 
 use super::csrf;
 use super::guard::CurrentUser;
-use super::session::Sessions;
+use super::session::{Sessions, Snapshot};
 use crate::config::{AppConfig, Secret};
 use crate::error::AppError;
-use crate::store::{Store, User};
+use crate::store::{SessionUser, Store, User};
 
 pub struct Identity<'r> {
     cookies: &'r CookieJar<'r>,
@@ -56,6 +56,7 @@ impl Identity<'_> {
         if let Some(previous) = &self.current {
             self.sessions.destroy(&previous.session).await?;
         }
+        self.sessions.remember_user(&SessionUser::from(user), Snapshot::Changed).await?;
         let id = self.sessions.create(user).await?;
         self.sessions.set_cookie(self.cookies, &id);
         csrf::rotate(self.cookies, self.config, self.secret);

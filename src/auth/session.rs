@@ -11,12 +11,25 @@ use sha2::{Digest, Sha256};
 use crate::clock::Clock;
 use crate::config::AppConfig;
 use crate::kv::{Kv, KvError};
-use crate::store::{User, UserId};
+use crate::store::{SessionUser, User, UserId};
 
 const ID_BYTES: usize = 32;
 /// `last_seen` is written back at most this often, so a busy user costs one session write a
 /// minute rather than one per request.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
+/// How long a user's snapshot lives beside the sessions. Every change rewrites it after the
+/// commit; the TTL bounds how stale it could get if a process died in between.
+const USER_SNAPSHOT_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+const USER_KEY: &str = "user:";
+
+/// Who writes a user snapshot: `Changed` right after committing a change (overwrites),
+/// `Loaded` after reading the row on a miss (only fills a gap, so a slow reader can never
+/// put back a version older than a concurrent change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Snapshot {
+    Changed,
+    Loaded,
+}
 
 /// A session id as the cookie carries it. `Debug` is redacted: ids never reach the log.
 #[derive(Clone, PartialEq, Eq)]
@@ -100,10 +113,11 @@ impl Sessions {
         Ok(id)
     }
 
-    /// The live record for `id`, or `None` when it is unknown or has expired (an expired
-    /// record is deleted on the spot).
-    pub async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, KvError> {
-        let Some(bytes) = self.kv.get(&id.store_key()).await? else {
+    /// The live record for `id` and the snapshot of its user (if one is stored), in one round
+    /// trip; `None` when the session is unknown or has expired (an expired record is deleted
+    /// on the spot).
+    pub async fn load(&self, id: &SessionId) -> Result<Option<(SessionRecord, Option<SessionUser>)>, KvError> {
+        let Some((bytes, user)) = self.kv.get_linked(&id.store_key(), "user_id", USER_KEY).await? else {
             return Ok(None);
         };
         let Ok(mut record) = serde_json::from_slice::<SessionRecord>(&bytes) else {
@@ -119,7 +133,19 @@ impl Sessions {
             record.last_seen = now;
             self.save(id, &record).await?;
         }
-        Ok(Some(record))
+        let owner = record.user_id;
+        let user = user.and_then(|bytes| serde_json::from_slice::<SessionUser>(&bytes).ok());
+        Ok(Some((record, user.filter(|u| u.id == owner))))
+    }
+
+    /// Stores the snapshot of `user` that sessions are checked against.
+    pub async fn remember_user(&self, user: &SessionUser, source: Snapshot) -> Result<(), KvError> {
+        let key = format!("{USER_KEY}{}", user.id.0);
+        let bytes = serde_json::to_vec(user).map_err(|e| KvError::Unavailable(e.to_string()))?;
+        match source {
+            Snapshot::Changed => self.kv.set(&key, &bytes, USER_SNAPSHOT_TTL).await,
+            Snapshot::Loaded => self.kv.set_if_absent(&key, &bytes, USER_SNAPSHOT_TTL).await.map(|_| ()),
+        }
     }
 
     pub async fn destroy(&self, id: &SessionId) -> Result<(), KvError> {

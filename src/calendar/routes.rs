@@ -1,17 +1,21 @@
 //! `/calendar/{view}/{date}`: a full page, or for htmx the `#calendar` region only. Both come
 //! from the same URL, so every pushed URL is also a bookmark that works without JavaScript.
 
+use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
-use rocket::State;
+use rocket::{Either, State};
+use rocket_dyn_templates::Metadata;
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 use super::{lay_out, time, week_start_of, weekday_names, Day, Period, View, MONTH_CELL_EVENTS};
 use crate::auth::guard::CurrentUser;
+use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::store::{EventSummary, Store};
 use crate::web::page::Page;
+use crate::web::templates::render_to_string;
 
 fn url(view: View, date: chrono::NaiveDate) -> String {
     format!("/calendar/{}/{}", view.name(), date.format("%Y-%m-%d"))
@@ -23,6 +27,7 @@ pub fn current_month(user: CurrentUser, clock: &State<Clock>) -> Redirect {
     Redirect::to(url(View::Month, today))
 }
 
+#[allow(clippy::too_many_arguments, reason = "guards: each is one thing the view needs")]
 #[rocket::get("/calendar/<view>/<day>")]
 pub async fn show(
     view: View,
@@ -31,14 +36,26 @@ pub async fn show(
     page: Page,
     store: &State<Store>,
     clock: &State<Clock>,
-) -> Result<Template, AppError> {
+    cache: CacheScope<'_>,
+    templates: Metadata<'_>,
+) -> Result<Either<RawHtml<String>, Template>, AppError> {
     let zone = time::zone_of(&user.user);
+    let today = time::today(zone, clock.now());
     let period = Period::new(view, day.0, week_start_of(user.user.week_start));
-    let (from, until) = period.query_range(zone);
-    let events = store.events_between(user.user.id, from, until).await?;
-    let context = context(&period, &events, zone, time::today(zone, clock.now()), user.user.week_start);
-    let template = if page.htmx.fragment { "calendar_fragment.html" } else { "calendar.html" };
-    Ok(page.render(template, context))
+    let key = match view {
+        View::Day => CacheKey::day(user.user.id, period.date, today),
+        _ => CacheKey::range(user.user.id, view.name(), period.date, today),
+    };
+    let fragment = cache
+        .fetch(&key, || async {
+            let (from, until) = period.query_range(zone);
+            let events = store.events_between(user.user.id, from, until).await?;
+            let context = context(&period, &events, zone, today, user.user.week_start);
+            let html = render_to_string(&templates, "calendar_fragment.html", &context)?;
+            Ok(Fragment { title: period.title.clone(), html })
+        })
+        .await?;
+    Ok(page.fragment_or_page(fragment, "calendar.html", true, json!({})))
 }
 
 fn context(

@@ -4,9 +4,9 @@
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::store::{Scheduled, User};
+use crate::store::{Scheduled, SessionUser};
 
-pub fn zone_of(user: &User) -> Tz {
+pub fn zone_of(user: &SessionUser) -> Tz {
     user.time_zone.parse().unwrap_or(chrono_tz::UTC)
 }
 

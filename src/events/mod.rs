@@ -6,16 +6,18 @@ pub mod form;
 use chrono::{Duration, NaiveDate};
 use rocket::http::Status;
 use rocket::{Either, State};
-use rocket_dyn_templates::Template;
+use rocket_dyn_templates::{Metadata, Template};
 use serde_json::{json, Value};
 
 use crate::auth::csrf::{CsrfForm, CsrfHeader};
 use crate::auth::guard::CurrentUser;
 use crate::calendar::time::{self, local_days};
+use crate::cache::{Cache, CacheKey, CacheScope, Fragment};
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::store::{Event, EventId, EventSummary, Store};
 use crate::web::page::{Navigate, Page};
+use crate::web::templates::render_to_string;
 use form::{EventForm, FieldErrors};
 
 type FormReply = Either<Navigate, (Status, Template)>;
@@ -50,6 +52,7 @@ pub async fn create(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
+    cache: &State<Cache>,
 ) -> Result<FormReply, AppError> {
     let zone = time::zone_of(&user.user);
     let draft = match form.0.validate(zone) {
@@ -60,6 +63,7 @@ pub async fn create(
         }
     };
     let id = store.create_event(user.user.id, &draft).await?;
+    cache.invalidate_user(user.user.id).await;
     Ok(Either::Left(Navigate { to: format!("/events/{}", id.0), htmx: page.htmx }))
 }
 
@@ -67,17 +71,9 @@ async fn owned(store: &Store, user: &CurrentUser, id: EventId) -> Result<Event, 
     store.event_for(user.user.id, id).await?.ok_or(AppError::NotFound)
 }
 
-#[rocket::get("/events/<id>")]
-pub async fn show(
-    id: EventId,
-    user: CurrentUser,
-    page: Page,
-    store: &State<Store>,
-) -> Result<Template, AppError> {
-    let event = owned(store, &user, id).await?;
-    let zone = time::zone_of(&user.user);
-    let (first, last) = local_days(&event, zone);
-    let when = if event.all_day {
+fn describe_when(event: &Event, zone: chrono_tz::Tz) -> String {
+    let (first, last) = local_days(event, zone);
+    if event.all_day {
         if first == last {
             first.format("%A, %-d %B %Y (all day)").to_string()
         } else {
@@ -90,13 +86,36 @@ pub async fn show(
         } else {
             format!("{} – {}", start.format("%-d %B %Y %H:%M"), end.format("%-d %B %Y %H:%M"))
         }
-    };
-    let context = json!({
-        "event": event,
-        "when": when,
-        "zone": zone.name(),
-        "day_url": format!("/calendar/day/{}", first.format("%Y-%m-%d")),
-    });
+    }
+}
+
+/// The event's body is cached per user and id; the actions around it (with the CSRF token)
+/// are rendered for each request.
+#[rocket::get("/events/<id>")]
+pub async fn show(
+    id: EventId,
+    user: CurrentUser,
+    page: Page,
+    store: &State<Store>,
+    cache: CacheScope<'_>,
+    templates: Metadata<'_>,
+) -> Result<Template, AppError> {
+    let fragment = cache
+        .fetch(&CacheKey::event(user.user.id, id.0), || async {
+            let event = owned(store, &user, id).await?;
+            let zone = time::zone_of(&user.user);
+            let (first, _) = local_days(&event, zone);
+            let context = json!({
+                "event": event,
+                "when": describe_when(&event, zone),
+                "zone": zone.name(),
+                "day_url": format!("/calendar/day/{}", first.format("%Y-%m-%d")),
+            });
+            let html = render_to_string(&templates, "event_body.html", &context)?;
+            Ok(Fragment { title: event.title, html })
+        })
+        .await?;
+    let context = json!({ "event_id": id.0, "title": fragment.title, "cached_fragment_html": fragment.html });
     let template = if page.htmx.fragment { "event_detail_fragment.html" } else { "event_detail.html" };
     Ok(page.render(template, context))
 }
@@ -118,9 +137,9 @@ pub async fn edit(
 async fn update(
     id: EventId,
     form: EventForm,
-    user: CurrentUser,
-    page: Page,
+    (user, page): (CurrentUser, Page),
     store: &Store,
+    cache: &Cache,
 ) -> Result<FormReply, AppError> {
     let event = owned(store, &user, id).await?;
     let zone = time::zone_of(&user.user);
@@ -134,6 +153,7 @@ async fn update(
     if !store.update_event(user.user.id, id, &draft).await? {
         return Err(AppError::NotFound);
     }
+    cache.invalidate_user(user.user.id).await;
     Ok(Either::Left(Navigate { to: format!("/events/{}", id.0), htmx: page.htmx }))
 }
 
@@ -144,8 +164,9 @@ pub async fn update_post(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
+    cache: &State<Cache>,
 ) -> Result<FormReply, AppError> {
-    update(id, form.0, user, page, store).await
+    update(id, form.0, (user, page), store, cache).await
 }
 
 #[rocket::put("/events/<id>", data = "<form>")]
@@ -155,16 +176,18 @@ pub async fn update_put(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
+    cache: &State<Cache>,
 ) -> Result<FormReply, AppError> {
-    update(id, form.0, user, page, store).await
+    update(id, form.0, (user, page), store, cache).await
 }
 
 /// Deletes and returns the day view the event was on.
-async fn delete(id: EventId, user: &CurrentUser, store: &Store) -> Result<String, AppError> {
+async fn delete(id: EventId, user: &CurrentUser, store: &Store, cache: &Cache) -> Result<String, AppError> {
     let event = owned(store, user, id).await?;
     if !store.delete_event(user.user.id, id).await? {
         return Err(AppError::NotFound);
     }
+    cache.invalidate_user(user.user.id).await;
     let (first, _) = local_days(&event, time::zone_of(&user.user));
     Ok(format!("/calendar/day/{}", first.format("%Y-%m-%d")))
 }
@@ -176,8 +199,9 @@ pub async fn delete_post(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
+    cache: &State<Cache>,
 ) -> Result<Navigate, AppError> {
-    let to = delete(id, &user, store).await?;
+    let to = delete(id, &user, store, cache).await?;
     Ok(Navigate { to, htmx: page.htmx })
 }
 
@@ -188,8 +212,9 @@ pub async fn delete_htmx(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
+    cache: &State<Cache>,
 ) -> Result<Navigate, AppError> {
-    let to = delete(id, &user, store).await?;
+    let to = delete(id, &user, store, cache).await?;
     Ok(Navigate { to, htmx: page.htmx })
 }
 

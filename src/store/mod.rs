@@ -5,6 +5,9 @@
 pub mod events;
 pub mod users;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use rocket::fairing::AdHoc;
 use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
@@ -12,7 +15,7 @@ use rocket_db_pools::Database;
 use crate::config::DatabaseTarget;
 
 pub use events::{Event, EventDraft, EventId, EventSummary, Scheduled};
-pub use users::{NewUser, User, UserId, UsernameTaken};
+pub use users::{NewUser, SessionUser, User, UserId, UsernameTaken};
 
 #[derive(Database)]
 #[database("sqlite")]
@@ -23,31 +26,53 @@ pub struct SqliteDb(sqlx::SqlitePool);
 pub struct PgDb(sqlx::PgPool);
 
 #[derive(Clone, Debug)]
-pub enum Store {
+pub enum Pool {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
 }
 
-/// Runs the same query text against whichever pool the store holds. `$1` placeholders work
-/// on both engines.
+/// The database behind the app, with a count of the queries it ran: tests and the benchmark
+/// read it to prove that a cache hit costs no SQL.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+    queries: Arc<AtomicU64>,
+}
+
+/// Runs the same query text against whichever pool the store holds, and counts it. `$1`
+/// placeholders work on both engines.
 macro_rules! with_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            $crate::store::Store::Sqlite($pool) => $body,
-            $crate::store::Store::Postgres($pool) => $body,
+    ($store:expr, $pool:ident => $body:expr) => {{
+        $store.count_query();
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
         }
-    };
+    }};
 }
 pub(crate) use with_pool;
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
 
 impl Store {
+    pub fn new(pool: Pool) -> Store {
+        Store { pool, queries: Arc::new(AtomicU64::new(0)) }
+    }
+
     pub fn engine(&self) -> &'static str {
-        match self {
-            Store::Sqlite(_) => "sqlite",
-            Store::Postgres(_) => "postgres",
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
         }
+    }
+
+    fn count_query(&self) {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Queries run since launch.
+    pub fn queries(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
     }
 
     pub async fn ping(&self) -> DbResult<()> {
@@ -57,14 +82,14 @@ impl Store {
     /// Applies the migrations for this engine; called at launch, and by tests on a fresh
     /// database.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        match self {
-            Store::Sqlite(pool) => {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
                 // WAL lets readers run beside the writer; the setting is stored in the file,
                 // so running it once per launch covers every pooled connection.
                 sqlx::query("PRAGMA journal_mode = WAL").execute(pool).await?;
                 sqlx::migrate!("migrations/sqlite").run(pool).await
             }
-            Store::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
+            Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
         }
     }
 }
@@ -90,9 +115,9 @@ pub fn stage(target: DatabaseTarget) -> AdHoc {
 
 async fn migrate_and_manage(rocket: Rocket<Build>) -> Result<Rocket<Build>, Rocket<Build>> {
     let store = if let Some(db) = rocket.state::<SqliteDb>() {
-        Store::Sqlite(db.0.clone())
+        Store::new(Pool::Sqlite(db.0.clone()))
     } else if let Some(db) = rocket.state::<PgDb>() {
-        Store::Postgres(db.0.clone())
+        Store::new(Pool::Postgres(db.0.clone()))
     } else {
         return Err(rocket);
     };

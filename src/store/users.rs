@@ -24,6 +24,33 @@ pub struct User {
     pub last_login_at: Option<DateTime<Utc>>,
 }
 
+/// What every request needs to know about its user; kept beside the session so that a
+/// cached page costs no SQL.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct SessionUser {
+    pub id: UserId,
+    pub username: String,
+    pub is_admin: bool,
+    pub is_active: bool,
+    pub time_zone: String,
+    pub week_start: i16,
+    pub session_epoch: i64,
+}
+
+impl From<&User> for SessionUser {
+    fn from(user: &User) -> Self {
+        SessionUser {
+            id: user.id,
+            username: user.username.clone(),
+            is_admin: user.is_admin,
+            is_active: user.is_active,
+            time_zone: user.time_zone.clone(),
+            week_start: user.week_start,
+            session_epoch: user.session_epoch,
+        }
+    }
+}
+
 pub struct NewUser<'a> {
     pub username: &'a str,
     pub password_hash: &'a str,

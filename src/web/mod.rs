@@ -4,7 +4,7 @@ pub mod assets;
 pub mod headers;
 pub mod htmx;
 pub mod page;
-mod templates;
+pub mod templates;
 
 use rocket::fairing::AdHoc;
 use rocket::shield::Shield;

@@ -3,14 +3,18 @@
 
 use rocket::http::{Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::content::RawHtml;
 use rocket::response::{self, Redirect, Responder, Response};
+use rocket::Either;
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::htmx::Htmx;
 use crate::auth::csrf::CsrfToken;
+use super::templates::escape_html;
 use crate::auth::guard::CurrentUser;
+use crate::cache::Fragment;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct UserView {
@@ -57,6 +61,36 @@ impl Page {
 
     pub fn render_status(&self, status: Status, name: &'static str, context: Value) -> (Status, Template) {
         (status, self.render(name, context))
+    }
+}
+
+impl Page {
+    /// A cached fragment as htmx wants it (the fragment, with the new `<title>` and, when
+    /// `announce`, the live-region update), or as a full page around it.
+    pub fn fragment_or_page(
+        &self,
+        fragment: Fragment,
+        page_template: &'static str,
+        announce: bool,
+        mut context: Value,
+    ) -> Either<RawHtml<String>, Template> {
+        let title = escape_html(&fragment.title);
+        if self.htmx.fragment {
+            let status = if announce {
+                format!(
+                    "<div id=\"calendar-status\" class=\"visually-hidden\" role=\"status\" \
+                     aria-live=\"polite\" hx-swap-oob=\"true\">{title}</div>"
+                )
+            } else {
+                String::new()
+            };
+            return Either::Left(RawHtml(format!("<title>{title} · Eventide</title>{status}{}", fragment.html)));
+        }
+        if let Some(map) = context.as_object_mut() {
+            map.insert("title".into(), json!(fragment.title));
+            map.insert("cached_fragment_html".into(), json!(fragment.html));
+        }
+        Either::Right(self.render(page_template, context))
     }
 }
 

@@ -12,6 +12,18 @@ use rust_embed::RustEmbed;
 #[folder = "templates/"]
 struct TemplateFiles;
 
+/// Renders a template to a string (for the cache); a failure is logged by the engine.
+pub fn render_to_string(
+    templates: &rocket_dyn_templates::Metadata<'_>,
+    name: &'static str,
+    context: &serde_json::Value,
+) -> Result<String, crate::error::AppError> {
+    templates
+        .render(name, context)
+        .map(|(_, html)| html)
+        .ok_or_else(|| crate::error::AppError::Internal(format!("template {name} failed to render")))
+}
+
 pub fn fairing() -> impl Fairing {
     Template::try_custom(|engines| {
         let mut sources = Vec::new();
@@ -44,7 +56,7 @@ fn asset_url(args: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
 
 /// Tera's default escaper also rewrites `/`, which mangles every URL in the markup for no
 /// gain: in element content and quoted attributes only `& < > " '` can break out.
-fn escape_html(input: &str) -> String {
+pub fn escape_html(input: &str) -> String {
     let mut output = String::with_capacity(input.len() + input.len() / 8);
     for c in input.chars() {
         match c {

@@ -5,12 +5,13 @@ use rocket::http::Status;
 use crate::helpers::*;
 
 async fn create_admin(app: &TestApp, username: &str, stdin: &str) -> Result<String, String> {
-    let figment = test_figment(&app.db.url, &app.prefix);
+    // The CLI is another process: it reaches the running app's sessions through Redis.
+    let figment = test_figment(&app.db.url, &app.prefix).merge(("redis_url", REDIS_URL));
     eventide::create_admin(figment, username, stdin.as_bytes()).await
 }
 
 async fn admin_area_is_for_admins_only(engine: Engine) {
-    let app = spawn(engine, Backend::Memory).await;
+    let app = spawn(engine, Backend::Redis).await;
     let anonymous = app.get("/admin").await;
     assert_status(&anonymous, Status::SeeOther);
     assert_eq!(anonymous.headers().get_one("Location"), Some("/login?next=%2Fadmin"));

@@ -1,0 +1,322 @@
+//! The cache layer: rendered fragments read through Redis (or the in-process store), one key
+//! pattern per kind of page, every key scoped to its owner.
+//!
+//! Keys: `cache:{user}:e{epoch}g{generation}:{pattern}:{suffix}`. The user's generation
+//! (`cache:gen:{user}`) is bumped after every committed write, so a value loaded before the
+//! write lands under a key nobody reads any more (security.md 20-21) and no `KEYS`/`SCAN` is
+//! ever needed. The global epoch (`cache:epoch`) is bumped when Redis returns after this
+//! process failed to bump a generation, so nothing from before an outage is served (24).
+//! The two versions and the value come back in one round trip.
+
+mod fairing;
+pub mod metrics;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+
+pub use fairing::{CacheFairing, CacheScope};
+
+use crate::error::AppError;
+use crate::kv::{Kv, Versioned};
+use crate::store::UserId;
+
+/// How long Redis is left alone after it failed, before the next request tries it again.
+const BREAKER: Duration = Duration::from_secs(1);
+const EPOCH_KEY: &str = "cache:epoch";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pattern {
+    Upcoming,
+    Day,
+    Range,
+    Event,
+    Search,
+}
+
+impl Pattern {
+    pub const ALL: [Pattern; 5] = [Pattern::Upcoming, Pattern::Day, Pattern::Range, Pattern::Event, Pattern::Search];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Pattern::Upcoming => "upcoming",
+            Pattern::Day => "day",
+            Pattern::Range => "range",
+            Pattern::Event => "event",
+            Pattern::Search => "search",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One cacheable thing of one user. The suffix is short and bounded for every pattern
+/// (search queries are hashed).
+#[derive(Debug, Clone)]
+pub struct CacheKey {
+    pub pattern: Pattern,
+    pub user: UserId,
+    suffix: String,
+    /// For the log, in the original's words: "events on 2026-06-01".
+    description: String,
+}
+
+impl CacheKey {
+    pub fn upcoming(user: UserId, today: chrono::NaiveDate) -> CacheKey {
+        let today = today.format("%Y-%m-%d");
+        CacheKey { pattern: Pattern::Upcoming, user, suffix: format!("{today}"), description: format!("upcoming events from {today}") }
+    }
+
+    /// Day pages also depend on today (the "today" marker).
+    pub fn day(user: UserId, date: chrono::NaiveDate, today: chrono::NaiveDate) -> CacheKey {
+        let date = date.format("%Y-%m-%d");
+        CacheKey {
+            pattern: Pattern::Day,
+            user,
+            suffix: format!("{date}:{}", today.format("%Y-%m-%d")),
+            description: format!("events on {date}"),
+        }
+    }
+
+    pub fn range(user: UserId, view: &str, date: chrono::NaiveDate, today: chrono::NaiveDate) -> CacheKey {
+        let date = date.format("%Y-%m-%d");
+        CacheKey {
+            pattern: Pattern::Range,
+            user,
+            suffix: format!("{view}:{date}:{}", today.format("%Y-%m-%d")),
+            description: format!("{view} view of {date}"),
+        }
+    }
+
+    pub fn event(user: UserId, id: i64) -> CacheKey {
+        CacheKey { pattern: Pattern::Event, user, suffix: id.to_string(), description: format!("event {id}") }
+    }
+
+    /// `normalised` is the query after case folding and whitespace collapsing; it is hashed,
+    /// so the key length is fixed whatever was typed.
+    pub fn search(user: UserId, normalised: &str, page: u32) -> CacheKey {
+        let hash = hex::encode(&Sha256::digest(normalised.as_bytes())[..16]);
+        CacheKey {
+            pattern: Pattern::Search,
+            user,
+            suffix: format!("{hash}:{page}"),
+            description: format!("search {} page {page}", &hash[..8]),
+        }
+    }
+
+    fn generation_key(&self) -> String {
+        generation_key(self.user)
+    }
+
+    fn head(&self) -> String {
+        format!("cache:{}:e", self.user.0)
+    }
+
+    fn tail(&self) -> String {
+        format!(":{}:{}", self.pattern.name(), self.suffix)
+    }
+}
+
+fn generation_key(user: UserId) -> String {
+    format!("cache:gen:{}", user.0)
+}
+
+/// A rendered fragment (never containing a CSRF token or anything else per-request) and the
+/// title the page shows for it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fragment {
+    pub title: String,
+    pub html: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Hit,
+    Miss,
+    Bypass,
+}
+
+impl Outcome {
+    pub fn header(self) -> &'static str {
+        match self {
+            Outcome::Hit => "HIT",
+            Outcome::Miss => "MISS",
+            Outcome::Bypass => "BYPASS",
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counters([[AtomicU64; 3]; 5]);
+
+impl Counters {
+    fn count(&self, pattern: Pattern, outcome: Outcome) {
+        self.0[pattern.index()][outcome as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn get(&self, pattern: Pattern, outcome: Outcome) -> u64 {
+        self.0[pattern.index()][outcome as usize].load(Ordering::Relaxed)
+    }
+}
+
+type Flight = Arc<OnceCell<Fragment>>;
+
+pub struct Cache {
+    /// `None`: caching is switched off (`cache_enabled = false`); every lookup is a BYPASS.
+    kv: Option<Kv>,
+    ttl: Duration,
+    counters: Counters,
+    in_flight: Mutex<HashMap<String, Flight>>,
+    retry_after_ms: AtomicU64,
+    epoch_bump_pending: AtomicBool,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl Cache {
+    pub fn new(kv: Option<Kv>, ttl: Duration) -> Cache {
+        Cache {
+            kv,
+            ttl,
+            counters: Counters::default(),
+            in_flight: Mutex::new(HashMap::new()),
+            retry_after_ms: AtomicU64::new(0),
+            epoch_bump_pending: AtomicBool::new(false),
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.kv.as_ref().map_or("disabled", Kv::backend)
+    }
+
+    pub fn round_trips(&self) -> u64 {
+        self.kv.as_ref().map_or(0, Kv::round_trips)
+    }
+
+    /// (pattern, hits, misses, bypasses)
+    pub fn stats(&self) -> Vec<(&'static str, u64, u64, u64)> {
+        Pattern::ALL
+            .iter()
+            .map(|p| {
+                let c = &self.counters;
+                (p.name(), c.get(*p, Outcome::Hit), c.get(*p, Outcome::Miss), c.get(*p, Outcome::Bypass))
+            })
+            .collect()
+    }
+
+    fn trip(&self, error: &dyn std::fmt::Display) {
+        log::warn!("cache unavailable, answering from the database: {error}");
+        self.retry_after_ms.store(now_ms() + BREAKER.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// The backend, unless it is switched off or resting after a failure.
+    async fn usable(&self) -> Option<&Kv> {
+        let kv = self.kv.as_ref()?;
+        if now_ms() < self.retry_after_ms.load(Ordering::Relaxed) {
+            return None;
+        }
+        if self.epoch_bump_pending.load(Ordering::Acquire) {
+            match kv.incr(EPOCH_KEY).await {
+                Ok(_) => {
+                    self.epoch_bump_pending.store(false, Ordering::Release);
+                    log::info!("cache is back: every entry from before the outage is retired");
+                }
+                Err(e) => {
+                    self.trip(&e);
+                    return None;
+                }
+            }
+        }
+        Some(kv)
+    }
+
+    fn ttl_with_jitter(&self) -> Duration {
+        // ±10 %, so entries written together do not expire together.
+        let spread = self.ttl.as_millis() as f64 * 0.1;
+        let offset = (rand::random::<f64>() * 2.0 - 1.0) * spread;
+        Duration::from_millis((self.ttl.as_millis() as f64 + offset).max(1.0) as u64)
+    }
+
+    /// The fragment for `key`: from the cache, or rendered by `load` and stored. Concurrent
+    /// misses on one key in this process share one `load`.
+    pub async fn fetch<F, Fut>(&self, key: &CacheKey, load: F) -> Result<(Fragment, Outcome), AppError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Fragment, AppError>>,
+    {
+        let Some(kv) = self.usable().await else {
+            self.counters.count(key.pattern, Outcome::Bypass);
+            return Ok((load().await?, Outcome::Bypass));
+        };
+        let (generation_key, head, tail) = (key.generation_key(), key.head(), key.tail());
+        let versioned = Versioned { first: EPOCH_KEY, second: &generation_key, head: &head, mid: "g", tail: &tail };
+        let (epoch, generation, cached) = match kv.get_versioned(&versioned).await {
+            Ok(found) => found,
+            Err(e) => {
+                self.trip(&e);
+                self.counters.count(key.pattern, Outcome::Bypass);
+                return Ok((load().await?, Outcome::Bypass));
+            }
+        };
+        if let Some(fragment) = cached.and_then(|bytes| serde_json::from_slice::<Fragment>(&bytes).ok()) {
+            log::debug!("Cache hit for {} for user {}", key.description, key.user.0);
+            self.counters.count(key.pattern, Outcome::Hit);
+            return Ok((fragment, Outcome::Hit));
+        }
+        log::debug!("Cache miss for {} for user {}", key.description, key.user.0);
+        self.counters.count(key.pattern, Outcome::Miss);
+        let full_key = format!("{head}{epoch}g{generation}{tail}");
+        let flight = {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            in_flight.entry(full_key.clone()).or_default().clone()
+        };
+        let result = flight
+            .get_or_try_init(|| async {
+                let fragment = load().await?;
+                match serde_json::to_vec(&fragment) {
+                    Ok(bytes) => {
+                        if let Err(e) = kv.set(&full_key, &bytes, self.ttl_with_jitter()).await {
+                            self.trip(&e);
+                        }
+                    }
+                    Err(e) => log::error!("cannot serialise a fragment: {e}"),
+                }
+                Ok::<_, AppError>(fragment)
+            })
+            .await
+            .cloned();
+        {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            if in_flight.get(&full_key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+                in_flight.remove(&full_key);
+            }
+        }
+        Ok((result?, Outcome::Miss))
+    }
+
+    /// Retires every cached page of `user`. Call after the write has committed.
+    pub async fn invalidate_user(&self, user: UserId) {
+        if self.kv.is_none() {
+            return;
+        }
+        let failed = match self.usable().await {
+            Some(kv) => kv.incr(&generation_key(user)).await.err(),
+            None => Some(crate::kv::KvError::Unavailable("resting after a failure".into())),
+        };
+        if let Some(e) = failed {
+            // The old entries may still be in Redis: retire the whole epoch once it is back.
+            self.epoch_bump_pending.store(true, Ordering::Release);
+            self.trip(&e);
+        }
+    }
+}
