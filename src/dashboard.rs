@@ -1,15 +1,15 @@
 //! `/`: today's events and the next 30 days, with the ways into the calendar.
 
 use chrono::NaiveDate;
-use rocket::serde::json::json;
 use rocket::response::content::RawHtml;
+use rocket::serde::json::json;
 use rocket::{Either, State};
 use rocket_dyn_templates::{Metadata, Template};
 use serde_json::Value;
 
 use crate::auth::guard::CurrentUser;
-use crate::calendar::time;
 use crate::cache::{CacheKey, CacheScope, Fragment};
+use crate::calendar::time;
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::events;
@@ -57,7 +57,12 @@ pub async fn home(
     Ok(page.fragment_or_page(fragment, "home.html", false, json!({})))
 }
 
-async fn dashboard(store: &Store, user: &CurrentUser, zone: chrono_tz::Tz, today: NaiveDate) -> Result<Value, AppError> {
+async fn dashboard(
+    store: &Store,
+    user: &CurrentUser,
+    zone: chrono_tz::Tz,
+    today: NaiveDate,
+) -> Result<Value, AppError> {
     let (today_events, upcoming) = events::upcoming(store, user, today).await?;
     Ok(json!({
         "today": today.format("%A, %-d %B %Y").to_string(),

@@ -16,6 +16,9 @@ use tokio::time::timeout;
 
 use crate::config::AppConfig;
 
+/// Live entries the in-process cache holds before it starts over.
+const MEMORY_CACHE_ENTRIES: usize = 50_000;
+
 #[derive(Database)]
 #[database("redis")]
 pub struct RedisPool(deadpool_redis::Pool);
@@ -55,8 +58,15 @@ pub struct Versioned<'a> {
 }
 
 impl Kv {
+    /// An in-process store that never drops live entries (sessions, counters).
     pub fn memory(prefix: &str) -> Kv {
-        Kv::Memory(Arc::new(MemoryKv::new(prefix)))
+        Kv::Memory(Arc::new(MemoryKv::new(prefix, None)))
+    }
+
+    /// An in-process cache: past `limit` live entries it starts over, as an evicting
+    /// cache may.
+    pub fn memory_cache(prefix: &str, limit: usize) -> Kv {
+        Kv::Memory(Arc::new(MemoryKv::new(prefix, Some(limit))))
     }
 
     pub fn redis(pool: deadpool_redis::Pool, prefix: &str, timeout: Duration) -> Kv {
@@ -75,8 +85,13 @@ impl Kv {
     pub async fn set_if_absent(&self, key: &str, value: &[u8], ttl: Duration) -> Result<bool, KvError> {
         match self {
             Kv::Redis(r) => {
-                let cmd =
-                    redis::cmd("SET").arg(r.key(key)).arg(value).arg("PX").arg(millis(ttl)).arg("NX").to_owned();
+                let cmd = redis::cmd("SET")
+                    .arg(r.key(key))
+                    .arg(value)
+                    .arg("PX")
+                    .arg(millis(ttl))
+                    .arg("NX")
+                    .to_owned();
                 r.run::<Option<String>>(cmd).await.map(|reply| reply.is_some())
             }
             Kv::Memory(m) => Ok(m.set_if_absent(key, value.to_vec(), ttl)),
@@ -93,7 +108,10 @@ impl Kv {
 
     /// Reads a value whose key depends on two version counters, in one round trip. Returns
     /// the two versions ("0" when unset) and the value.
-    pub async fn get_versioned(&self, keys: &Versioned<'_>) -> Result<(String, String, Option<Vec<u8>>), KvError> {
+    pub async fn get_versioned(
+        &self,
+        keys: &Versioned<'_>,
+    ) -> Result<(String, String, Option<Vec<u8>>), KvError> {
         match self {
             Kv::Redis(r) => {
                 const SCRIPT: &str = "local a = redis.call('GET', KEYS[1]) or '0' \
@@ -137,15 +155,21 @@ impl Kv {
                     local ok, record = pcall(cjson.decode, s) \
                     if not ok or type(record[ARGV[1]]) ~= 'number' then return {s} end \
                     return {s, redis.call('GET', ARGV[2] .. string.format('%d', record[ARGV[1]]))}";
-                let cmd =
-                    redis::cmd("EVAL").arg(SCRIPT).arg(1).arg(r.key(key)).arg(link).arg(r.key(target_head)).to_owned();
+                let cmd = redis::cmd("EVAL")
+                    .arg(SCRIPT)
+                    .arg(1)
+                    .arg(r.key(key))
+                    .arg(link)
+                    .arg(r.key(target_head))
+                    .to_owned();
                 let mut reply: Vec<Option<Vec<u8>>> = r.run(cmd).await?;
                 let target = if reply.len() > 1 { reply.pop().flatten() } else { None };
                 Ok(reply.pop().flatten().map(|value| (value, target)))
             }
             Kv::Memory(m) => {
                 let Some(value) = m.get(key) else { return Ok(None) };
-                let id = serde_json::from_slice::<serde_json::Value>(&value).ok().and_then(|v| v[link].as_i64());
+                let id =
+                    serde_json::from_slice::<serde_json::Value>(&value).ok().and_then(|v| v[link].as_i64());
                 let target = id.and_then(|id| m.get(&format!("{target_head}{id}")));
                 Ok(Some((value, target)))
             }
@@ -258,13 +282,14 @@ impl RedisKv {
 pub struct MemoryKv {
     entries: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
     prefix: String,
+    limit: Option<usize>,
 }
 
 impl MemoryKv {
     const SWEEP_AT: usize = 10_000;
 
-    fn new(prefix: &str) -> Self {
-        MemoryKv { entries: Mutex::new(HashMap::new()), prefix: prefix.to_string() }
+    fn new(prefix: &str, limit: Option<usize>) -> Self {
+        MemoryKv { entries: Mutex::new(HashMap::new()), prefix: prefix.to_string(), limit }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Vec<u8>, Instant)>> {
@@ -289,8 +314,11 @@ impl MemoryKv {
     fn set(&self, key: &str, value: Vec<u8>, ttl: Duration) {
         let now = Instant::now();
         let mut entries = self.lock();
-        if entries.len() >= Self::SWEEP_AT {
+        if entries.len() >= Self::SWEEP_AT && entries.len() % Self::SWEEP_AT == 0 {
             entries.retain(|_, (_, expires)| *expires > now);
+        }
+        if self.limit.is_some_and(|limit| entries.len() >= limit) {
+            entries.clear();
         }
         entries.insert(format!("{}{key}", self.prefix), (value, now + ttl));
     }
@@ -314,7 +342,8 @@ impl MemoryKv {
         const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
         let now = Instant::now();
         let mut entries = self.lock();
-        let entry = entries.entry(format!("{}{key}", self.prefix)).or_insert_with(|| (b"0".to_vec(), now + FOREVER));
+        let entry =
+            entries.entry(format!("{}{key}", self.prefix)).or_insert_with(|| (b"0".to_vec(), now + FOREVER));
         let next = std::str::from_utf8(&entry.0).ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + 1;
         entry.0 = next.to_string().into_bytes();
         next
@@ -358,12 +387,16 @@ fn manage_backends(rocket: Rocket<Build>, config: &AppConfig) -> Result<Rocket<B
     let cache = match rocket.state::<RedisPool>() {
         Some(pool) => Kv::redis(pool.0.clone(), prefix, timeout),
         None if config.redis_url.is_some() => return Err(rocket),
-        None => Kv::memory(prefix),
+        None => Kv::memory_cache(prefix, MEMORY_CACHE_ENTRIES),
     };
     let sessions = match rocket.state::<SessionRedisPool>() {
         Some(pool) => Kv::redis(pool.0.clone(), prefix, timeout),
         None if config.session_redis_url.is_some() => return Err(rocket),
-        None => cache.clone(),
+        None => match &cache {
+            Kv::Redis(_) => cache.clone(),
+            // Sessions must never share the cache's eviction.
+            Kv::Memory(_) => Kv::memory(prefix),
+        },
     };
     log::info!(
         "backends: cache on {}, sessions and rate limits on {}{}",
@@ -380,7 +413,7 @@ mod tests {
 
     #[test]
     fn memory_entries_expire() {
-        let kv = MemoryKv::new("t:");
+        let kv = MemoryKv::new("t:", None);
         kv.set("a", b"1".to_vec(), Duration::from_millis(0));
         assert_eq!(kv.get("a"), None);
         kv.set("b", b"2".to_vec(), Duration::from_secs(60));
@@ -391,10 +424,25 @@ mod tests {
 
     #[test]
     fn memory_window_counts_and_resets() {
-        let kv = MemoryKv::new("t:");
+        let kv = MemoryKv::new("t:", None);
         assert_eq!(kv.hit("w", Duration::from_secs(60)).0, 1);
         assert_eq!(kv.hit("w", Duration::from_secs(60)).0, 2);
         assert_eq!(kv.hit("z", Duration::from_millis(0)).0, 1);
         assert_eq!(kv.hit("z", Duration::from_millis(0)).0, 1);
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    #[test]
+    fn a_memory_cache_starts_over_at_its_limit() {
+        let kv = MemoryKv::new("t:", Some(3));
+        for key in ["a", "b", "c", "d"] {
+            kv.set(key, b"x".to_vec(), Duration::from_secs(60));
+        }
+        assert_eq!(kv.get("a"), None);
+        assert_eq!(kv.get("d"), Some(b"x".to_vec()));
     }
 }

@@ -128,7 +128,8 @@ where
 
 /// Logged-in sessions see the change on their next request, not when the snapshot expires.
 async fn refresh_session_user(rocket: &Rocket<rocket::Ignite>, store: &Store, username: &str) {
-    let (Some(sessions), Ok(Some(user))) = (rocket.state::<auth::session::Sessions>(), store.user_by_username(username).await)
+    let (Some(sessions), Ok(Some(user))) =
+        (rocket.state::<auth::session::Sessions>(), store.user_by_username(username).await)
     else {
         return;
     };

@@ -13,10 +13,10 @@ use serde_json::{json, Map, Value};
 use super::csrf::CsrfForm;
 use super::guard::CurrentUser;
 use super::identity::Identity;
-use super::{password, validate};
-use crate::error::AppError;
 use super::session::{Sessions, Snapshot};
+use super::{password, validate};
 use crate::cache::Cache;
+use crate::error::AppError;
 use crate::store::{SessionUser, Store, User};
 use crate::web::page::Page;
 
@@ -40,12 +40,7 @@ pub struct PreferencesForm {
 
 const WEEK_STARTS: [(i16, &str); 3] = [(1, "Monday"), (0, "Sunday"), (6, "Saturday")];
 
-fn account_context(
-    account: &User,
-    time_zone: &str,
-    week_start: &str,
-    errors: Map<String, Value>,
-) -> Value {
+fn account_context(account: &User, time_zone: &str, week_start: &str, errors: Map<String, Value>) -> Value {
     let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
     let week_starts: Vec<Value> =
         WEEK_STARTS.iter().map(|(value, name)| json!({ "value": value.to_string(), "name": name })).collect();
@@ -72,7 +67,8 @@ pub async fn account_page(
     flash: Option<FlashMessage<'_>>,
 ) -> Result<Template, AppError> {
     let account = account_of(store, &user).await?;
-    let mut context = account_context(&account, &account.time_zone, &account.week_start.to_string(), Map::new());
+    let mut context =
+        account_context(&account, &account.time_zone, &account.week_start.to_string(), Map::new());
     if let (Some(flash), Some(map)) = (flash, context.as_object_mut()) {
         map.insert("notice".into(), json!(flash.message()));
     }

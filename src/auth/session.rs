@@ -116,7 +116,10 @@ impl Sessions {
     /// The live record for `id` and the snapshot of its user (if one is stored), in one round
     /// trip; `None` when the session is unknown or has expired (an expired record is deleted
     /// on the spot).
-    pub async fn load(&self, id: &SessionId) -> Result<Option<(SessionRecord, Option<SessionUser>)>, KvError> {
+    pub async fn load(
+        &self,
+        id: &SessionId,
+    ) -> Result<Option<(SessionRecord, Option<SessionUser>)>, KvError> {
         let Some((bytes, user)) = self.kv.get_linked(&id.store_key(), "user_id", USER_KEY).await? else {
             return Ok(None);
         };

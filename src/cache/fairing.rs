@@ -59,7 +59,9 @@ impl<'r> FromRequest<'r> for CacheScope<'r> {
 
     async fn from_request(request: &'r Request<'_>) -> GuardOutcome<Self, ()> {
         match request.rocket().state::<Cache>() {
-            Some(cache) => GuardOutcome::Success(CacheScope { cache, slot: request.local_cache(OutcomeSlot::default) }),
+            Some(cache) => {
+                GuardOutcome::Success(CacheScope { cache, slot: request.local_cache(OutcomeSlot::default) })
+            }
             None => GuardOutcome::Error((rocket::http::Status::InternalServerError, ())),
         }
     }

@@ -38,13 +38,21 @@ impl<'r> FromRequest<'r> for MetricsReader {
 }
 
 #[rocket::get("/metrics")]
-pub fn metrics(_reader: MetricsReader, cache: &State<Cache>, store: &State<Store>, backends: &State<Backends>) -> String {
+pub fn metrics(
+    _reader: MetricsReader,
+    cache: &State<Cache>,
+    store: &State<Store>,
+    backends: &State<Backends>,
+) -> String {
     let mut out = String::new();
     out.push_str("# HELP eventide_cache_requests_total Cache lookups by key pattern and outcome.\n");
     out.push_str("# TYPE eventide_cache_requests_total counter\n");
     for (pattern, hits, misses, bypasses) in cache.stats() {
         for (outcome, value) in [("hit", hits), ("miss", misses), ("bypass", bypasses)] {
-            let _ = writeln!(out, "eventide_cache_requests_total{{pattern=\"{pattern}\",outcome=\"{outcome}\"}} {value}");
+            let _ = writeln!(
+                out,
+                "eventide_cache_requests_total{{pattern=\"{pattern}\",outcome=\"{outcome}\"}} {value}"
+            );
         }
     }
     out.push_str("# HELP eventide_sql_queries_total SQL queries run by the store.\n");
@@ -52,7 +60,12 @@ pub fn metrics(_reader: MetricsReader, cache: &State<Cache>, store: &State<Store
     let _ = writeln!(out, "eventide_sql_queries_total {}", store.queries());
     out.push_str("# HELP eventide_redis_round_trips_total Redis round trips by role.\n");
     out.push_str("# TYPE eventide_redis_round_trips_total counter\n");
-    let _ = writeln!(out, "eventide_redis_round_trips_total{{role=\"cache\"}} {}", backends.cache.round_trips());
-    let _ = writeln!(out, "eventide_redis_round_trips_total{{role=\"sessions\"}} {}", backends.sessions.round_trips());
+    let _ =
+        writeln!(out, "eventide_redis_round_trips_total{{role=\"cache\"}} {}", backends.cache.round_trips());
+    let _ = writeln!(
+        out,
+        "eventide_redis_round_trips_total{{role=\"sessions\"}} {}",
+        backends.sessions.round_trips()
+    );
     out
 }

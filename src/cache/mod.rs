@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -41,7 +41,8 @@ pub enum Pattern {
 }
 
 impl Pattern {
-    pub const ALL: [Pattern; 5] = [Pattern::Upcoming, Pattern::Day, Pattern::Range, Pattern::Event, Pattern::Search];
+    pub const ALL: [Pattern; 5] =
+        [Pattern::Upcoming, Pattern::Day, Pattern::Range, Pattern::Event, Pattern::Search];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -72,7 +73,12 @@ pub struct CacheKey {
 impl CacheKey {
     pub fn upcoming(user: UserId, today: chrono::NaiveDate) -> CacheKey {
         let today = today.format("%Y-%m-%d");
-        CacheKey { pattern: Pattern::Upcoming, user, suffix: format!("{today}"), description: format!("upcoming events from {today}") }
+        CacheKey {
+            pattern: Pattern::Upcoming,
+            user,
+            suffix: format!("{today}"),
+            description: format!("upcoming events from {today}"),
+        }
     }
 
     /// Day pages also depend on today (the "today" marker).
@@ -168,19 +174,25 @@ impl Counters {
 }
 
 type Flight = Arc<OnceCell<Fragment>>;
+/// A finished load stays joinable this long: a request whose lookup missed just before the
+/// value was stored gets the loaded value instead of running the query again. Short, because
+/// a lingering value is served without checking that the store still holds it.
+const FLIGHT_LINGER: Duration = Duration::from_millis(250);
 
 pub struct Cache {
     /// `None`: caching is switched off (`cache_enabled = false`); every lookup is a BYPASS.
     kv: Option<Kv>,
     ttl: Duration,
     counters: Counters,
-    in_flight: Mutex<HashMap<String, Flight>>,
+    in_flight: Mutex<HashMap<String, (Instant, Flight)>>,
     retry_after_ms: AtomicU64,
     epoch_bump_pending: AtomicBool,
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 impl Cache {
@@ -259,7 +271,8 @@ impl Cache {
             return Ok((load().await?, Outcome::Bypass));
         };
         let (generation_key, head, tail) = (key.generation_key(), key.head(), key.tail());
-        let versioned = Versioned { first: EPOCH_KEY, second: &generation_key, head: &head, mid: "g", tail: &tail };
+        let versioned =
+            Versioned { first: EPOCH_KEY, second: &generation_key, head: &head, mid: "g", tail: &tail };
         let (epoch, generation, cached) = match kv.get_versioned(&versioned).await {
             Ok(found) => found,
             Err(e) => {
@@ -278,7 +291,9 @@ impl Cache {
         let full_key = format!("{head}{epoch}g{generation}{tail}");
         let flight = {
             let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-            in_flight.entry(full_key.clone()).or_default().clone()
+            let now = Instant::now();
+            in_flight.retain(|_, (started, _)| now.duration_since(*started) < FLIGHT_LINGER);
+            in_flight.entry(full_key.clone()).or_insert_with(|| (now, Flight::default())).1.clone()
         };
         let result = flight
             .get_or_try_init(|| async {
@@ -295,12 +310,6 @@ impl Cache {
             })
             .await
             .cloned();
-        {
-            let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-            if in_flight.get(&full_key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
-                in_flight.remove(&full_key);
-            }
-        }
         Ok((result?, Outcome::Miss))
     }
 

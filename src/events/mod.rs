@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 
 use crate::auth::csrf::{CsrfForm, CsrfHeader};
 use crate::auth::guard::CurrentUser;
-use crate::calendar::time::{self, local_days};
 use crate::cache::{Cache, CacheKey, CacheScope, Fragment};
+use crate::calendar::time::{self, local_days};
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::store::{Event, EventId, EventSummary, Store};

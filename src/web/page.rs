@@ -11,8 +11,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::htmx::Htmx;
-use crate::auth::csrf::CsrfToken;
 use super::templates::escape_html;
+use crate::auth::csrf::CsrfToken;
 use crate::auth::guard::CurrentUser;
 use crate::cache::Fragment;
 
@@ -84,7 +84,10 @@ impl Page {
             } else {
                 String::new()
             };
-            return Either::Left(RawHtml(format!("<title>{title} · Eventide</title>{status}{}", fragment.html)));
+            return Either::Left(RawHtml(format!(
+                "<title>{title} · Eventide</title>{status}{}",
+                fragment.html
+            )));
         }
         if let Some(map) = context.as_object_mut() {
             map.insert("title".into(), json!(fragment.title));

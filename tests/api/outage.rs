@@ -69,3 +69,73 @@ async fn login_throttle_falls_back_to_in_process_limits() {
     // A correct password with the session store down cannot log in, but says so clearly.
     assert_status(&app.browser().login("wes", PASSWORD).await, Status::ServiceUnavailable);
 }
+
+fn x_cache(response: &rocket::local::asynchronous::LocalResponse<'_>) -> String {
+    response.headers().get_one("X-Cache").unwrap_or("none").to_string()
+}
+
+/// The cache Redis stalls (its data kept) while a write happens: pages keep working from the
+/// database with BYPASS, and when it comes back nothing from before the stall is served.
+#[rocket::async_test]
+async fn a_cache_outage_fails_open_and_serves_nothing_stale() {
+    let cache_redis = PrivateRedis::start().await;
+    let mut session_redis = PrivateRedis::start().await;
+    let mut options =
+        Options::new(Engine::Sqlite, Backend::Redis).with("session_redis_url", session_redis.url());
+    options.redis_url = cache_redis.url();
+    let app = spawn_with(options).await;
+    assert_status(&app.register("zed", PASSWORD).await, Status::SeeOther);
+    let fields = [("title", "Before"), ("start", "2026-06-01T09:00"), ("end", "2026-06-01T10:00")];
+    assert_status(&app.post_with_token("/events", &fields).await, Status::SeeOther);
+    let day = "/calendar/day/2026-06-01";
+    assert_eq!(x_cache(&app.get(day).await), "MISS");
+    assert_eq!(x_cache(&app.get(day).await), "HIT");
+
+    cache_redis.pause();
+    let started = Instant::now();
+    let page = app.get(day).await;
+    assert_status(&page, Status::Ok);
+    assert_eq!(x_cache(&page), "BYPASS");
+    assert!(started.elapsed() < Duration::from_millis(900), "a short timeout, not a hang");
+    let fields = [("title", "After"), ("start", "2026-06-01T09:00"), ("end", "2026-06-01T10:00")];
+    assert_status(&app.post_with_token("/events/1", &fields).await, Status::SeeOther);
+    let page = app.get(day).await;
+    assert_eq!(x_cache(&page), "BYPASS");
+    assert!(page.into_string().await.unwrap().contains("After"));
+
+    cache_redis.resume();
+    // The breaker rests for a second after a failure, then tries Redis again by itself.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let page = app.get(day).await;
+    assert_eq!(x_cache(&page), "MISS", "the entry from before the stall is retired");
+    let body = page.into_string().await.unwrap();
+    assert!(body.contains("After") && !body.contains("Before"));
+    assert_eq!(x_cache(&app.get(day).await), "HIT");
+
+    // The sessions' Redis is another matter: without it nobody can be recognised.
+    session_redis.stop();
+    assert_status(&app.get(day).await, Status::ServiceUnavailable);
+}
+
+#[rocket::async_test]
+async fn a_killed_cache_redis_is_bypassed_then_used_again_after_restart() {
+    let mut cache_redis = PrivateRedis::start().await;
+    let session_redis = PrivateRedis::start().await;
+    let mut options =
+        Options::new(Engine::Sqlite, Backend::Redis).with("session_redis_url", session_redis.url());
+    options.redis_url = cache_redis.url();
+    let app = spawn_with(options).await;
+    assert_status(&app.register("yan", PASSWORD).await, Status::SeeOther);
+    let month = "/calendar/month/2026-06-01";
+    assert_eq!(x_cache(&app.get(month).await), "MISS");
+    cache_redis.stop();
+    for _ in 0..3 {
+        let page = app.get(month).await;
+        assert_status(&page, Status::Ok);
+        assert_eq!(x_cache(&page), "BYPASS");
+    }
+    cache_redis.restart().await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(x_cache(&app.get(month).await), "MISS");
+    assert_eq!(x_cache(&app.get(month).await), "HIT");
+}
