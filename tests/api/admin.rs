@@ -25,7 +25,8 @@ async fn admin_area_is_for_admins_only(engine: Engine) {
     assert_status(&admin.login("root", "admin-passphrase-1").await, Status::SeeOther);
     let page = admin.get("/admin").await;
     assert_status(&page, Status::Ok);
-    assert!(page.into_string().await.unwrap().contains("Administration"));
+    let page = page.into_string().await.unwrap();
+    assert!(page.contains("Administration") && page.contains("Hit ratio") && page.contains(">range</th>"));
 
     let promoted = create_admin(&app, "WALT", "").await.unwrap();
     assert!(promoted.contains("promoted"));
