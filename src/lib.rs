@@ -14,6 +14,7 @@ pub mod events;
 pub mod health;
 pub mod kv;
 pub mod logging;
+pub mod search;
 pub mod store;
 pub mod web;
 
@@ -52,6 +53,7 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
         .mount("/", dashboard::routes())
         .mount("/", calendar::routes::routes())
         .mount("/", events::routes())
+        .mount("/", search::routes())
         .mount("/", admin::routes()))
 }
 

@@ -12,9 +12,15 @@ CREATE TABLE events (
     start_at    TIMESTAMPTZ NOT NULL,
     end_at      TIMESTAMPTZ NOT NULL,
     is_long     BOOLEAN     NOT NULL DEFAULT FALSE,
+    -- case- and accent-folded text for search, written by the store (search/text.rs)
+    search_title TEXT       NOT NULL DEFAULT '',
+    search_text  TEXT       NOT NULL DEFAULT '',
+    search_title_tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_title)) STORED,
+    search_all  tsvector    GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED,
     created_at  TIMESTAMPTZ NOT NULL,
     updated_at  TIMESTAMPTZ NOT NULL,
     CHECK (end_at >= start_at)
 );
 CREATE INDEX events_user_start ON events (user_id, start_at);
 CREATE INDEX events_user_long ON events (user_id, start_at) WHERE is_long;
+CREATE INDEX events_search ON events USING GIN (search_all);

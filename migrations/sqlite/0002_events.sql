@@ -12,9 +12,34 @@ CREATE TABLE events (
     start_at    TEXT    NOT NULL,
     end_at      TEXT    NOT NULL,
     is_long     BOOLEAN NOT NULL DEFAULT FALSE,
+    -- case- and accent-folded text for search, written by the store (search/text.rs)
+    search_title TEXT   NOT NULL DEFAULT '',
+    search_text  TEXT   NOT NULL DEFAULT '',
     created_at  TEXT    NOT NULL,
     updated_at  TEXT    NOT NULL,
     CHECK (end_at >= start_at)
 );
 CREATE INDEX events_user_start ON events (user_id, start_at);
 CREATE INDEX events_user_long ON events (user_id, start_at) WHERE is_long;
+
+-- Full-text search: a contentless FTS5 index kept in sync by triggers. `owner` holds the
+-- token u<user id>, so a search intersects posting lists instead of filtering matches.
+CREATE VIRTUAL TABLE events_fts USING fts5 (
+    owner, title, body,
+    content = '',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN
+    INSERT INTO events_fts (rowid, owner, title, body)
+    VALUES (new.id, 'u' || new.user_id, new.search_title, new.search_text);
+END;
+CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
+    INSERT INTO events_fts (events_fts, rowid, owner, title, body)
+    VALUES ('delete', old.id, 'u' || old.user_id, old.search_title, old.search_text);
+END;
+CREATE TRIGGER events_fts_update AFTER UPDATE ON events BEGIN
+    INSERT INTO events_fts (events_fts, rowid, owner, title, body)
+    VALUES ('delete', old.id, 'u' || old.user_id, old.search_title, old.search_text);
+    INSERT INTO events_fts (rowid, owner, title, body)
+    VALUES (new.id, 'u' || new.user_id, new.search_title, new.search_text);
+END;

@@ -5,7 +5,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{with_pool, DbResult, Store, UserId};
+use super::{with_pool, DbResult, Pool, Store, UserId};
+use crate::search::text::{fold, Terms};
 
 /// Events longer than this are flagged `is_long` and found through their own small index;
 /// shorter ones are found by a start-time window widened by this much.
@@ -92,6 +93,27 @@ impl EventDraft {
     fn is_long(&self) -> bool {
         self.end_at - self.start_at > LONG_EVENT
     }
+
+    /// The folded text the search indexes read (title; everything).
+    fn search_text(&self) -> (String, String) {
+        let title = fold(&self.title);
+        let all = format!("{title} {} {}", fold(&self.description), fold(&self.location));
+        (title, all)
+    }
+}
+
+/// One search result.
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+pub struct SearchHit {
+    pub id: EventId,
+    pub title: String,
+    pub description: String,
+    pub location: String,
+    pub all_day: bool,
+    pub start_at: DateTime<Utc>,
+    pub end_at: DateTime<Utc>,
+    /// Every word of the query is in the title: these come first.
+    pub title_hit: bool,
 }
 
 const EVENT_COLUMNS: &str =
@@ -101,8 +123,9 @@ const SUMMARY_COLUMNS: &str = "id, title, location, all_day, start_at, end_at";
 impl Store {
     pub async fn create_event(&self, owner: UserId, draft: &EventDraft) -> DbResult<EventId> {
         let sql = "INSERT INTO events (user_id, title, description, location, all_day, start_at, \
-                   end_at, is_long, created_at, updated_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id";
+                   end_at, is_long, created_at, updated_at, search_title, search_text) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) RETURNING id";
+        let (search_title, search_text) = draft.search_text();
         let ids = with_pool!(self, pool => sqlx::query_scalar::<_, i64>(sql)
             .bind(owner)
             .bind(&draft.title)
@@ -113,6 +136,8 @@ impl Store {
             .bind(draft.end_at)
             .bind(draft.is_long())
             .bind(Utc::now())
+            .bind(&search_title)
+            .bind(&search_text)
             .fetch_all(pool)
             .await)?;
         ids.first().map(|id| EventId(*id)).ok_or(sqlx::Error::RowNotFound)
@@ -128,8 +153,9 @@ impl Store {
     /// Returns false when there is no such event of `owner`'s.
     pub async fn update_event(&self, owner: UserId, id: EventId, draft: &EventDraft) -> DbResult<bool> {
         let sql = "UPDATE events SET title = $1, description = $2, location = $3, all_day = $4, \
-                   start_at = $5, end_at = $6, is_long = $7, updated_at = $8 \
-                   WHERE id = $9 AND user_id = $10";
+                   start_at = $5, end_at = $6, is_long = $7, updated_at = $8, search_title = $11, \
+                   search_text = $12 WHERE id = $9 AND user_id = $10";
+        let (search_title, search_text) = draft.search_text();
         let updated = with_pool!(self, pool => sqlx::query(sql)
             .bind(&draft.title)
             .bind(&draft.description)
@@ -141,6 +167,8 @@ impl Store {
             .bind(Utc::now())
             .bind(id)
             .bind(owner)
+            .bind(&search_title)
+            .bind(&search_text)
             .execute(pool)
             .await
             .map(|done| done.rows_affected()))?;
@@ -182,5 +210,64 @@ impl Store {
             .bind(from)
             .fetch_all(pool)
             .await)
+    }
+}
+
+const SEARCH_ORDER: &str = "ORDER BY title_hit DESC, (start_at >= $3) DESC, \
+     CASE WHEN start_at >= $3 THEN start_at END ASC, \
+     CASE WHEN start_at < $3 THEN start_at END DESC, id LIMIT $4 OFFSET $5";
+
+impl Store {
+    /// `owner`'s events containing every term (the last as a prefix), through the full-text
+    /// index of each engine: title matches first, then upcoming events nearest `now`, then
+    /// past ones, most recent first.
+    pub async fn search_events(
+        &self,
+        owner: UserId,
+        terms: &Terms,
+        now: DateTime<Utc>,
+        limit: u32,
+        offset: u32,
+    ) -> DbResult<Vec<SearchHit>> {
+        self.count_query();
+        let (limit, offset) = (i64::from(limit), i64::from(offset));
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let owner_token = format!("owner : \"u{}\"", owner.0);
+                let everywhere = format!("{owner_token} AND {}", terms.fts5("title body"));
+                let in_title = format!("{owner_token} AND {}", terms.fts5("title"));
+                let sql = format!(
+                    "SELECT e.id, e.title, e.description, e.location, e.all_day, e.start_at, e.end_at, \
+                     e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH $2) AS title_hit \
+                     FROM events e WHERE e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH $1) \
+                     AND e.user_id = $6 {SEARCH_ORDER}"
+                );
+                sqlx::query_as::<_, SearchHit>(&sql)
+                    .bind(everywhere)
+                    .bind(in_title)
+                    .bind(now)
+                    .bind(limit)
+                    .bind(offset)
+                    .bind(owner)
+                    .fetch_all(pool)
+                    .await
+            }
+            Pool::Postgres(pool) => {
+                let sql = format!(
+                    "SELECT id, title, description, location, all_day, start_at, end_at, \
+                     search_title_tsv @@ to_tsquery('simple', $2) AS title_hit \
+                     FROM events WHERE user_id = $6 AND search_all @@ to_tsquery('simple', $1) {SEARCH_ORDER}"
+                );
+                sqlx::query_as::<_, SearchHit>(&sql)
+                    .bind(terms.tsquery())
+                    .bind(terms.tsquery())
+                    .bind(now)
+                    .bind(limit)
+                    .bind(offset)
+                    .bind(owner)
+                    .fetch_all(pool)
+                    .await
+            }
+        }
     }
 }

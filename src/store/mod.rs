@@ -14,7 +14,7 @@ use rocket_db_pools::Database;
 
 use crate::config::DatabaseTarget;
 
-pub use events::{Event, EventDraft, EventId, EventSummary, Scheduled};
+pub use events::{Event, EventDraft, EventId, EventSummary, Scheduled, SearchHit};
 pub use users::{NewUser, SessionUser, User, UserId, UsernameTaken};
 
 #[derive(Database)]
@@ -66,7 +66,7 @@ impl Store {
         }
     }
 
-    fn count_query(&self) {
+    pub(crate) fn count_query(&self) {
         self.queries.fetch_add(1, Ordering::Relaxed);
     }
 

@@ -8,4 +8,5 @@ mod foundation;
 #[allow(dead_code, reason = "helpers are shared by test modules; not every one uses all")]
 mod helpers;
 mod outage;
+mod search;
 mod store;
