@@ -121,7 +121,7 @@ mod tests {
 
     #[test]
     fn hostile_queries_become_plain_words_or_nothing() {
-        for hostile in ["\"", "*", "%", "-", "_", "'", "()", "\"*\"", "NEAR(", "^"] {
+        for hostile in ["\"", "*", "%", "-", "_", "'", "()", "\"*\"", "(^)", "^"] {
             assert!(Terms::parse(hostile).is_empty(), "{hostile}");
         }
         let terms = Terms::parse("AND OR NOT");
