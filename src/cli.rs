@@ -4,6 +4,7 @@
 pub enum Command {
     Serve,
     CreateAdmin { username: String },
+    Seed { users: u32, events: u32, prefix: String, password: String },
     Help,
     Version,
 }
@@ -13,6 +14,9 @@ Usage:
   eventide [serve]                 start the web server
   eventide create-admin USERNAME   create an admin, or promote an existing user;
                                    the password is read from the first line of stdin
+  eventide seed --users N --events M [--prefix NAME] [--password P]
+                                   add N users (NAME1..NAMEN, default prefix seed,
+                                   password eventide-seed) with M events each
   eventide --help | --version
 
 Configuration comes from Rocket.toml, .env and the environment (see README.md).";
@@ -25,8 +29,32 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         [cmd] if cmd == "-V" || cmd == "--version" => Ok(Command::Version),
         [cmd, username] if cmd == "create-admin" => Ok(Command::CreateAdmin { username: username.clone() }),
         [cmd] if cmd == "create-admin" => Err("create-admin needs a USERNAME".into()),
+        [cmd, options @ ..] if cmd == "seed" => parse_seed(options),
         [other, ..] => Err(format!("unknown command {other:?}")),
     }
+}
+
+fn parse_seed(options: &[String]) -> Result<Command, String> {
+    let (mut users, mut events) = (None, None);
+    let (mut prefix, mut password) = ("seed".to_string(), "eventide-seed".to_string());
+    let mut rest = options.iter();
+    while let Some(flag) = rest.next() {
+        let value = rest.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let number = || value.parse::<u32>().map_err(|_| format!("{flag} needs a number, not {value:?}"));
+        match flag.as_str() {
+            "--users" => users = Some(number()?),
+            "--events" => events = Some(number()?),
+            "--prefix" => prefix = value.clone(),
+            "--password" => password = value.clone(),
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    Ok(Command::Seed {
+        users: users.ok_or("seed needs --users N")?,
+        events: events.ok_or("seed needs --events M")?,
+        prefix,
+        password,
+    })
 }
 
 #[cfg(test)]
@@ -47,5 +75,16 @@ mod tests {
         );
         assert!(parse(&args(&["create-admin"])).is_err());
         assert!(parse(&args(&["frobnicate"])).is_err());
+        assert_eq!(
+            parse(&args(&["seed", "--users", "2", "--events", "10"])),
+            Ok(Command::Seed {
+                users: 2,
+                events: 10,
+                prefix: "seed".into(),
+                password: "eventide-seed".into()
+            })
+        );
+        assert!(parse(&args(&["seed", "--users", "x", "--events", "10"])).is_err());
+        assert!(parse(&args(&["seed", "--users"])).is_err());
     }
 }

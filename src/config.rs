@@ -49,6 +49,11 @@ pub struct AppConfig {
     pub redis_prefix: String,
     /// How long a Redis round trip may take before the request goes on without it.
     pub redis_timeout_ms: u64,
+    /// The same for sessions and rate limits, which fail closed (503) rather than open, so
+    /// they get more patience under load.
+    pub session_redis_timeout_ms: u64,
+    /// Connections per Redis pool (multiplexed, so cheap).
+    pub redis_pool_size: usize,
     pub session_idle_minutes: u64,
     pub session_absolute_hours: u64,
     pub cache_ttl_seconds: u64,
@@ -74,6 +79,8 @@ impl Default for AppConfig {
             log_file: "applogging.log".into(),
             redis_prefix: "eventide:".into(),
             redis_timeout_ms: 100,
+            session_redis_timeout_ms: 500,
+            redis_pool_size: 32,
             session_idle_minutes: 120,
             session_absolute_hours: 24 * 7,
             cache_ttl_seconds: 300,
@@ -139,6 +146,10 @@ impl AppConfig {
 
     pub fn redis_timeout(&self) -> Duration {
         Duration::from_millis(self.redis_timeout_ms.max(1))
+    }
+
+    pub fn session_redis_timeout(&self) -> Duration {
+        Duration::from_millis(self.session_redis_timeout_ms.max(1))
     }
 
     pub fn login_window(&self) -> Duration {

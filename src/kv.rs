@@ -383,20 +383,18 @@ pub fn stage(config: &AppConfig) -> AdHoc {
 #[expect(clippy::result_large_err, reason = "Rocket's try_on_ignite hands the Rocket back as the error")]
 fn manage_backends(rocket: Rocket<Build>, config: &AppConfig) -> Result<Rocket<Build>, Rocket<Build>> {
     let prefix = &config.redis_prefix;
-    let timeout = config.redis_timeout();
     let cache = match rocket.state::<RedisPool>() {
-        Some(pool) => Kv::redis(pool.0.clone(), prefix, timeout),
+        Some(pool) => Kv::redis(pool.0.clone(), prefix, config.redis_timeout()),
         None if config.redis_url.is_some() => return Err(rocket),
         None => Kv::memory_cache(prefix, MEMORY_CACHE_ENTRIES),
     };
-    let sessions = match rocket.state::<SessionRedisPool>() {
-        Some(pool) => Kv::redis(pool.0.clone(), prefix, timeout),
-        None if config.session_redis_url.is_some() => return Err(rocket),
-        None => match &cache {
-            Kv::Redis(_) => cache.clone(),
-            // Sessions must never share the cache's eviction.
-            Kv::Memory(_) => Kv::memory(prefix),
-        },
+    let sessions = match (rocket.state::<SessionRedisPool>(), rocket.state::<RedisPool>()) {
+        (Some(pool), _) => Kv::redis(pool.0.clone(), prefix, config.session_redis_timeout()),
+        (None, _) if config.session_redis_url.is_some() => return Err(rocket),
+        // One Redis for both: the same pool, with the sessions' patience.
+        (None, Some(pool)) => Kv::redis(pool.0.clone(), prefix, config.session_redis_timeout()),
+        // Sessions must never share the in-process cache's eviction.
+        (None, None) => Kv::memory(prefix),
     };
     log::info!(
         "backends: cache on {}, sessions and rate limits on {}{}",

@@ -15,6 +15,7 @@ pub mod health;
 pub mod kv;
 pub mod logging;
 pub mod search;
+pub mod seed;
 pub mod store;
 pub mod web;
 
@@ -73,11 +74,16 @@ fn with_pool_urls(
         DatabaseTarget::Sqlite { url, .. } => figment.merge(("databases.sqlite.url", url)),
         DatabaseTarget::Postgres { url } => figment.merge(("databases.postgres.url", url)),
     };
-    if let Some(url) = &config.redis_url {
-        figment = figment.merge(("databases.redis.url", url));
-    }
-    if let Some(url) = &config.session_redis_url {
-        figment = figment.merge(("databases.session_redis.url", url));
+    // Redis pools default to more connections than rocket_db_pools' workers x 4: under load
+    // every request needs one, and a request left waiting for one fails (closed) for sessions.
+    for (name, url) in [("redis", &config.redis_url), ("session_redis", &config.session_redis_url)] {
+        if let Some(url) = url {
+            figment = figment.merge((format!("databases.{name}.url"), url));
+            if figment.find_value(&format!("databases.{name}.max_connections")).is_err() {
+                figment =
+                    figment.merge((format!("databases.{name}.max_connections"), config.redis_pool_size));
+            }
+        }
     }
     Ok(figment)
 }
@@ -149,4 +155,12 @@ async fn read_first_line<R: tokio::io::AsyncBufRead + Unpin>(mut input: R) -> Re
         .await
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// `eventide seed`: see `seed::run`.
+pub async fn seed(figment: Figment, plan: &seed::SeedPlan) -> Result<Vec<String>, String> {
+    let rocket = build(figment).map_err(|e| e.to_string())?;
+    let rocket = rocket.ignite().await.map_err(|e| describe_launch_error(&e))?;
+    let store = rocket.state::<Store>().ok_or("the database did not start")?.clone();
+    seed::run(&store, plan).await
 }

@@ -18,7 +18,7 @@ fn main() -> ExitCode {
             println!("eventide {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
-        Command::Serve | Command::CreateAdmin { .. } => {}
+        Command::Serve | Command::CreateAdmin { .. } | Command::Seed { .. } => {}
     }
 
     if let Err(e) = dotenvy::dotenv() {
@@ -44,6 +44,13 @@ fn main() -> ExitCode {
                 let stdin = tokio::io::BufReader::new(tokio::io::stdin());
                 let done = eventide::create_admin(figment, &username, stdin).await?;
                 println!("{done}");
+                Ok(())
+            }
+            Command::Seed { users, events, prefix, password } => {
+                let plan = eventide::seed::SeedPlan { users, events, prefix, password };
+                for line in eventide::seed(figment, &plan).await? {
+                    println!("{line}");
+                }
                 Ok(())
             }
             _ => serve(figment).await,

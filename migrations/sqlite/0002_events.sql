@@ -22,24 +22,22 @@ CREATE TABLE events (
 CREATE INDEX events_user_start ON events (user_id, start_at);
 CREATE INDEX events_user_long ON events (user_id, start_at) WHERE is_long;
 
--- Full-text search: a contentless FTS5 index kept in sync by triggers. `owner` holds the
--- token u<user id>, so a search intersects posting lists instead of filtering matches.
+-- Full-text search: a contentless FTS5 index kept in sync by triggers; a search reads the
+-- matching rowids from it and only then the rows (and checks their owner).
 CREATE VIRTUAL TABLE events_fts USING fts5 (
-    owner, title, body,
+    title, body,
     content = '',
     tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN
-    INSERT INTO events_fts (rowid, owner, title, body)
-    VALUES (new.id, 'u' || new.user_id, new.search_title, new.search_text);
+    INSERT INTO events_fts (rowid, title, body) VALUES (new.id, new.search_title, new.search_text);
 END;
 CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
-    INSERT INTO events_fts (events_fts, rowid, owner, title, body)
-    VALUES ('delete', old.id, 'u' || old.user_id, old.search_title, old.search_text);
+    INSERT INTO events_fts (events_fts, rowid, title, body)
+    VALUES ('delete', old.id, old.search_title, old.search_text);
 END;
 CREATE TRIGGER events_fts_update AFTER UPDATE ON events BEGIN
-    INSERT INTO events_fts (events_fts, rowid, owner, title, body)
-    VALUES ('delete', old.id, 'u' || old.user_id, old.search_title, old.search_text);
-    INSERT INTO events_fts (rowid, owner, title, body)
-    VALUES (new.id, 'u' || new.user_id, new.search_title, new.search_text);
+    INSERT INTO events_fts (events_fts, rowid, title, body)
+    VALUES ('delete', old.id, old.search_title, old.search_text);
+    INSERT INTO events_fts (rowid, title, body) VALUES (new.id, new.search_title, new.search_text);
 END;

@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
@@ -137,10 +136,28 @@ fn generation_key(user: UserId) -> String {
 
 /// A rendered fragment (never containing a CSRF token or anything else per-request) and the
 /// title the page shows for it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fragment {
     pub title: String,
     pub html: String,
+}
+
+impl Fragment {
+    /// `<title length>\n<title><html>`: no JSON escaping of kilobytes of markup on every hit.
+    fn encode(&self) -> Vec<u8> {
+        let mut bytes = format!("{}\n{}", self.title.len(), self.title).into_bytes();
+        bytes.extend_from_slice(self.html.as_bytes());
+        bytes
+    }
+
+    fn decode(bytes: Vec<u8>) -> Option<Fragment> {
+        let text = String::from_utf8(bytes).ok()?;
+        let (length, rest) = text.split_once('\n')?;
+        let length: usize = length.parse().ok()?;
+        let title = rest.get(..length)?.to_string();
+        let html = rest.get(length..)?.to_string();
+        Some(Fragment { title, html })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,7 +298,7 @@ impl Cache {
                 return Ok((load().await?, Outcome::Bypass));
             }
         };
-        if let Some(fragment) = cached.and_then(|bytes| serde_json::from_slice::<Fragment>(&bytes).ok()) {
+        if let Some(fragment) = cached.and_then(Fragment::decode) {
             log::debug!("Cache hit for {} for user {}", key.description, key.user.0);
             self.counters.count(key.pattern, Outcome::Hit);
             return Ok((fragment, Outcome::Hit));
@@ -298,13 +315,8 @@ impl Cache {
         let result = flight
             .get_or_try_init(|| async {
                 let fragment = load().await?;
-                match serde_json::to_vec(&fragment) {
-                    Ok(bytes) => {
-                        if let Err(e) = kv.set(&full_key, &bytes, self.ttl_with_jitter()).await {
-                            self.trip(&e);
-                        }
-                    }
-                    Err(e) => log::error!("cannot serialise a fragment: {e}"),
+                if let Err(e) = kv.set(&full_key, &fragment.encode(), self.ttl_with_jitter()).await {
+                    self.trip(&e);
                 }
                 Ok::<_, AppError>(fragment)
             })
@@ -327,5 +339,18 @@ impl Cache {
             self.epoch_bump_pending.store(true, Ordering::Release);
             self.trip(&e);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Fragment;
+
+    #[test]
+    fn fragments_round_trip() {
+        let fragment = Fragment { title: "Tea\n<b>12</b>".into(), html: "<p>5\nx</p>".into() };
+        assert_eq!(Fragment::decode(fragment.encode()), Some(fragment));
+        assert_eq!(Fragment::decode(b"9\nshort".to_vec()), None);
+        assert_eq!(Fragment::decode(b"x\n".to_vec()), None);
     }
 }

@@ -25,7 +25,13 @@ const MAX_TERMS: usize = 8;
 
 impl Terms {
     pub fn parse(query: &str) -> Terms {
-        Terms(words(&fold(query)).take(MAX_TERMS).map(str::to_string).collect())
+        let mut terms: Vec<String> = words(&fold(query)).take(MAX_TERMS).map(str::to_string).collect();
+        // A single Latin letter or digit as the prefix being typed matches a large share of
+        // any calendar; wait for the second one. (One CJK character is a word of its own.)
+        if terms.last().is_some_and(|last| last.len() == 1 && last.is_ascii()) {
+            terms.pop();
+        }
+        Terms(terms)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -127,7 +133,10 @@ mod tests {
         let terms = Terms::parse("AND OR NOT");
         assert_eq!(terms.fts5("title"), "{title} : (\"and\" AND \"or\" AND \"not\"*)");
         assert_eq!(terms.tsquery(), "and & or & not:*");
-        assert_eq!(Terms::parse("a%b_c").all(), ["a", "b", "c"]);
+        assert_eq!(Terms::parse("ab%cd_ef").all(), ["ab", "cd", "ef"]);
+        assert!(Terms::parse("p").is_empty(), "one letter waits for the next");
+        assert_eq!(Terms::parse("budget p").all(), ["budget"]);
+        assert_eq!(Terms::parse("東").all(), ["東"]);
     }
 
     #[test]

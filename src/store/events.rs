@@ -213,9 +213,60 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Adds many events in one transaction (seeding, imports).
+    pub async fn insert_events(&self, owner: UserId, drafts: &[EventDraft]) -> DbResult<()> {
+        const COLUMNS: &str =
+            "INSERT INTO events (user_id, title, description, location, all_day, start_at, \
+                               end_at, is_long, created_at, updated_at, search_title, search_text) ";
+        let now = Utc::now();
+        // Stay far below both engines' limits on bound parameters per statement.
+        for chunk in drafts.chunks(500) {
+            macro_rules! push_rows {
+                ($db:ty, $pool:expr) => {{
+                    let mut tx = $pool.begin().await?;
+                    let mut query = sqlx::QueryBuilder::<$db>::new(COLUMNS);
+                    query.push_values(chunk, |mut row, draft| {
+                        let (search_title, search_text) = draft.search_text();
+                        row.push_bind(owner)
+                            .push_bind(draft.title.clone())
+                            .push_bind(draft.description.clone())
+                            .push_bind(draft.location.clone())
+                            .push_bind(draft.all_day)
+                            .push_bind(draft.start_at)
+                            .push_bind(draft.end_at)
+                            .push_bind(draft.is_long())
+                            .push_bind(now)
+                            .push_bind(now)
+                            .push_bind(search_title)
+                            .push_bind(search_text);
+                    });
+                    query.build().execute(&mut *tx).await?;
+                    tx.commit().await
+                }};
+            }
+            self.count_query();
+            match &self.pool {
+                Pool::Sqlite(pool) => push_rows!(sqlx::Sqlite, pool)?,
+                Pool::Postgres(pool) => push_rows!(sqlx::Postgres, pool)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Refreshes the planner's statistics after a bulk load.
+    pub async fn analyze(&self) -> DbResult<()> {
+        let sql = match self.pool {
+            Pool::Sqlite(_) => "PRAGMA optimize",
+            Pool::Postgres(_) => "ANALYZE events",
+        };
+        with_pool!(self, pool => sqlx::query(sql).execute(pool).await.map(|_| ()))
+    }
+}
+
 const SEARCH_ORDER: &str = "ORDER BY title_hit DESC, (start_at >= $3) DESC, \
      CASE WHEN start_at >= $3 THEN start_at END ASC, \
-     CASE WHEN start_at < $3 THEN start_at END DESC, id LIMIT $4 OFFSET $5";
+     CASE WHEN start_at < $3 THEN start_at END DESC, 1 LIMIT $4 OFFSET $5";
 
 impl Store {
     /// `owner`'s events containing every term (the last as a prefix), through the full-text
@@ -233,15 +284,15 @@ impl Store {
         let (limit, offset) = (i64::from(limit), i64::from(offset));
         match &self.pool {
             Pool::Sqlite(pool) => {
-                let owner_token = format!("owner : \"u{}\"", owner.0);
-                let everywhere = format!("{owner_token} AND {}", terms.fts5("title body"));
-                let in_title = format!("{owner_token} AND {}", terms.fts5("title"));
+                // CROSS JOIN pins the plan: matches from the index first, then their rows by
+                // primary key (never a walk over all of the user's events).
                 let sql = format!(
                     "SELECT e.id, e.title, e.description, e.location, e.all_day, e.start_at, e.end_at, \
                      e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH $2) AS title_hit \
-                     FROM events e WHERE e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH $1) \
-                     AND e.user_id = $6 {SEARCH_ORDER}"
+                     FROM events_fts f CROSS JOIN events e ON e.id = f.rowid \
+                     WHERE events_fts MATCH $1 AND e.user_id = $6 {SEARCH_ORDER}"
                 );
+                let (everywhere, in_title) = (terms.fts5("title body"), terms.fts5("title"));
                 sqlx::query_as::<_, SearchHit>(&sql)
                     .bind(everywhere)
                     .bind(in_title)

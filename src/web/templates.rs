@@ -20,8 +20,39 @@ pub fn render_to_string(
 ) -> Result<String, crate::error::AppError> {
     templates
         .render(name, context)
-        .map(|(_, html)| html)
+        .map(|(_, html)| collapse_indentation(&html))
         .ok_or_else(|| crate::error::AppError::Internal(format!("template {name} failed to render")))
+}
+
+/// Template indentation is most of a month grid's bytes: every whitespace-only run between
+/// two tags becomes one space (which renders the same; text is never touched).
+fn collapse_indentation(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut pending: Option<usize> = None;
+    for (index, c) in html.char_indices() {
+        match pending {
+            Some(_) if c.is_whitespace() => {}
+            Some(start) => {
+                if c == '<' {
+                    out.push(' ');
+                } else {
+                    out.push_str(&html[start..index]);
+                }
+                pending = None;
+                out.push(c);
+            }
+            None => {
+                out.push(c);
+                if c == '>' {
+                    pending = Some(index + 1);
+                }
+            }
+        }
+    }
+    if let Some(start) = pending {
+        out.push_str(&html[start..]);
+    }
+    out
 }
 
 pub fn fairing() -> impl Fairing {
@@ -73,6 +104,13 @@ pub fn escape_html(input: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn indentation_between_tags_collapses_and_text_stays() {
+        let html = "<ul>\n    <li>a  b</li>\n\n  <li> c </li>\n</ul>\n";
+        assert_eq!(super::collapse_indentation(html), "<ul> <li>a  b</li> <li> c </li> </ul>\n");
+        assert_eq!(super::collapse_indentation("<p>x</p>   tail"), "<p>x</p>   tail");
+    }
+
     #[test]
     fn escapes_everything_that_can_break_out() {
         assert_eq!(

@@ -1,0 +1,211 @@
+"""Drives bench/run.sh: seed, start, log in, load with wrk, collect the figures."""
+import http.client, json, os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.parse
+
+BIN = os.path.abspath("target/release/eventide")
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+PG_ADMIN = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+TOKEN = "bench-metrics-token-0123456789"
+PASSWORD = "eventide-seed"
+DAY = "2025-06-11"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(port, method, path, headers=None, body=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response, data
+
+
+def cookies_of(response):
+    jar = {}
+    for name, value in response.getheaders():
+        if name.lower() == "set-cookie":
+            pair = value.split(";", 1)[0]
+            key, _, val = pair.partition("=")
+            jar[key] = val
+    return jar
+
+
+def login(port, username):
+    response, page = request(port, "GET", "/login")
+    jar = cookies_of(response)
+    token = re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode()
+    body = urllib.parse.urlencode({"csrf_token": token, "username": username, "password": PASSWORD})
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+    response, _ = request(port, "POST", "/login", headers, body)
+    assert response.status == 303, f"login failed: {response.status}"
+    return cookies_of(response)["eventide_session"]
+
+
+def metrics(port):
+    _, text = request(port, "GET", "/metrics", {"Authorization": f"Bearer {TOKEN}"})
+    values = {}
+    for line in text.decode().splitlines():
+        if line.startswith("eventide_sql_queries_total "):
+            values["sql"] = int(line.split()[-1])
+        if line.startswith('eventide_redis_round_trips_total{role="cache"}'):
+            values["cache_rt"] = int(line.split()[-1])
+        if line.startswith('eventide_redis_round_trips_total{role="sessions"}'):
+            values["session_rt"] = int(line.split()[-1])
+    return values
+
+
+def wrk(port, path, session=None, fragment=True):
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency"]
+    if session:
+        command += ["-H", f"Cookie: eventide_session={session}"]
+    if fragment:
+        command += ["-H", "HX-Request: true"]
+    command.append(f"http://127.0.0.1:{port}{path}")
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+
+    def latency(label):
+        value, unit = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)", out).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return {"rps": rps, "p50": latency("50"), "p99": latency("99"), "requests": total,
+            "errors": int(errors.group(1)) if errors else 0}
+
+
+class Server:
+    def __init__(self, database_url, cache_enabled, prefix):
+        self.port = free_port()
+        env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=REDIS_URL, ROCKET_PORT=str(self.port),
+                   ROCKET_PROFILE="release", ROCKET_LOG_LEVEL="critical", EVENTIDE_LOG_FILE="",
+                   SECRET_KEY="bench-secret-key-bench-secret-key-0123456789",
+                   EVENTIDE_METRICS_TOKEN=TOKEN, EVENTIDE_REDIS_PREFIX=prefix,
+                   EVENTIDE_CACHE_ENABLED="true" if cache_enabled else "false",
+                   EVENTIDE_LOGIN_ATTEMPTS_PER_ADDRESS="1000")
+        started = time.perf_counter()
+        self.process = subprocess.Popen([BIN], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while True:
+            try:
+                response, _ = request(self.port, "GET", "/healthz")
+                if response.status == 200:
+                    break
+            except OSError:
+                pass
+            if time.perf_counter() - started > 30:
+                raise RuntimeError("server did not start")
+            time.sleep(0.002)
+        self.startup_ms = (time.perf_counter() - started) * 1000
+
+    def peak_rss_mb(self):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def seed(database_url):
+    env = dict(os.environ, DATABASE_URL=database_url, EVENTIDE_LOG_FILE="", ROCKET_LOG_LEVEL="critical",
+               SECRET_KEY="bench-secret-key-bench-secret-key-0123456789")
+    for prefix, events in (("mid", 10_000), ("big", 100_000)):
+        subprocess.run([BIN, "seed", "--users", "1", "--events", str(events), "--prefix", prefix],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def first_event(port, session):
+    _, page = request(port, "GET", "/search?q=project", {"Cookie": f"eventide_session={session}"})
+    return int(re.search(rb'href="/events/(\d+)"', page).group(1))
+
+
+def measure(server, label, rows):
+    mid = login(server.port, "mid1")
+    big = login(server.port, "big1")
+    event = first_event(server.port, mid)
+    targets = [
+        ("dashboard", "/", mid),
+        ("day view", f"/calendar/day/{DAY}", mid),
+        ("month view", f"/calendar/month/{DAY}", mid),
+        ("event detail", f"/events/{event}", mid),
+        ("search (100k events)", "/search?q=project%20rev", big),
+    ]
+    for name, path, session in targets:
+        for _ in range(3):
+            request(server.port, "GET", path, {"Cookie": f"eventide_session={session}", "HX-Request": "true"})
+        before = metrics(server.port)
+        result = wrk(server.port, path, session)
+        after = metrics(server.port)
+        served = max(result["requests"], 1)
+        result["sql"] = (after["sql"] - before["sql"]) / served
+        round_trips = (after["cache_rt"] - before["cache_rt"]) + (after["session_rt"] - before["session_rt"])
+        result["redis"] = round_trips / served
+        rows.append((label, name, result))
+
+
+def run_engine(engine, report):
+    work = tempfile.mkdtemp(prefix="eventide-bench-")
+    database = f"eventide_bench_{os.getpid()}"
+    if engine == "sqlite":
+        url = f"sqlite://{work}/bench.db"
+    else:
+        subprocess.run(["psql", f"{PG_ADMIN}/postgres", "-qc", f"CREATE DATABASE {database}"], check=True)
+        url = f"{PG_ADMIN}/{database}"
+    try:
+        seed(url)
+        rows = []
+        server = Server(url, True, f"bench:{os.getpid()}:{engine}:")
+        try:
+            static_path = re.search(rb'href="(/assets/app\.[0-9a-f]+\.css)"', request(server.port, "GET", "/about")[1]).group(1).decode()
+            ceiling = wrk(server.port, static_path, fragment=False)
+            ceiling.update(sql=0.0, redis=0.0)
+            rows.append(("static", "hashed asset (ceiling)", ceiling))
+            measure(server, "cached", rows)
+            cached_rss, startup = server.peak_rss_mb(), server.startup_ms
+        finally:
+            server.stop()
+        server = Server(url, False, f"bench:{os.getpid()}:{engine}:off:")
+        try:
+            measure(server, "uncached", rows)
+            uncached_rss = server.peak_rss_mb()
+        finally:
+            server.stop()
+        report.append((engine, rows, ceiling["rps"], startup, max(cached_rss, uncached_rss)))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if engine == "postgres":
+            subprocess.run(["psql", f"{PG_ADMIN}/postgres", "-qc", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"])
+
+
+def main():
+    which = sys.argv[1] if len(sys.argv) > 1 else "all"
+    engines = ["sqlite", "postgres"] if which == "all" else [which]
+    report = []
+    for engine in engines:
+        run_engine(engine, report)
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    print(f"\nMachine: {os.cpu_count()} cores ({cpu}); wrk -t{THREADS} -c{CONNECTIONS} -d{SECONDS}s on loopback, "
+          f"htmx fragment requests (HX-Request: true), server and load generator on the same machine.\n")
+    for engine, rows, ceiling, startup, rss in report:
+        print(f"### {engine}: startup {startup:.0f} ms to /healthz 200, peak RSS {rss:.1f} MB\n")
+        print("| mode | endpoint | req/s | p50 ms | p99 ms | vs ceiling | SQL/req | Redis RT/req | errors |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for mode, name, r in rows:
+            print(f"| {mode} | {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
+                  f"{r['rps'] / ceiling:.2f} | {r['sql']:.2f} | {r['redis']:.2f} | {r['errors']} |")
+        print()
+
+
+if __name__ == "__main__":
+    main()
