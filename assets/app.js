@@ -56,8 +56,10 @@
     lastFocusedId = active && active.id ? active.id : null;
   });
   document.addEventListener("htmx:afterSettle", function (event) {
-    var target = event.detail.target;
-    if (!target || target.id !== "calendar") return;
+    // With an outerHTML swap the event's target is the element that was replaced.
+    if (!event.detail.target || event.detail.target.id !== "calendar") return;
+    var target = document.getElementById("calendar");
+    if (!target) return;
     initGrid(target);
     var again = lastFocusedId && document.getElementById(lastFocusedId);
     var grid = target.querySelector(".month-grid");
