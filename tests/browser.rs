@@ -125,6 +125,19 @@ async fn create_event(client: &Client, base: &str, title: &str, start: &str, end
     .await;
 }
 
+/// An element's text read in the page, so an htmx swap in between cannot leave a stale
+/// element reference behind.
+async fn text_of(client: &Client, id: &str) -> String {
+    let value = client
+        .execute(
+            "var e = document.getElementById(arguments[0]); return e ? e.textContent.trim() : '';",
+            vec![json!(id)],
+        )
+        .await
+        .unwrap_or_default();
+    value.as_str().unwrap_or_default().to_string()
+}
+
 async fn press(client: &Client, key: &str) {
     client.active_element().await.unwrap().send_keys(key).await.unwrap();
 }
@@ -169,19 +182,22 @@ async fn htmx_navigation_keyboard_grid_search_and_delete() {
 
     // PageDown: the next month arrives through htmx, the URL follows, the new period is
     // announced and focus stays in the calendar.
-    let title_before = client.find(Locator::Id("calendar-title")).await.unwrap().text().await.unwrap();
+    let title_before = text_of(&client, "calendar-title").await;
     press(&client, "\u{E00F}").await; // PageDown
     eventually("the next month", || async {
-        client.find(Locator::Id("calendar-title")).await.unwrap().text().await.unwrap() != title_before
+        let title = text_of(&client, "calendar-title").await;
+        !title.is_empty() && title != title_before
     })
     .await;
-    let title_after = client.find(Locator::Id("calendar-title")).await.unwrap().text().await.unwrap();
+    let title_after = text_of(&client, "calendar-title").await;
     let next_month = (today.with_day(1).unwrap() + chrono::Months::new(1)).format("%Y-%m-%d").to_string();
     assert!(client.current_url().await.unwrap().path().ends_with(&next_month));
-    let announced = client.find(Locator::Id("calendar-status")).await.unwrap().text().await.unwrap();
-    assert_eq!(announced, title_after);
-    let focus_inside = script(&client, "return !!document.activeElement.closest('#calendar')").await;
-    assert_eq!(focus_inside, json!(true), "focus stays in the calendar");
+    eventually("the announcement", || async { text_of(&client, "calendar-status").await == title_after })
+        .await;
+    eventually("focus back in the calendar", || async {
+        script(&client, "return !!document.activeElement.closest('#calendar')").await == json!(true)
+    })
+    .await;
 
     // Back returns to the previous month (a full page from the server: no history cache).
     client.back().await.unwrap();
@@ -200,8 +216,8 @@ async fn htmx_navigation_keyboard_grid_search_and_delete() {
     })
     .await;
     assert!(client.current_url().await.unwrap().query().unwrap_or_default().contains("q=stand"));
-    let title = client.find(Locator::Css(".search-hit .hit-title")).await.unwrap().text().await.unwrap();
-    assert_eq!(title, "Standup <b>daily</b>");
+    let title = script(&client, "return document.querySelector('.search-hit .hit-title').textContent.trim()").await;
+    assert_eq!(title, json!("Standup <b>daily</b>"));
 
     // Delete asks first, then goes to the day.
     client.find(Locator::Css(".search-hit .hit-title")).await.unwrap().click().await.unwrap();
