@@ -216,7 +216,8 @@ async fn htmx_navigation_keyboard_grid_search_and_delete() {
     })
     .await;
     assert!(client.current_url().await.unwrap().query().unwrap_or_default().contains("q=stand"));
-    let title = script(&client, "return document.querySelector('.search-hit .hit-title').textContent.trim()").await;
+    let title =
+        script(&client, "return document.querySelector('.search-hit .hit-title').textContent.trim()").await;
     assert_eq!(title, json!("Standup <b>daily</b>"));
 
     // Delete asks first, then goes to the day.
