@@ -73,6 +73,85 @@ impl Kv {
         Kv::Redis(RedisKv { pool, prefix: prefix.to_string(), timeout, round_trips: Arc::default() })
     }
 
+    /// Keys under this backend's prefix that start with `head`, counted with a bounded `SCAN`
+    /// (never `KEYS`): the count and whether it stopped at `limit`. Admin pages only.
+    pub async fn count_keys(&self, head: &str, limit: u64) -> Result<(u64, bool), KvError> {
+        match self {
+            Kv::Redis(r) => {
+                let pattern = format!("{}*", r.key(head));
+                let (mut cursor, mut count) = (0u64, 0u64);
+                loop {
+                    let cmd = redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(&pattern)
+                        .arg("COUNT")
+                        .arg(1000)
+                        .to_owned();
+                    let (next, keys): (u64, Vec<String>) = r.run(cmd).await?;
+                    count += keys.len() as u64;
+                    if next == 0 || count >= limit {
+                        return Ok((count.min(limit), next != 0));
+                    }
+                    cursor = next;
+                }
+            }
+            Kv::Memory(m) => Ok((m.count_prefix(head).min(limit), false)),
+        }
+    }
+
+    /// Deletes the keys under this backend's prefix that start with `head`, found with a
+    /// bounded `SCAN` (never `KEYS`); at most `limit` keys. Admin actions only.
+    pub async fn delete_matching(&self, head: &str, limit: u64) -> Result<u64, KvError> {
+        match self {
+            Kv::Redis(r) => {
+                let pattern = format!("{}*", r.key(head));
+                let (mut cursor, mut deleted) = (0u64, 0u64);
+                loop {
+                    let cmd = redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(&pattern)
+                        .arg("COUNT")
+                        .arg(1000)
+                        .to_owned();
+                    let (next, keys): (u64, Vec<String>) = r.run(cmd).await?;
+                    if !keys.is_empty() {
+                        deleted += r.run::<u64>(redis::cmd("DEL").arg(&keys).to_owned()).await?;
+                    }
+                    if next == 0 || deleted >= limit {
+                        return Ok(deleted);
+                    }
+                    cursor = next;
+                }
+            }
+            Kv::Memory(m) => Ok(m.delete_prefix(head)),
+        }
+    }
+
+    /// A few lines of `INFO` for the admin page (version, memory, clients, uptime).
+    pub async fn info(&self) -> Result<Vec<(String, String)>, KvError> {
+        match self {
+            Kv::Redis(r) => {
+                let text: String = r.run(redis::cmd("INFO").to_owned()).await?;
+                const WANTED: [&str; 5] = [
+                    "redis_version",
+                    "uptime_in_seconds",
+                    "connected_clients",
+                    "used_memory_human",
+                    "maxmemory_policy",
+                ];
+                Ok(text
+                    .lines()
+                    .filter_map(|line| line.split_once(':'))
+                    .filter(|(name, _)| WANTED.contains(name))
+                    .map(|(name, value)| (name.to_string(), value.trim().to_string()))
+                    .collect())
+            }
+            Kv::Memory(_) => Ok(vec![("backend".into(), "in-process".into())]),
+        }
+    }
+
     /// Redis round trips since launch (0 for the in-process backend).
     pub fn round_trips(&self) -> u64 {
         match self {
@@ -325,6 +404,21 @@ impl MemoryKv {
 
     fn delete(&self, key: &str) {
         self.lock().remove(&format!("{}{key}", self.prefix));
+    }
+
+    fn delete_prefix(&self, head: &str) -> u64 {
+        let head = format!("{}{head}", self.prefix);
+        let mut entries = self.lock();
+        let before = entries.len();
+        entries.retain(|key, _| !key.starts_with(&head));
+        (before - entries.len()) as u64
+    }
+
+    fn count_prefix(&self, head: &str) -> u64 {
+        let now = Instant::now();
+        let head = format!("{}{head}", self.prefix);
+        self.lock().iter().filter(|(key, (_, expires))| key.starts_with(&head) && *expires > now).count()
+            as u64
     }
 
     fn set_if_absent(&self, key: &str, value: Vec<u8>, ttl: Duration) -> bool {

@@ -44,6 +44,7 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
     Ok(rocket::custom(figment)
         .manage(secret)
         .manage(clock.clone())
+        .manage(admin::Started(std::time::Instant::now()))
         .manage(config.clone())
         .attach(store::stage(database))
         .attach(kv::stage(&config))

@@ -141,6 +141,16 @@ impl Sessions {
         Ok(Some((record, user.filter(|u| u.id == owner))))
     }
 
+    /// Forgets a deleted user's snapshot (their sessions then find no user and end).
+    pub async fn forget_user(&self, id: UserId) -> Result<(), KvError> {
+        self.kv.delete(&format!("{USER_KEY}{}", id.0)).await
+    }
+
+    /// Live sessions (a bounded count, for the admin page).
+    pub async fn count(&self) -> Result<(u64, bool), KvError> {
+        self.kv.count_keys("session:", 100_000).await
+    }
+
     /// Stores the snapshot of `user` that sessions are checked against.
     pub async fn remember_user(&self, user: &SessionUser, source: Snapshot) -> Result<(), KvError> {
         let key = format!("{USER_KEY}{}", user.id.0);

@@ -325,6 +325,39 @@ impl Cache {
         Ok((result?, Outcome::Miss))
     }
 
+    /// Retires every cached page of every user at once (an admin's "flush"): the epoch is part
+    /// of every key. Returns false when the backend could not be reached (the flush then
+    /// happens when it is back).
+    pub async fn flush_all(&self) -> bool {
+        let Some(kv) = self.kv.as_ref() else { return true };
+        match kv.incr(EPOCH_KEY).await {
+            Ok(_) => true,
+            Err(e) => {
+                self.epoch_bump_pending.store(true, Ordering::Release);
+                self.trip(&e);
+                false
+            }
+        }
+    }
+
+    /// Entries under the cache's keys (bounded count) and the backend's own figures.
+    pub async fn usage(&self) -> Option<((u64, bool), Vec<(String, String)>)> {
+        let kv = self.kv.as_ref()?;
+        let keys = kv.count_keys("cache:", 100_000).await.ok()?;
+        let info = kv.info().await.unwrap_or_default();
+        Some((keys, info))
+    }
+
+    /// Retires `user`'s pages and also removes their stored entries (a bounded `SCAN`), for
+    /// admin actions such as deleting the user: nothing of theirs is left behind.
+    pub async fn purge_user(&self, user: UserId) {
+        self.invalidate_user(user).await;
+        let Some(kv) = self.kv.as_ref() else { return };
+        if let Err(e) = kv.delete_matching(&format!("cache:{}:", user.0), 1_000_000).await {
+            log::warn!("could not remove the cache entries of user {}: {e}", user.0);
+        }
+    }
+
     /// Retires every cached page of `user`. Call after the write has committed.
     pub async fn invalidate_user(&self, user: UserId) {
         if self.kv.is_none() {

@@ -2,6 +2,7 @@
 //! types on each (see ARCHITECTURE.md for why this beats `AnyPool`): a query is written once
 //! and `with_pool!` compiles it against both engines.
 
+pub mod admin;
 pub mod events;
 pub mod users;
 

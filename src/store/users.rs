@@ -9,6 +9,17 @@ use super::{with_pool, DbResult, Store};
 #[sqlx(transparent)]
 pub struct UserId(pub i64);
 
+impl<'a> rocket::request::FromParam<'a> for UserId {
+    type Error = &'a str;
+
+    fn from_param(param: &'a str) -> Result<Self, Self::Error> {
+        match param.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(UserId(id)),
+            _ => Err(param),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct User {
     pub id: UserId,

@@ -342,7 +342,7 @@ fn unsafe_routes(app: &TestApp) -> Vec<(Method, String)> {
         .routes()
         .filter(|route| matches!(route.method, Method::Post | Method::Put | Method::Patch | Method::Delete))
         .map(|route| {
-            let path = route.uri.path().to_string().replace("<id>", "1");
+            let path = route.uri.path().to_string().replace("<action>", "deactivate");
             let path = path
                 .split('/')
                 .map(|seg| if seg.starts_with('<') { "1" } else { seg })
@@ -356,6 +356,9 @@ fn unsafe_routes(app: &TestApp) -> Vec<(Method, String)> {
 async fn every_state_change_needs_a_valid_token(backend: Backend) {
     let app = spawn(Engine::Sqlite, backend).await;
     logged_in(&app, "olga").await;
+    // An admin, so that the admin routes reach their token check too.
+    assert!(app.store().set_admin("olga", true).await.unwrap());
+    assert_status(&app.login("olga", PASSWORD).await, Status::SeeOther);
     let token = app.csrf_token().await;
     let routes = unsafe_routes(&app);
     assert!(routes.iter().any(|(_, p)| p == "/logout") && routes.len() >= 5, "{routes:?}");

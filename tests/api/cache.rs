@@ -249,7 +249,11 @@ mod http_stampede {
     }
 }
 
-async fn redis_connection(url: &str) -> redis_client::aio::MultiplexedConnection {
+pub async fn keys(conn: &mut redis_client::aio::MultiplexedConnection, pattern: &str) -> Vec<String> {
+    redis_client::cmd("KEYS").arg(pattern).query_async(conn).await.unwrap()
+}
+
+pub async fn redis_connection(url: &str) -> redis_client::aio::MultiplexedConnection {
     redis_client::Client::open(url).unwrap().get_multiplexed_tokio_connection().await.unwrap()
 }
 

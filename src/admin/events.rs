@@ -1,0 +1,76 @@
+//! Events across users: a read-only list and detail, and deletion.
+
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::serde::json::json;
+use rocket::{Either, State};
+use rocket_dyn_templates::Template;
+
+use super::{audit, confirm_page, notice, pages, Confirmation};
+use crate::auth::csrf::CsrfForm;
+use crate::auth::guard::AdminUser;
+use crate::cache::Cache;
+use crate::error::AppError;
+use crate::store::{EventId, Store};
+use crate::web::page::Page;
+
+#[rocket::get("/admin/events?<q>&<p>")]
+pub async fn list(
+    _admin: AdminUser,
+    page: Page,
+    store: &State<Store>,
+    q: Option<&str>,
+    p: Option<i64>,
+    flash: Option<FlashMessage<'_>>,
+) -> Result<Template, AppError> {
+    let (filter, number) = (q.unwrap_or_default().trim(), p.unwrap_or(1).max(1));
+    let (events, total) = store.admin_events(filter, number).await?;
+    Ok(page.render(
+        "admin_events.html",
+        json!({ "events": events, "q": filter, "page": number, "pages": pages(total).max(1), "total": total, "notice": notice(flash) }),
+    ))
+}
+
+#[rocket::get("/admin/events/<id>")]
+pub async fn show(
+    _admin: AdminUser,
+    page: Page,
+    store: &State<Store>,
+    id: EventId,
+) -> Result<Template, AppError> {
+    let event = store.event_by_id(id).await?.ok_or(AppError::NotFound)?;
+    let owner = store.user_by_id(event.user_id).await?.map(|u| u.username).unwrap_or_default();
+    Ok(page.render("admin_event.html", json!({ "event": event, "owner": owner })))
+}
+
+#[rocket::post("/admin/events/<id>/delete", data = "<form>")]
+pub async fn delete(
+    id: EventId,
+    form: CsrfForm<Confirmation>,
+    admin: AdminUser,
+    page: Page,
+    store: &State<Store>,
+    cache: &State<Cache>,
+) -> Result<Either<Flash<Redirect>, Template>, AppError> {
+    let event = store.event_by_id(id).await?.ok_or(AppError::NotFound)?;
+    if !form.0.given() {
+        let question = format!("Delete the event \u{201c}{}\u{201d}? Its owner loses it.", event.title);
+        return Ok(Either::Right(confirm_page(
+            &page,
+            &question,
+            &format!("/admin/events/{}/delete", id.0),
+            None,
+        )));
+    }
+    if store.delete_event(event.user_id, id).await? {
+        // The owner's cached pages showed it.
+        cache.invalidate_user(event.user_id).await;
+        audit(store, &admin, "delete event", &format!("event #{} of user #{}", id.0, event.user_id.0))
+            .await?;
+    }
+    Ok(Either::Left(Flash::success(Redirect::to("/admin/events"), "The event was deleted.")))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![list, show, delete]
+}
