@@ -1,7 +1,7 @@
 //! Events across users: a read-only list and detail, and deletion.
 
 use rocket::request::FlashMessage;
-use rocket::response::{Flash, Redirect};
+use rocket::response::Flash;
 use rocket::serde::json::json;
 use rocket::{Either, State};
 use rocket_dyn_templates::Template;
@@ -12,7 +12,7 @@ use crate::auth::guard::AdminUser;
 use crate::cache::Cache;
 use crate::error::AppError;
 use crate::store::{EventId, Store};
-use crate::web::page::Page;
+use crate::web::page::{Navigate, Page};
 
 #[rocket::get("/admin/events?<q>&<p>")]
 pub async fn list(
@@ -51,7 +51,7 @@ pub async fn delete(
     page: Page,
     store: &State<Store>,
     cache: &State<Cache>,
-) -> Result<Either<Flash<Redirect>, Template>, AppError> {
+) -> Result<Either<Flash<Navigate>, Template>, AppError> {
     let event = store.event_by_id(id).await?.ok_or(AppError::NotFound)?;
     if !form.0.given() {
         let question = format!("Delete the event \u{201c}{}\u{201d}? Its owner loses it.", event.title);
@@ -68,7 +68,8 @@ pub async fn delete(
         audit(store, &admin, "delete event", &format!("event #{} of user #{}", id.0, event.user_id.0))
             .await?;
     }
-    Ok(Either::Left(Flash::success(Redirect::to("/admin/events"), "The event was deleted.")))
+    let to = Navigate { to: "/admin/events".into(), htmx: page.htmx };
+    Ok(Either::Left(Flash::success(to, "The event was deleted.")))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

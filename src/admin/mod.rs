@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use rocket::form::FromForm;
 use rocket::request::FlashMessage;
-use rocket::response::{Flash, Redirect};
+use rocket::response::Flash;
 use rocket::serde::json::json;
 use rocket::{Either, State};
 use rocket_dyn_templates::Template;
@@ -22,7 +22,7 @@ use crate::cache::Cache;
 use crate::error::AppError;
 use crate::kv::Backends;
 use crate::store::Store;
-use crate::web::page::Page;
+use crate::web::page::{Navigate, Page};
 
 /// When this process started, for the uptime on the admin page.
 pub struct Started(pub Instant);
@@ -128,7 +128,7 @@ pub async fn flush_cache(
     page: Page,
     store: &State<Store>,
     cache: &State<Cache>,
-) -> Result<Either<Flash<Redirect>, Template>, AppError> {
+) -> Result<Either<Flash<Navigate>, Template>, AppError> {
     if !form.0.given() {
         let question = "Empty the cache of every user? Pages are rendered again on their next visit.";
         return Ok(Either::Right(confirm_page(&page, question, "/admin/cache/flush", None)));
@@ -140,7 +140,7 @@ pub async fn flush_cache(
     } else {
         "Redis is unreachable: the cache empties when it is back."
     };
-    Ok(Either::Left(Flash::success(Redirect::to("/admin"), message)))
+    Ok(Either::Left(Flash::success(Navigate { to: "/admin".into(), htmx: page.htmx }, message)))
 }
 
 /// The audit log, newest first. Read-only: nothing in the UI changes it.

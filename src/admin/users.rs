@@ -1,7 +1,7 @@
 //! Users: list, (de)activate, promote/demote, end sessions, flush cache, delete.
 
 use rocket::request::FlashMessage;
-use rocket::response::{Flash, Redirect};
+use rocket::response::Flash;
 use rocket::serde::json::json;
 use rocket::{Either, State};
 use rocket_dyn_templates::Template;
@@ -14,7 +14,7 @@ use crate::cache::Cache;
 use crate::error::AppError;
 use crate::store::admin::{AdminRefusal, UserSort};
 use crate::store::{SessionUser, Store, UserId};
-use crate::web::page::Page;
+use crate::web::page::{Navigate, Page};
 
 #[rocket::get("/admin/users?<q>&<sort>&<p>")]
 pub async fn list(
@@ -142,10 +142,11 @@ impl Action {
     }
 }
 
-type ActionReply = Either<Flash<Redirect>, Template>;
+type ActionReply = Either<Flash<Navigate>, Template>;
 
-fn back(message: String, ok: bool) -> ActionReply {
-    let to = Redirect::to("/admin/users");
+/// Back to the list with the outcome: a 303 for forms, `HX-Redirect` for htmx.
+fn back(page: &Page, message: String, ok: bool) -> ActionReply {
+    let to = Navigate { to: "/admin/users".into(), htmx: page.htmx };
     Either::Left(if ok { Flash::success(to, message) } else { Flash::error(to, message) })
 }
 
@@ -185,6 +186,7 @@ pub async fn act(
     match refused {
         Some(AdminRefusal::LastAdmin) => {
             return Ok(back(
+                &page,
                 format!("{} is the last active admin: make someone else an admin first.", user.username),
                 false,
             ))
@@ -202,7 +204,7 @@ pub async fn act(
         }
     }
     audit(store, &admin, action.name(), &target).await?;
-    Ok(back(format!("Done: {} for {}.", action.name(), user.username), true))
+    Ok(back(&page, format!("Done: {} for {}.", action.name(), user.username), true))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

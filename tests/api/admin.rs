@@ -98,7 +98,18 @@ async fn deactivation_ends_the_live_session_at_once(engine: Engine) {
     assert_eq!(act(&app, 2, "deactivate", &[]).await, Status::SeeOther);
     assert_status(&user.get("/account").await, Status::SeeOther);
     assert_status(&app.browser().login("vera", PASSWORD).await, Status::Unauthorized);
-    assert_eq!(act(&app, 2, "reactivate", &[]).await, Status::SeeOther);
+    // The htmx path: confirmed in a dialog, answered with a redirect for the whole page.
+    let token = app.csrf_token().await;
+    let request = app
+        .client
+        .post("/admin/users/2/reactivate")
+        .header(rocket::http::ContentType::Form)
+        .header(rocket::http::Header::new("HX-Request", "true"))
+        .header(rocket::http::Header::new("X-CSRF-Token", token))
+        .body("confirm=yes");
+    let response = app.send(request).await;
+    assert_status(&response, Status::NoContent);
+    assert_eq!(response.headers().get_one("HX-Redirect"), Some("/admin/users"));
     assert_status(&app.browser().login("vera", PASSWORD).await, Status::SeeOther);
 }
 
