@@ -81,14 +81,7 @@ impl Kv {
                 let pattern = format!("{}*", r.key(head));
                 let (mut cursor, mut count) = (0u64, 0u64);
                 loop {
-                    let cmd = redis::cmd("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(&pattern)
-                        .arg("COUNT")
-                        .arg(1000)
-                        .to_owned();
-                    let (next, keys): (u64, Vec<String>) = r.run(cmd).await?;
+                    let (next, keys) = r.scan(cursor, &pattern).await?;
                     count += keys.len() as u64;
                     if next == 0 || count >= limit {
                         return Ok((count.min(limit), next != 0));
@@ -108,14 +101,7 @@ impl Kv {
                 let pattern = format!("{}*", r.key(head));
                 let (mut cursor, mut deleted) = (0u64, 0u64);
                 loop {
-                    let cmd = redis::cmd("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(&pattern)
-                        .arg("COUNT")
-                        .arg(1000)
-                        .to_owned();
-                    let (next, keys): (u64, Vec<String>) = r.run(cmd).await?;
+                    let (next, keys) = r.scan(cursor, &pattern).await?;
                     if !keys.is_empty() {
                         deleted += r.run::<u64>(redis::cmd("DEL").arg(&keys).to_owned()).await?;
                     }
@@ -335,6 +321,12 @@ pub struct RedisKv {
 impl RedisKv {
     fn key(&self, key: &str) -> String {
         format!("{}{}", self.prefix, key)
+    }
+
+    /// One `SCAN` step over keys matching `pattern`.
+    async fn scan(&self, cursor: u64, pattern: &str) -> Result<(u64, Vec<String>), KvError> {
+        self.run(redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(1000).to_owned())
+            .await
     }
 
     async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, KvError> {

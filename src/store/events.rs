@@ -116,6 +116,24 @@ pub struct SearchHit {
     pub title_hit: bool,
 }
 
+/// Binds a draft's columns as `$2`..`$11` (after the owner as `$1`), in the order both the
+/// insert and the update name them.
+macro_rules! bind_draft {
+    ($query:expr, $draft:expr, $search:expr) => {
+        $query
+            .bind(&$draft.title)
+            .bind(&$draft.description)
+            .bind(&$draft.location)
+            .bind($draft.all_day)
+            .bind($draft.start_at)
+            .bind($draft.end_at)
+            .bind($draft.is_long())
+            .bind(Utc::now())
+            .bind(&$search.0)
+            .bind(&$search.1)
+    };
+}
+
 const EVENT_COLUMNS: &str =
     "id, user_id, title, description, location, all_day, start_at, end_at, created_at, updated_at";
 const SUMMARY_COLUMNS: &str = "id, title, location, all_day, start_at, end_at";
@@ -123,21 +141,10 @@ const SUMMARY_COLUMNS: &str = "id, title, location, all_day, start_at, end_at";
 impl Store {
     pub async fn create_event(&self, owner: UserId, draft: &EventDraft) -> DbResult<EventId> {
         let sql = "INSERT INTO events (user_id, title, description, location, all_day, start_at, \
-                   end_at, is_long, created_at, updated_at, search_title, search_text) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) RETURNING id";
-        let (search_title, search_text) = draft.search_text();
-        let ids = with_pool!(self, pool => sqlx::query_scalar::<_, i64>(sql)
-            .bind(owner)
-            .bind(&draft.title)
-            .bind(&draft.description)
-            .bind(&draft.location)
-            .bind(draft.all_day)
-            .bind(draft.start_at)
-            .bind(draft.end_at)
-            .bind(draft.is_long())
-            .bind(Utc::now())
-            .bind(&search_title)
-            .bind(&search_text)
+                   end_at, is_long, updated_at, search_title, search_text, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9) RETURNING id";
+        let search = draft.search_text();
+        let ids = with_pool!(self, pool => bind_draft!(sqlx::query_scalar::<_, i64>(sql).bind(owner), draft, search)
             .fetch_all(pool)
             .await)?;
         ids.first().map(|id| EventId(*id)).ok_or(sqlx::Error::RowNotFound)
@@ -152,23 +159,12 @@ impl Store {
 
     /// Returns false when there is no such event of `owner`'s.
     pub async fn update_event(&self, owner: UserId, id: EventId, draft: &EventDraft) -> DbResult<bool> {
-        let sql = "UPDATE events SET title = $1, description = $2, location = $3, all_day = $4, \
-                   start_at = $5, end_at = $6, is_long = $7, updated_at = $8, search_title = $11, \
-                   search_text = $12 WHERE id = $9 AND user_id = $10";
-        let (search_title, search_text) = draft.search_text();
-        let updated = with_pool!(self, pool => sqlx::query(sql)
-            .bind(&draft.title)
-            .bind(&draft.description)
-            .bind(&draft.location)
-            .bind(draft.all_day)
-            .bind(draft.start_at)
-            .bind(draft.end_at)
-            .bind(draft.is_long())
-            .bind(Utc::now())
+        let sql = "UPDATE events SET title = $2, description = $3, location = $4, all_day = $5, \
+                   start_at = $6, end_at = $7, is_long = $8, updated_at = $9, search_title = $10, \
+                   search_text = $11 WHERE user_id = $1 AND id = $12";
+        let search = draft.search_text();
+        let updated = with_pool!(self, pool => bind_draft!(sqlx::query(sql).bind(owner), draft, search)
             .bind(id)
-            .bind(owner)
-            .bind(&search_title)
-            .bind(&search_text)
             .execute(pool)
             .await
             .map(|done| done.rows_affected()))?;
