@@ -58,7 +58,7 @@ pub fn login_page(page: Page, next: Option<&str>) -> Either<Template, Redirect> 
     Either::Left(page.render("login.html", json!({ "next": next, "username": "", "errors": {} })))
 }
 
-/// A login page re-rendered with an error, plus `Retry-After` when throttled.
+/// A login or registration page re-rendered with an error, plus `Retry-After` when throttled.
 pub struct LoginRefused {
     page: (Status, Template),
     retry_after: Option<u64>,
@@ -133,8 +133,18 @@ pub async fn register(
     page: Page,
     store: &State<Store>,
     identity: Identity<'_>,
-) -> Result<Either<Navigate, (Status, Template)>, AppError> {
+    throttle: &State<LoginThrottle>,
+    address: Option<IpAddr>,
+) -> Result<Either<Navigate, LoginRefused>, AppError> {
     let form = form.0;
+    if let Err(Throttled(wait)) = throttle.registration(address).await {
+        let seconds = wait.as_secs().max(1);
+        let message =
+            format!("Too many new accounts from here. Try again in {} minute(s).", seconds.div_ceil(60));
+        let context = json!({ "username": form.username, "errors": { "form": message } });
+        let page = page.render_status(Status::TooManyRequests, "register.html", context);
+        return Ok(Either::Right(LoginRefused { page, retry_after: Some(seconds) }));
+    }
     let mut errors = serde_json::Map::new();
     if let Err(e) = validate::username(&form.username) {
         errors.insert("username".into(), json!(e));
@@ -146,7 +156,8 @@ pub async fn register(
     }
     let rerender = |errors: serde_json::Map<String, serde_json::Value>| {
         let context = json!({ "username": form.username, "errors": errors });
-        Either::Right(page.render_status(Status::UnprocessableEntity, "register.html", context))
+        let page = page.render_status(Status::UnprocessableEntity, "register.html", context);
+        Either::Right(LoginRefused { page, retry_after: None })
     };
     if !errors.is_empty() {
         return Ok(rerender(errors));

@@ -48,6 +48,17 @@ impl LoginThrottle {
         Ok(())
     }
 
+    /// Registrations per client address share the address limit: each one costs a password
+    /// hash, so unlimited sign-ups would be an easy way to load the server.
+    pub async fn registration(&self, address: Option<IpAddr>) -> Result<(), Throttled> {
+        let address = address.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
+        let (count, left) = self.hit(&format!("throttle:register:address:{address}")).await;
+        if count > self.per_address {
+            return Err(Throttled(left.max(Duration::from_secs(1))));
+        }
+        Ok(())
+    }
+
     /// A successful login clears the account's counter (not the address's: one valid account
     /// must not reset the limit on guessing others).
     pub async fn succeeded(&self, username: &str) {

@@ -455,7 +455,20 @@ async fn logins_are_throttled_per_address(backend: Backend) {
     assert_status(&browser.send(attempt("u4", "198.51.100.1")).await, Status::Unauthorized);
 }
 
+async fn registrations_are_throttled_per_address(backend: Backend) {
+    let app = spawn_with(Options::new(Engine::Sqlite, backend).with("login_attempts_per_address", 2)).await;
+    for name in ["reg_one", "reg_two"] {
+        assert_status(&app.browser().register(name, PASSWORD).await, Status::SeeOther);
+    }
+    let third = app.browser();
+    let response = third.register("reg_three", PASSWORD).await;
+    assert_status(&response, Status::TooManyRequests);
+    assert!(response.headers().get_one("Retry-After").is_some());
+    assert_eq!(app.store().count_users().await.unwrap(), 2);
+}
+
 crate::on_both_backends!(
+    registrations_are_throttled_per_address,
     registration_logs_the_user_in,
     invalid_registration_is_422_with_errors_and_input_kept,
     unicode_usernames_are_unique_case_insensitively,
