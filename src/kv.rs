@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use rocket::fairing::AdHoc;
 use rocket::{Build, Rocket};
+use rocket_db_pools::deadpool_redis::redis::aio::MultiplexedConnection;
 use rocket_db_pools::deadpool_redis::{self, redis};
 use rocket_db_pools::Database;
 use tokio::time::timeout;
@@ -70,7 +71,13 @@ impl Kv {
     }
 
     pub fn redis(pool: deadpool_redis::Pool, prefix: &str, timeout: Duration) -> Kv {
-        Kv::Redis(RedisKv { pool, prefix: prefix.to_string(), timeout, round_trips: Arc::default() })
+        Kv::Redis(RedisKv {
+            pool,
+            prefix: prefix.to_string(),
+            timeout,
+            round_trips: Arc::default(),
+            shared: Arc::default(),
+        })
     }
 
     /// Keys under this backend's prefix that start with `head`, counted with a bounded `SCAN`
@@ -316,6 +323,10 @@ pub struct RedisKv {
     prefix: String,
     timeout: Duration,
     round_trips: Arc<AtomicU64>,
+    /// One multiplexed connection taken from the pool and shared by every request: it
+    /// pipelines concurrent commands itself, and a pool checkout per command would cost a
+    /// hidden `PING` round trip (deadpool-redis checks each connection it hands out).
+    shared: Arc<Mutex<Option<MultiplexedConnection>>>,
 }
 
 impl RedisKv {
@@ -329,20 +340,41 @@ impl RedisKv {
             .await
     }
 
-    async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, KvError> {
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let mut conn = match timeout(self.timeout, self.pool.get()).await {
-            Ok(Ok(conn)) => conn,
+    fn shared(&self) -> std::sync::MutexGuard<'_, Option<MultiplexedConnection>> {
+        // The slot holds a clonable handle; a panic elsewhere cannot leave it half-written.
+        self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    async fn connection(&self) -> Result<MultiplexedConnection, KvError> {
+        if let Some(connection) = self.shared().clone() {
+            return Ok(connection);
+        }
+        let pooled = match timeout(self.timeout, self.pool.get()).await {
+            Ok(Ok(pooled)) => pooled,
             Ok(Err(e)) => return Err(KvError::Unavailable(e.to_string())),
             Err(_) => return Err(KvError::Unavailable("no connection within the timeout".into())),
         };
-        match timeout(self.timeout, cmd.query_async::<_, T>(&mut conn)).await {
+        let connection = deadpool_redis::Connection::take(pooled);
+        *self.shared() = Some(connection.clone());
+        Ok(connection)
+    }
+
+    async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, KvError> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let mut connection = self.connection().await?;
+        match timeout(self.timeout, cmd.query_async::<_, T>(&mut connection)).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(KvError::Unavailable(e.to_string())),
+            Ok(Err(e)) => {
+                if e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error() {
+                    self.shared().take();
+                }
+                Err(KvError::Unavailable(e.to_string()))
+            }
             Err(_) => {
-                // The reply may still arrive on this connection; it must never go back into
-                // the pool, or a later request could read this command's answer.
-                drop(deadpool_redis::Connection::take(conn));
+                // The reply may still come. The multiplexed connection hands each reply to
+                // the request that is waiting for it (a dropped one is discarded), but a
+                // server this slow is better reached again on a fresh connection.
+                self.shared().take();
                 Err(KvError::Unavailable("command timed out".into()))
             }
         }

@@ -139,3 +139,22 @@ async fn a_killed_cache_redis_is_bypassed_then_used_again_after_restart() {
     assert_eq!(x_cache(&app.get(month).await), "MISS");
     assert_eq!(x_cache(&app.get(month).await), "HIT");
 }
+
+/// security.md 25: a command abandoned on timeout must never answer a later command.
+#[rocket::async_test]
+async fn a_timed_out_command_never_answers_another() {
+    let redis = PrivateRedis::start().await;
+    let mut options = Options::new(Engine::Sqlite, Backend::Redis);
+    options.redis_url = redis.url();
+    let app = spawn_with(options).await;
+    let kv = app.backends().cache.clone();
+    kv.set("a", b"value of a", Duration::from_secs(60)).await.unwrap();
+    kv.set("b", b"value of b", Duration::from_secs(60)).await.unwrap();
+    redis.pause();
+    assert!(kv.get("a").await.is_err(), "times out while Redis is frozen");
+    redis.resume();
+    for _ in 0..3 {
+        assert_eq!(kv.get("b").await.unwrap().as_deref(), Some(&b"value of b"[..]));
+        assert_eq!(kv.get("a").await.unwrap().as_deref(), Some(&b"value of a"[..]));
+    }
+}
