@@ -52,8 +52,6 @@ pub struct AppConfig {
     /// The same for sessions and rate limits, which fail closed (503) rather than open, so
     /// they get more patience under load.
     pub session_redis_timeout_ms: u64,
-    /// Connections per Redis pool (multiplexed, so cheap).
-    pub redis_pool_size: usize,
     pub session_idle_minutes: u64,
     pub session_absolute_hours: u64,
     pub cache_ttl_seconds: u64,
@@ -80,7 +78,6 @@ impl Default for AppConfig {
             redis_prefix: "eventide:".into(),
             redis_timeout_ms: 100,
             session_redis_timeout_ms: 500,
-            redis_pool_size: 32,
             session_idle_minutes: 120,
             session_absolute_hours: 24 * 7,
             cache_ttl_seconds: 300,

@@ -75,15 +75,9 @@ fn with_pool_urls(
         DatabaseTarget::Sqlite { url, .. } => figment.merge(("databases.sqlite.url", url)),
         DatabaseTarget::Postgres { url } => figment.merge(("databases.postgres.url", url)),
     };
-    // Redis pools default to more connections than rocket_db_pools' workers x 4: under load
-    // every request needs one, and a request left waiting for one fails (closed) for sessions.
     for (name, url) in [("redis", &config.redis_url), ("session_redis", &config.session_redis_url)] {
         if let Some(url) = url {
             figment = figment.merge((format!("databases.{name}.url"), url));
-            if figment.find_value(&format!("databases.{name}.max_connections")).is_err() {
-                figment =
-                    figment.merge((format!("databases.{name}.max_connections"), config.redis_pool_size));
-            }
         }
     }
     Ok(figment)
