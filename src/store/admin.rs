@@ -111,7 +111,7 @@ impl Store {
         let rows = with_pool!(self, pool => sqlx::query_as::<_, UserRow>(&sql)
             .bind(&pattern)
             .bind(ADMIN_PAGE_SIZE)
-            .bind((page - 1).max(0) * ADMIN_PAGE_SIZE)
+            .bind(page.saturating_sub(1).max(0).saturating_mul(ADMIN_PAGE_SIZE))
             .fetch_all(pool)
             .await)?;
         let total = with_pool!(self, pool => sqlx::query_scalar::<_, i64>(
@@ -198,7 +198,7 @@ impl Store {
         let rows = with_pool!(self, pool => sqlx::query_as::<_, EventRow>(sql)
             .bind(&pattern)
             .bind(ADMIN_PAGE_SIZE)
-            .bind((page - 1).max(0) * ADMIN_PAGE_SIZE)
+            .bind(page.saturating_sub(1).max(0).saturating_mul(ADMIN_PAGE_SIZE))
             .fetch_all(pool)
             .await)?;
         let total = with_pool!(self, pool => sqlx::query_scalar::<_, i64>(
@@ -241,7 +241,7 @@ impl Store {
                    ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2";
         let rows = with_pool!(self, pool => sqlx::query_as::<_, AuditRow>(sql)
             .bind(ADMIN_PAGE_SIZE)
-            .bind((page - 1).max(0) * ADMIN_PAGE_SIZE)
+            .bind(page.saturating_sub(1).max(0).saturating_mul(ADMIN_PAGE_SIZE))
             .fetch_all(pool)
             .await)?;
         let total = with_pool!(self, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_log").fetch_one(pool).await)?;
