@@ -123,48 +123,68 @@ impl Store {
     }
 
     /// Changes a user's admin or active flag, refusing to leave the instance without an
-    /// active admin. The check and the change are one atomic step on each engine.
+    /// active admin. Deactivating also ends the user's sessions.
     pub async fn set_user_flags(
         &self,
         id: UserId,
         is_admin: bool,
         is_active: bool,
     ) -> DbResult<Result<(), AdminRefusal>> {
+        self.last_admin_guarded(id, Some((is_admin, is_active))).await
+    }
+
+    /// Deletes the user and (by cascade) their events, unless they are the last active admin.
+    pub async fn delete_user(&self, id: UserId) -> DbResult<Result<(), AdminRefusal>> {
+        self.last_admin_guarded(id, None).await
+    }
+
+    /// Runs a change (new flags, or deletion when `None`) only if afterwards some other user,
+    /// or this one, is still an active admin. The check and the change are one atomic step:
+    /// SQLite runs one writer at a time; on PostgreSQL the admins' rows are locked first, so
+    /// two demotions cannot both count the other one.
+    async fn last_admin_guarded(
+        &self,
+        id: UserId,
+        flags: Option<(bool, bool)>,
+    ) -> DbResult<Result<(), AdminRefusal>> {
+        const SOME_ADMIN_REMAINS: &str =
+            "(SELECT COUNT(*) FROM users o WHERE o.is_admin AND o.is_active AND o.id <> $1) > 0";
+        let (is_admin, is_active) = flags.unwrap_or((false, false));
+        let sql = match flags {
+            Some(_) => format!(
+                "UPDATE users SET is_admin = $2, is_active = $3, \
+                 session_epoch = session_epoch + CASE WHEN $3 THEN 0 ELSE 1 END \
+                 WHERE id = $1 AND ($2 AND $3 OR NOT (is_admin AND is_active) OR {SOME_ADMIN_REMAINS})"
+            ),
+            None => format!(
+                "DELETE FROM users WHERE id = $1 AND (NOT (is_admin AND is_active) OR {SOME_ADMIN_REMAINS})"
+            ),
+        };
+        macro_rules! change {
+            ($executor:expr) => {{
+                let query = sqlx::query(&sql).bind(id);
+                let query = if flags.is_some() { query.bind(is_admin).bind(is_active) } else { query };
+                query.execute($executor).await?.rows_affected()
+            }};
+        }
         self.count_query();
-        // The change is refused when it would remove the last active admin.
-        let guarded = "UPDATE users SET is_admin = $2, is_active = $3, \
-                       session_epoch = session_epoch + CASE WHEN $3 THEN 0 ELSE 1 END \
-                       WHERE id = $1 AND ($2 AND $3 OR NOT (is_admin AND is_active) OR \
-                       (SELECT COUNT(*) FROM users o WHERE o.is_admin AND o.is_active AND o.id <> $1) > 0)";
         let changed = match &self.pool {
-            // SQLite runs one writer at a time, so the count and the update cannot interleave.
-            Pool::Sqlite(pool) => sqlx::query(guarded)
-                .bind(id)
-                .bind(is_admin)
-                .bind(is_active)
-                .execute(pool)
-                .await?
-                .rows_affected(),
-            // PostgreSQL: lock the admins first, so two demotions cannot both see the other.
+            Pool::Sqlite(pool) => change!(pool),
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 sqlx::query("SELECT id FROM users WHERE is_admin AND is_active FOR UPDATE")
                     .execute(&mut *tx)
                     .await?;
-                let done =
-                    sqlx::query(guarded).bind(id).bind(is_admin).bind(is_active).execute(&mut *tx).await?;
+                let changed = change!(&mut *tx);
                 tx.commit().await?;
-                done.rows_affected()
+                changed
             }
         };
         if changed > 0 {
             return Ok(Ok(()));
         }
-        Ok(Err(if self.user_by_id(id).await?.is_some() {
-            AdminRefusal::LastAdmin
-        } else {
-            AdminRefusal::NoSuchUser
-        }))
+        let exists = self.user_by_id(id).await?.is_some();
+        Ok(Err(if exists { AdminRefusal::LastAdmin } else { AdminRefusal::NoSuchUser }))
     }
 
     /// Ends every session of the user (their records no longer match the user's epoch).
@@ -172,21 +192,6 @@ impl Store {
         let sql = "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1";
         let done = with_pool!(self, pool => sqlx::query(sql).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
         Ok(done > 0)
-    }
-
-    /// Deletes the user and (by cascade) their events, unless they are the last active admin.
-    pub async fn delete_user(&self, id: UserId) -> DbResult<Result<(), AdminRefusal>> {
-        let sql = "DELETE FROM users WHERE id = $1 AND (NOT (is_admin AND is_active) OR \
-                   (SELECT COUNT(*) FROM users o WHERE o.is_admin AND o.is_active AND o.id <> $1) > 0)";
-        let done = with_pool!(self, pool => sqlx::query(sql).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
-        if done > 0 {
-            return Ok(Ok(()));
-        }
-        Ok(Err(if self.user_by_id(id).await?.is_some() {
-            AdminRefusal::LastAdmin
-        } else {
-            AdminRefusal::NoSuchUser
-        }))
     }
 
     pub async fn admin_events(&self, filter: &str, page: i64) -> DbResult<(Vec<EventRow>, i64)> {

@@ -54,6 +54,31 @@ async fn preferences_admin_and_login_are_stored(engine: Engine) {
     assert!(carol.is_admin && carol.last_login_at.is_some());
 }
 
+async fn two_admins_demoting_each_other_leave_one(engine: Engine) {
+    let (_app, store) = store_for(engine).await;
+    let mut ids = Vec::new();
+    for name in ["ada", "bea"] {
+        let new = NewUser { username: name, password_hash: "h", is_admin: true };
+        ids.push(store.create_user(new).await.unwrap().unwrap());
+    }
+    for _ in 0..5 {
+        let (a, b) = (store.clone(), store.clone());
+        let (first, second) = (ids[0], ids[1]);
+        let results = futures_join_all([
+            Box::pin(async move { a.set_user_flags(first, false, true).await })
+                as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>,
+            Box::pin(async move { b.set_user_flags(second, false, true).await }),
+        ])
+        .await;
+        let demoted = results.iter().filter(|r| matches!(r, Ok(Ok(())))).count();
+        assert_eq!(demoted, 1, "{results:?}");
+        // Promote both again for the next round.
+        for id in &ids {
+            store.set_user_flags(*id, true, true).await.unwrap().unwrap();
+        }
+    }
+}
+
 async fn futures_join_all<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
 where
     F: std::future::Future + Send + 'static,
@@ -71,4 +96,5 @@ crate::on_both_engines!(
     users_are_unique_case_insensitively,
     concurrent_registrations_of_one_name_have_one_winner,
     preferences_admin_and_login_are_stored,
+    two_admins_demoting_each_other_leave_one,
 );
