@@ -3,19 +3,21 @@
 //! Every Redis call is bounded by a short timeout so a slow or dead Redis costs a request
 //! ~100 ms, never a hang.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use rocket::fairing::AdHoc;
 use rocket::{Build, Rocket};
-use rocket_db_pools::deadpool_redis::redis::aio::MultiplexedConnection;
 use rocket_db_pools::deadpool_redis::{self, redis};
 use rocket_db_pools::Database;
-use tokio::time::timeout;
 
 use crate::config::AppConfig;
+
+mod memory;
+mod redis_kv;
+
+pub use memory::MemoryKv;
+pub use redis_kv::RedisKv;
 
 /// Live entries the in-process cache holds before it starts over.
 const MEMORY_CACHE_ENTRIES: usize = 50_000;
@@ -71,13 +73,7 @@ impl Kv {
     }
 
     pub fn redis(pool: deadpool_redis::Pool, prefix: &str, timeout: Duration) -> Kv {
-        Kv::Redis(RedisKv {
-            pool,
-            prefix: prefix.to_string(),
-            timeout,
-            round_trips: Arc::default(),
-            shared: Arc::default(),
-        })
+        Kv::Redis(RedisKv::new(pool, prefix, timeout))
     }
 
     /// Keys under this backend's prefix that start with `head`, counted with a bounded `SCAN`
@@ -148,7 +144,7 @@ impl Kv {
     /// Redis round trips since launch (0 for the in-process backend).
     pub fn round_trips(&self) -> u64 {
         match self {
-            Kv::Redis(r) => r.round_trips.load(Ordering::Relaxed),
+            Kv::Redis(r) => r.round_trips(),
             Kv::Memory(_) => 0,
         }
     }
@@ -313,173 +309,8 @@ impl Kv {
     }
 }
 
-fn millis(duration: Duration) -> u64 {
+pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX).max(1)
-}
-
-#[derive(Clone)]
-pub struct RedisKv {
-    pool: deadpool_redis::Pool,
-    prefix: String,
-    timeout: Duration,
-    round_trips: Arc<AtomicU64>,
-    /// One multiplexed connection taken from the pool and shared by every request: it
-    /// pipelines concurrent commands itself, and a pool checkout per command would cost a
-    /// hidden `PING` round trip (deadpool-redis checks each connection it hands out).
-    shared: Arc<Mutex<Option<MultiplexedConnection>>>,
-}
-
-impl RedisKv {
-    fn key(&self, key: &str) -> String {
-        format!("{}{}", self.prefix, key)
-    }
-
-    /// One `SCAN` step over keys matching `pattern`.
-    async fn scan(&self, cursor: u64, pattern: &str) -> Result<(u64, Vec<String>), KvError> {
-        self.run(redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(1000).to_owned())
-            .await
-    }
-
-    fn shared(&self) -> std::sync::MutexGuard<'_, Option<MultiplexedConnection>> {
-        // The slot holds a clonable handle; a panic elsewhere cannot leave it half-written.
-        self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    async fn connection(&self) -> Result<MultiplexedConnection, KvError> {
-        if let Some(connection) = self.shared().clone() {
-            return Ok(connection);
-        }
-        let pooled = match timeout(self.timeout, self.pool.get()).await {
-            Ok(Ok(pooled)) => pooled,
-            Ok(Err(e)) => return Err(KvError::Unavailable(e.to_string())),
-            Err(_) => return Err(KvError::Unavailable("no connection within the timeout".into())),
-        };
-        let connection = deadpool_redis::Connection::take(pooled);
-        *self.shared() = Some(connection.clone());
-        Ok(connection)
-    }
-
-    async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, KvError> {
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let mut connection = self.connection().await?;
-        match timeout(self.timeout, cmd.query_async::<_, T>(&mut connection)).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => {
-                if e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error() {
-                    self.shared().take();
-                }
-                Err(KvError::Unavailable(e.to_string()))
-            }
-            Err(_) => {
-                // The reply may still come. The multiplexed connection hands each reply to
-                // the request that is waiting for it (a dropped one is discarded), but a
-                // server this slow is better reached again on a fresh connection.
-                self.shared().take();
-                Err(KvError::Unavailable("command timed out".into()))
-            }
-        }
-    }
-}
-
-/// The embedded backend: a map with expiry, for a single process without Redis.
-pub struct MemoryKv {
-    entries: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
-    prefix: String,
-    limit: Option<usize>,
-}
-
-impl MemoryKv {
-    const SWEEP_AT: usize = 10_000;
-
-    fn new(prefix: &str, limit: Option<usize>) -> Self {
-        MemoryKv { entries: Mutex::new(HashMap::new()), prefix: prefix.to_string(), limit }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Vec<u8>, Instant)>> {
-        // A panic while holding the lock cannot leave the map inconsistent (every update is
-        // a single insert/remove), so a poisoned lock is safe to keep using.
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn get(&self, key: &str) -> Option<Vec<u8>> {
-        let key = format!("{}{key}", self.prefix);
-        let mut entries = self.lock();
-        match entries.get(&key) {
-            Some((value, expires)) if *expires > Instant::now() => Some(value.clone()),
-            Some(_) => {
-                entries.remove(&key);
-                None
-            }
-            None => None,
-        }
-    }
-
-    fn set(&self, key: &str, value: Vec<u8>, ttl: Duration) {
-        let now = Instant::now();
-        let mut entries = self.lock();
-        if entries.len() >= Self::SWEEP_AT && entries.len() % Self::SWEEP_AT == 0 {
-            entries.retain(|_, (_, expires)| *expires > now);
-        }
-        if self.limit.is_some_and(|limit| entries.len() >= limit) {
-            entries.clear();
-        }
-        entries.insert(format!("{}{key}", self.prefix), (value, now + ttl));
-    }
-
-    fn delete(&self, key: &str) {
-        self.lock().remove(&format!("{}{key}", self.prefix));
-    }
-
-    fn delete_prefix(&self, head: &str) -> u64 {
-        let head = format!("{}{head}", self.prefix);
-        let mut entries = self.lock();
-        let before = entries.len();
-        entries.retain(|key, _| !key.starts_with(&head));
-        (before - entries.len()) as u64
-    }
-
-    fn count_prefix(&self, head: &str) -> u64 {
-        let now = Instant::now();
-        let head = format!("{}{head}", self.prefix);
-        self.lock().iter().filter(|(key, (_, expires))| key.starts_with(&head) && *expires > now).count()
-            as u64
-    }
-
-    fn set_if_absent(&self, key: &str, value: Vec<u8>, ttl: Duration) -> bool {
-        let now = Instant::now();
-        let mut entries = self.lock();
-        let key = format!("{}{key}", self.prefix);
-        if entries.get(&key).is_some_and(|(_, expires)| *expires > now) {
-            return false;
-        }
-        entries.insert(key, (value, now + ttl));
-        true
-    }
-
-    fn incr(&self, key: &str) -> u64 {
-        const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-        let now = Instant::now();
-        let mut entries = self.lock();
-        let entry =
-            entries.entry(format!("{}{key}", self.prefix)).or_insert_with(|| (b"0".to_vec(), now + FOREVER));
-        let next = std::str::from_utf8(&entry.0).ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + 1;
-        entry.0 = next.to_string().into_bytes();
-        next
-    }
-
-    fn hit(&self, key: &str, window: Duration) -> (u64, Duration) {
-        let now = Instant::now();
-        let mut entries = self.lock();
-        let entry = entries
-            .entry(format!("{}{key}", self.prefix))
-            .or_insert_with(|| (0u64.to_be_bytes().to_vec(), now + window));
-        if entry.1 <= now {
-            *entry = (0u64.to_be_bytes().to_vec(), now + window);
-        }
-        let count = entry.0.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(0) + 1;
-        entry.0 = count.to_be_bytes().to_vec();
-        (count, entry.1.saturating_duration_since(now))
-    }
 }
 
 /// Attaches the Redis pools that are configured and manages `Backends`.
@@ -521,44 +352,4 @@ fn manage_backends(rocket: Rocket<Build>, config: &AppConfig) -> Result<Rocket<B
         if config.session_redis_url.is_some() { " (separate Redis)" } else { "" }
     );
     Ok(rocket.manage(Backends { cache, sessions }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn memory_entries_expire() {
-        let kv = MemoryKv::new("t:", None);
-        kv.set("a", b"1".to_vec(), Duration::from_millis(0));
-        assert_eq!(kv.get("a"), None);
-        kv.set("b", b"2".to_vec(), Duration::from_secs(60));
-        assert_eq!(kv.get("b"), Some(b"2".to_vec()));
-        kv.delete("b");
-        assert_eq!(kv.get("b"), None);
-    }
-
-    #[test]
-    fn memory_window_counts_and_resets() {
-        let kv = MemoryKv::new("t:", None);
-        assert_eq!(kv.hit("w", Duration::from_secs(60)).0, 1);
-        assert_eq!(kv.hit("w", Duration::from_secs(60)).0, 2);
-        assert_eq!(kv.hit("z", Duration::from_millis(0)).0, 1);
-        assert_eq!(kv.hit("z", Duration::from_millis(0)).0, 1);
-    }
-}
-
-#[cfg(test)]
-mod limit_tests {
-    use super::*;
-
-    #[test]
-    fn a_memory_cache_starts_over_at_its_limit() {
-        let kv = MemoryKv::new("t:", Some(3));
-        for key in ["a", "b", "c", "d"] {
-            kv.set(key, b"x".to_vec(), Duration::from_secs(60));
-        }
-        assert_eq!(kv.get("a"), None);
-        assert_eq!(kv.get("d"), Some(b"x".to_vec()));
-    }
 }
