@@ -62,7 +62,7 @@ pub async fn delete(
             None,
         )));
     }
-    if store.delete_event(event.user_id, id).await? {
+    if store.delete_event(event.user_id, id).await?.is_some() {
         // The owner's cached pages showed it.
         cache.invalidate_user(event.user_id).await;
         audit(store, &admin, "delete event", &format!("event #{} of user #{}", id.0, event.user_id.0))

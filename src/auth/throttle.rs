@@ -10,6 +10,10 @@ use sha2::{Digest, Sha256};
 use crate::kv::Kv;
 use crate::store::users::username_key;
 
+fn address_key(address: Option<IpAddr>) -> String {
+    address.map_or_else(|| "unknown".to_string(), |ip| ip.to_string())
+}
+
 pub struct LoginThrottle {
     shared: Kv,
     fallback: Kv,
@@ -34,26 +38,20 @@ impl LoginThrottle {
     /// Counts this attempt first, then decides: concurrent guesses cannot slip in between a
     /// check and an increment.
     pub async fn attempt(&self, username: &str, address: Option<IpAddr>) -> Result<(), Throttled> {
-        let address = address.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
-        let checks = [
-            (Self::account_key(username), self.per_account),
-            (format!("throttle:login:address:{address}"), self.per_address),
-        ];
-        for (key, limit) in checks {
-            let (count, left) = self.hit(&key).await;
-            if count > limit {
-                return Err(Throttled(left.max(Duration::from_secs(1))));
-            }
-        }
-        Ok(())
+        self.count(&Self::account_key(username), self.per_account).await?;
+        self.count(&format!("throttle:login:address:{}", address_key(address)), self.per_address).await
     }
 
     /// Registrations per client address share the address limit: each one costs a password
     /// hash, so unlimited sign-ups would be an easy way to load the server.
     pub async fn registration(&self, address: Option<IpAddr>) -> Result<(), Throttled> {
-        let address = address.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
-        let (count, left) = self.hit(&format!("throttle:register:address:{address}")).await;
-        if count > self.per_address {
+        self.count(&format!("throttle:register:address:{}", address_key(address)), self.per_address).await
+    }
+
+    /// Counts one hit on `key`; refused once the window holds more than `limit`.
+    async fn count(&self, key: &str, limit: u64) -> Result<(), Throttled> {
+        let (count, left) = self.hit(key).await;
+        if count > limit {
             return Err(Throttled(left.max(Duration::from_secs(1))));
         }
         Ok(())

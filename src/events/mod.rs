@@ -137,7 +137,8 @@ pub async fn edit(
 async fn update(
     id: EventId,
     form: EventForm,
-    (user, page): (CurrentUser, Page),
+    user: CurrentUser,
+    page: Page,
     store: &Store,
     cache: &Cache,
 ) -> Result<FormReply, AppError> {
@@ -166,7 +167,7 @@ pub async fn update_post(
     store: &State<Store>,
     cache: &State<Cache>,
 ) -> Result<FormReply, AppError> {
-    update(id, form.0, (user, page), store, cache).await
+    update(id, form.0, user, page, store, cache).await
 }
 
 #[rocket::put("/events/<id>", data = "<form>")]
@@ -178,15 +179,12 @@ pub async fn update_put(
     store: &State<Store>,
     cache: &State<Cache>,
 ) -> Result<FormReply, AppError> {
-    update(id, form.0, (user, page), store, cache).await
+    update(id, form.0, user, page, store, cache).await
 }
 
 /// Deletes and returns the day view the event was on.
 async fn delete(id: EventId, user: &CurrentUser, store: &Store, cache: &Cache) -> Result<String, AppError> {
-    let event = owned(store, user, id).await?;
-    if !store.delete_event(user.user.id, id).await? {
-        return Err(AppError::NotFound);
-    }
+    let event = store.delete_event(user.user.id, id).await?.ok_or(AppError::NotFound)?;
     cache.invalidate_user(user.user.id).await;
     let (first, _) = local_days(&event, time::zone_of(&user.user));
     Ok(format!("/calendar/day/{}", first.format("%Y-%m-%d")))

@@ -171,16 +171,16 @@ impl Store {
         Ok(updated > 0)
     }
 
-    /// Returns false when there is no such event of `owner`'s.
-    pub async fn delete_event(&self, owner: UserId, id: EventId) -> DbResult<bool> {
-        let sql = "DELETE FROM events WHERE id = $1 AND user_id = $2";
-        let deleted = with_pool!(self, pool => sqlx::query(sql)
+    /// Deletes the event and returns what it was (for the page to go back to), or `None`
+    /// when there is no such event of `owner`'s. One statement: no read before the delete.
+    pub async fn delete_event(&self, owner: UserId, id: EventId) -> DbResult<Option<EventSummary>> {
+        let sql = format!("DELETE FROM events WHERE id = $1 AND user_id = $2 RETURNING {SUMMARY_COLUMNS}");
+        let deleted = with_pool!(self, pool => sqlx::query_as::<_, EventSummary>(&sql)
             .bind(id)
             .bind(owner)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-        Ok(deleted > 0)
+            .fetch_all(pool)
+            .await)?;
+        Ok(deleted.into_iter().next())
     }
 
     /// `owner`'s events that overlap `[from, until)` (an event ending exactly at `from` is
