@@ -14,6 +14,7 @@ pub mod events;
 pub mod health;
 pub mod kv;
 pub mod logging;
+pub mod recurrence;
 pub mod search;
 pub mod seed;
 pub mod store;

@@ -99,6 +99,8 @@ impl EventForm {
                 all_day: self.all_day,
                 start_at,
                 end_at,
+                tzid: zone.name().to_string(),
+                recurrence: None,
             }),
             _ => Err(errors),
         }

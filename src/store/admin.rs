@@ -217,9 +217,8 @@ impl Store {
 
     /// Any user's event (admins only): the event and its owner's id.
     pub async fn event_by_id(&self, id: EventId) -> DbResult<Option<super::Event>> {
-        let sql = "SELECT id, user_id, title, description, location, all_day, start_at, end_at, created_at, \
-                   updated_at FROM events WHERE id = $1";
-        with_pool!(self, pool => sqlx::query_as::<_, super::Event>(sql).bind(id).fetch_optional(pool).await)
+        let sql = format!("SELECT {} FROM events WHERE id = $1", super::events::EVENT_COLUMNS);
+        with_pool!(self, pool => sqlx::query_as::<_, super::Event>(&sql).bind(id).fetch_optional(pool).await)
     }
 
     pub async fn record_audit(

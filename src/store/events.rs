@@ -5,7 +5,10 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use chrono_tz::Tz;
+
 use super::{with_pool, DbResult, Pool, Store, UserId};
+use crate::recurrence::{compact, parse_exdates, Rule, RuleError, Series};
 use crate::search::text::{fold, Terms};
 
 /// Events longer than this are flagged `is_long` and found through their own small index;
@@ -39,6 +42,50 @@ pub struct Event {
     pub end_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Stable across exports and imports (RFC 5545 UID); an edited occurrence shares its
+    /// series' UID.
+    pub uid: String,
+    pub rrule: Option<String>,
+    /// The zone a series repeats in (its wall time stays put across DST).
+    pub tzid: String,
+    pub exdates: String,
+    pub series_id: Option<EventId>,
+    /// For an edited occurrence: the start of the occurrence it replaces.
+    pub recurrence_id: Option<DateTime<Utc>>,
+}
+
+impl Event {
+    pub fn rule(&self) -> Option<Rule> {
+        self.rrule.as_deref().and_then(|r| r.parse().ok())
+    }
+
+    pub fn zone(&self) -> Tz {
+        self.tzid.parse().unwrap_or(Tz::UTC)
+    }
+
+    /// The series this event is the first occurrence of, if it repeats.
+    pub fn series(&self) -> Option<Series> {
+        let rule = self.rule()?;
+        Series::new(&rule, self.zone(), self.all_day, self.start_at, self.end_at, parse_exdates(&self.exdates)).ok()
+    }
+
+    /// This event as a draft (to change part of it), its rule included.
+    pub fn draft(&self) -> EventDraft {
+        let plain = EventDraft {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            location: self.location.clone(),
+            all_day: self.all_day,
+            start_at: self.start_at,
+            end_at: self.end_at,
+            tzid: self.tzid.clone(),
+            recurrence: None,
+        };
+        match self.rule() {
+            Some(rule) => plain.clone().repeating(Some(&rule)).unwrap_or(plain),
+            None => plain,
+        }
+    }
 }
 
 /// What the calendar views and the dashboard need of an event: fewer columns to read and
@@ -51,6 +98,29 @@ pub struct EventSummary {
     pub all_day: bool,
     pub start_at: DateTime<Utc>,
     pub end_at: DateTime<Utc>,
+    /// Set on an occurrence of a series: the start that names it (`?at=` in its URL).
+    #[sqlx(default)]
+    pub occurrence: Option<DateTime<Utc>>,
+}
+
+impl EventSummary {
+    /// Where the event (or this occurrence of a series) is shown.
+    pub fn href(&self) -> String {
+        match self.occurrence {
+            Some(at) => format!("/events/{}?at={}", self.id.0, compact(at)),
+            None => format!("/events/{}", self.id.0),
+        }
+    }
+}
+
+/// A range read's row: an event, or a series to expand (`rrule` set).
+#[derive(sqlx::FromRow)]
+struct RangeRow {
+    #[sqlx(flatten)]
+    summary: EventSummary,
+    rrule: Option<String>,
+    tzid: String,
+    exdates: String,
 }
 
 /// Anything placed in time like an event.
@@ -87,9 +157,40 @@ pub struct EventDraft {
     pub all_day: bool,
     pub start_at: DateTime<Utc>,
     pub end_at: DateTime<Utc>,
+    /// IANA zone name: where a series repeats, and how an export names its times.
+    pub tzid: String,
+    pub recurrence: Option<Recurrence>,
+}
+
+/// A checked rule and when its last occurrence ends (`None`: never).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recurrence {
+    pub rule: String,
+    pub ends_at: Option<DateTime<Utc>>,
 }
 
 impl EventDraft {
+    /// The draft repeating by `rule` (or not repeating, for `None`), checked against its start.
+    pub fn repeating(mut self, rule: Option<&Rule>) -> Result<EventDraft, RuleError> {
+        self.recurrence = match rule {
+            None => None,
+            Some(rule) => {
+                let zone: Tz = self.tzid.parse().unwrap_or(Tz::UTC);
+                let series = Series::new(rule, zone, self.all_day, self.start_at, self.end_at, Vec::new())?;
+                Some(Recurrence { rule: rule.to_string(), ends_at: series.ends_at() })
+            }
+        };
+        Ok(self)
+    }
+
+    fn rrule(&self) -> Option<&str> {
+        self.recurrence.as_ref().map(|r| r.rule.as_str())
+    }
+
+    fn repeats_until(&self) -> Option<DateTime<Utc>> {
+        self.recurrence.as_ref().and_then(|r| r.ends_at)
+    }
+
     fn is_long(&self) -> bool {
         self.end_at - self.start_at > LONG_EVENT
     }
@@ -116,7 +217,7 @@ pub struct SearchHit {
     pub title_hit: bool,
 }
 
-/// Binds a draft's columns as `$2`..`$11` (after the owner as `$1`), in the order both the
+/// Binds a draft's columns as `$2`..`$14` (after the owner as `$1`), in the order both the
 /// insert and the update name them.
 macro_rules! bind_draft {
     ($query:expr, $draft:expr, $search:expr) => {
@@ -131,23 +232,133 @@ macro_rules! bind_draft {
             .bind(Utc::now())
             .bind(&$search.0)
             .bind(&$search.1)
+            .bind($draft.rrule())
+            .bind(&$draft.tzid)
+            .bind($draft.repeats_until())
     };
 }
 
-const EVENT_COLUMNS: &str =
-    "id, user_id, title, description, location, all_day, start_at, end_at, created_at, updated_at";
+const DRAFT_COLUMNS: &str = "title, description, location, all_day, start_at, end_at, is_long, updated_at, \
+                             search_title, search_text, rrule, tzid, repeats_until";
+const DRAFT_UPDATE: &str = "title = $2, description = $3, location = $4, all_day = $5, start_at = $6, \
+     end_at = $7, is_long = $8, updated_at = $9, search_title = $10, search_text = $11, rrule = $12, \
+     tzid = $13, repeats_until = $14";
+pub(super) const EVENT_COLUMNS: &str = "id, user_id, title, description, location, all_day, start_at, end_at, created_at, \
+     updated_at, uid, rrule, tzid, exdates, series_id, recurrence_id";
 const SUMMARY_COLUMNS: &str = "id, title, location, all_day, start_at, end_at";
+/// No series yields more occurrences than this into one range (a daily event in a 6-week
+/// month grid yields 42).
+const OCCURRENCES_PER_RANGE: usize = 400;
+
+/// A row to insert: a draft with its identity, and for an edited occurrence, its series.
+pub struct NewEvent<'a> {
+    pub draft: &'a EventDraft,
+    pub uid: String,
+    pub exdates: String,
+    pub series: Option<(SeriesRef, DateTime<Utc>)>,
+}
+
+/// A series by id, or the one inserted last in the same `apply`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesRef {
+    Existing(EventId),
+    Inserted,
+}
+
+/// One step of a change that must happen all at once (splitting a series, an import).
+pub enum Change<'a> {
+    Insert(NewEvent<'a>),
+    Update { id: EventId, draft: &'a EventDraft, exdates: String },
+    /// Moves an edited occurrence to another series, or to another start in its own.
+    Reparent { id: EventId, series: SeriesRef, recurrence_id: DateTime<Utc> },
+    Delete(EventId),
+}
+
+pub fn new_uid() -> String {
+    let bytes: [u8; 16] = rand::random();
+    format!("{}@eventide", hex::encode(bytes))
+}
 
 impl Store {
     pub async fn create_event(&self, owner: UserId, draft: &EventDraft) -> DbResult<EventId> {
-        let sql = "INSERT INTO events (user_id, title, description, location, all_day, start_at, \
-                   end_at, is_long, updated_at, search_title, search_text, created_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9) RETURNING id";
-        let search = draft.search_text();
-        let ids = with_pool!(self, pool => bind_draft!(sqlx::query_scalar::<_, i64>(sql).bind(owner), draft, search)
-            .fetch_all(pool)
-            .await)?;
-        ids.first().map(|id| EventId(*id)).ok_or(sqlx::Error::RowNotFound)
+        let new = NewEvent { draft, uid: new_uid(), exdates: String::new(), series: None };
+        let ids = self.apply(owner, vec![Change::Insert(new)]).await?;
+        ids.first().copied().ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// Applies `changes` in one transaction, in order; returns the ids inserted. Every
+    /// statement names the owner, so a change can never touch another user's row.
+    pub async fn apply(&self, owner: UserId, changes: Vec<Change<'_>>) -> DbResult<Vec<EventId>> {
+        macro_rules! run {
+            ($pool:expr) => {{
+                let mut tx = $pool.begin().await?;
+                let mut inserted: Vec<EventId> = Vec::new();
+                for change in &changes {
+                    self.count_query();
+                    let resolve = |series: SeriesRef| match series {
+                        SeriesRef::Existing(id) => Ok(id),
+                        SeriesRef::Inserted => inserted.last().copied().ok_or(sqlx::Error::RowNotFound),
+                    };
+                    match change {
+                        Change::Insert(new) => {
+                            let (series_id, recurrence_id) = match new.series {
+                                Some((series, at)) => (Some(resolve(series)?), Some(at)),
+                                None => (None, None),
+                            };
+                            let sql = format!(
+                                "INSERT INTO events (user_id, {DRAFT_COLUMNS}, created_at, uid, exdates, \
+                                 series_id, recurrence_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+                                 $11, $12, $13, $14, $9, $15, $16, $17, $18) RETURNING id"
+                            );
+                            let search = new.draft.search_text();
+                            let ids = bind_draft!(sqlx::query_scalar::<_, i64>(&sql).bind(owner), new.draft, search)
+                                .bind(&new.uid)
+                                .bind(&new.exdates)
+                                .bind(series_id)
+                                .bind(recurrence_id)
+                                .fetch_all(&mut *tx)
+                                .await?;
+                            inserted.push(ids.first().map(|id| EventId(*id)).ok_or(sqlx::Error::RowNotFound)?);
+                        }
+                        Change::Update { id, draft, exdates } => {
+                            let sql = format!(
+                                "UPDATE events SET {DRAFT_UPDATE}, exdates = $15 WHERE user_id = $1 AND id = $16"
+                            );
+                            let search = draft.search_text();
+                            bind_draft!(sqlx::query(&sql).bind(owner), draft, search)
+                                .bind(exdates)
+                                .bind(*id)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        Change::Reparent { id, series, recurrence_id } => {
+                            sqlx::query(
+                                "UPDATE events SET series_id = $3, recurrence_id = $4 WHERE user_id = $1 AND id = $2",
+                            )
+                            .bind(owner)
+                            .bind(*id)
+                            .bind(resolve(*series)?)
+                            .bind(*recurrence_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        Change::Delete(id) => {
+                            sqlx::query("DELETE FROM events WHERE user_id = $1 AND id = $2")
+                                .bind(owner)
+                                .bind(*id)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                }
+                tx.commit().await?;
+                Ok(inserted)
+            }};
+        }
+        match &self.pool {
+            Pool::Sqlite(pool) => run!(pool),
+            Pool::Postgres(pool) => run!(pool),
+        }
     }
 
     /// The event, if it exists and belongs to `owner`: another user's event is as absent as
@@ -159,11 +370,9 @@ impl Store {
 
     /// Returns false when there is no such event of `owner`'s.
     pub async fn update_event(&self, owner: UserId, id: EventId, draft: &EventDraft) -> DbResult<bool> {
-        let sql = "UPDATE events SET title = $2, description = $3, location = $4, all_day = $5, \
-                   start_at = $6, end_at = $7, is_long = $8, updated_at = $9, search_title = $10, \
-                   search_text = $11 WHERE user_id = $1 AND id = $12";
+        let sql = format!("UPDATE events SET {DRAFT_UPDATE} WHERE user_id = $1 AND id = $15");
         let search = draft.search_text();
-        let updated = with_pool!(self, pool => bind_draft!(sqlx::query(sql).bind(owner), draft, search)
+        let updated = with_pool!(self, pool => bind_draft!(sqlx::query(&sql).bind(owner), draft, search)
             .bind(id)
             .execute(pool)
             .await
@@ -184,7 +393,9 @@ impl Store {
     }
 
     /// `owner`'s events that overlap `[from, until)` (an event ending exactly at `from` is
-    /// included; callers place events by local date and drop it), ordered by start.
+    /// included; callers place events by local date and drop it), ordered by start. Series
+    /// are expanded into their occurrences in the range; edited occurrences come as their own
+    /// rows and replace the ones they stand for.
     pub async fn events_between(
         &self,
         owner: UserId,
@@ -192,21 +403,95 @@ impl Store {
         until: DateTime<Utc>,
     ) -> DbResult<Vec<EventSummary>> {
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM events \
-             WHERE user_id = $1 AND start_at >= $2 AND start_at < $3 AND end_at >= $4 \
+            "SELECT {SUMMARY_COLUMNS}, CAST(NULL AS TEXT) AS rrule, '' AS tzid, '' AS exdates FROM events \
+             WHERE user_id = $1 AND start_at >= $2 AND start_at < $3 AND end_at >= $4 AND rrule IS NULL \
              UNION ALL \
-             SELECT {SUMMARY_COLUMNS} FROM events \
-             WHERE user_id = $1 AND is_long AND start_at < $2 AND end_at >= $4 \
+             SELECT {SUMMARY_COLUMNS}, CAST(NULL AS TEXT), '', '' FROM events \
+             WHERE user_id = $1 AND is_long AND start_at < $2 AND end_at >= $4 AND rrule IS NULL \
+             UNION ALL \
+             SELECT {SUMMARY_COLUMNS}, rrule, tzid, exdates FROM events \
+             WHERE user_id = $1 AND rrule IS NOT NULL AND start_at < $3 \
+             AND (repeats_until IS NULL OR repeats_until >= $4) \
              ORDER BY start_at, id"
         );
-        with_pool!(self, pool => sqlx::query_as::<_, EventSummary>(&sql)
+        let rows = with_pool!(self, pool => sqlx::query_as::<_, RangeRow>(&sql)
             .bind(owner)
             .bind(from - LONG_EVENT)
             .bind(until)
             .bind(from)
             .fetch_all(pool)
+            .await)?;
+        let (series, mut events): (Vec<RangeRow>, Vec<RangeRow>) = rows.into_iter().partition(|r| r.rrule.is_some());
+        if series.is_empty() {
+            return Ok(events.into_iter().map(|r| r.summary).collect());
+        }
+        let longest = series.iter().map(|r| r.summary.end_at - r.summary.start_at).max().unwrap_or_default();
+        let replaced = self.replaced_occurrences(owner, from - longest, until).await?;
+        for row in series {
+            events.extend(expand(row, &replaced, from, until));
+        }
+        let mut events: Vec<EventSummary> = events.into_iter().map(|r| r.summary).collect();
+        events.sort_by_key(|e| (e.start_at, e.id.0));
+        Ok(events)
+    }
+
+    /// (series, start) of the edited occurrences that stand in for starts in `[from, until)`.
+    async fn replaced_occurrences(
+        &self,
+        owner: UserId,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> DbResult<Vec<(EventId, DateTime<Utc>)>> {
+        let sql = "SELECT series_id, recurrence_id FROM events \
+                   WHERE user_id = $1 AND series_id IS NOT NULL AND recurrence_id >= $2 AND recurrence_id < $3";
+        with_pool!(self, pool => sqlx::query_as::<_, (EventId, DateTime<Utc>)>(sql)
+            .bind(owner)
+            .bind(from)
+            .bind(until)
+            .fetch_all(pool)
             .await)
     }
+
+    /// The edited occurrences of a series.
+    pub async fn overrides_of(&self, owner: UserId, series: EventId) -> DbResult<Vec<Event>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE user_id = $1 AND series_id = $2 ORDER BY recurrence_id"
+        );
+        with_pool!(self, pool => sqlx::query_as::<_, Event>(&sql).bind(owner).bind(series).fetch_all(pool).await)
+    }
+
+    /// Every event of `owner`'s, series first-occurrence rows and edited occurrences included
+    /// (exports).
+    pub async fn all_events(&self, owner: UserId) -> DbResult<Vec<Event>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE user_id = $1 ORDER BY start_at, id");
+        with_pool!(self, pool => sqlx::query_as::<_, Event>(&sql).bind(owner).fetch_all(pool).await)
+    }
+}
+
+/// A series row's occurrences in the range, less those edited or cancelled.
+fn expand(row: RangeRow, replaced: &[(EventId, DateTime<Utc>)], from: DateTime<Utc>, until: DateTime<Utc>) -> Vec<RangeRow> {
+    let summary = &row.summary;
+    let Some(rule) = row.rrule.as_deref().and_then(|r| r.parse::<Rule>().ok()) else {
+        log::warn!("event {} has an unreadable rule; shown once", summary.id.0);
+        return vec![RangeRow { rrule: None, ..row }];
+    };
+    let zone: Tz = row.tzid.parse().unwrap_or(Tz::UTC);
+    let mut exdates = parse_exdates(&row.exdates);
+    exdates.extend(replaced.iter().filter(|(series, _)| *series == summary.id).map(|(_, at)| *at));
+    let Ok(series) = Series::new(&rule, zone, summary.all_day, summary.start_at, summary.end_at, exdates) else {
+        return Vec::new();
+    };
+    let duration = series.duration();
+    series
+        .overlapping(from, until, OCCURRENCES_PER_RANGE)
+        .into_iter()
+        .map(|start| RangeRow {
+            summary: EventSummary { start_at: start, end_at: start + duration, occurrence: Some(start), ..summary.clone() },
+            rrule: None,
+            tzid: String::new(),
+            exdates: String::new(),
+        })
+        .collect()
 }
 
 impl Store {
@@ -214,7 +499,7 @@ impl Store {
     pub async fn insert_events(&self, owner: UserId, drafts: &[EventDraft]) -> DbResult<()> {
         const COLUMNS: &str =
             "INSERT INTO events (user_id, title, description, location, all_day, start_at, \
-                               end_at, is_long, created_at, updated_at, search_title, search_text) ";
+                               end_at, is_long, created_at, updated_at, search_title, search_text, uid, tzid) ";
         let now = Utc::now();
         // Stay far below both engines' limits on bound parameters per statement.
         for chunk in drafts.chunks(500) {
@@ -235,7 +520,9 @@ impl Store {
                             .push_bind(now)
                             .push_bind(now)
                             .push_bind(search_title)
-                            .push_bind(search_text);
+                            .push_bind(search_text)
+                            .push_bind(new_uid())
+                            .push_bind(draft.tzid.clone());
                     });
                     query.build().execute(&mut *tx).await?;
                     tx.commit().await
