@@ -33,7 +33,7 @@ fn item(event: &EventSummary, zone: chrono_tz::Tz, today: chrono::NaiveDate) -> 
         }
         (false, false) => format!("{day} {} – {}", start.format("%H:%M"), last.format("%a %-d %b")),
     };
-    json!({ "id": event.id.0, "title": event.title, "location": event.location, "when": when })
+    json!({ "href": event.href(), "title": event.title, "location": event.location, "when": when })
 }
 
 #[rocket::get("/")]

@@ -101,8 +101,13 @@ impl CacheKey {
         }
     }
 
-    pub fn event(user: UserId, id: i64) -> CacheKey {
-        CacheKey { pattern: Pattern::Event, user, suffix: id.to_string(), description: format!("event {id}") }
+    /// One event, or one occurrence of a series (`at`).
+    pub fn event(user: UserId, id: i64, at: Option<&str>) -> CacheKey {
+        let name = match at {
+            Some(at) => format!("{id}@{at}"),
+            None => id.to_string(),
+        };
+        CacheKey { pattern: Pattern::Event, user, description: format!("event {name}"), suffix: name }
     }
 
     /// `normalised` is the query after case folding and whitespace collapsing; it is hashed,

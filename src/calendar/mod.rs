@@ -160,7 +160,7 @@ impl Period {
 /// An event as one day shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct EventView {
-    pub id: i64,
+    pub href: String,
     pub title: String,
     pub location: String,
     pub all_day: bool,
@@ -210,7 +210,7 @@ fn event_on_day(event: &EventSummary, zone: Tz, day: NaiveDate) -> Option<EventV
         (label, start_hour, end_hour)
     };
     Some(EventView {
-        id: event.id.0,
+        href: event.href(),
         title: event.title.clone(),
         location: event.location.clone(),
         all_day: event.all_day,

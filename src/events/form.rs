@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::calendar::time::{self, LocalTimeError};
+use crate::recurrence::compact;
 use crate::store::{Event, EventDraft};
 
 pub const TITLE_MAX: usize = 200;
@@ -28,6 +29,33 @@ pub struct EventForm {
     pub end: String,
     #[field(default = false)]
     pub all_day: bool,
+    /// `none`, `daily`, `weekly`, `monthly`, `yearly`, or `custom` (a rule from an import,
+    /// kept as written in `rule`).
+    #[field(default = String::new())]
+    pub repeat: String,
+    #[field(default = String::new())]
+    pub interval: String,
+    /// Two-letter days (`MO`...) for weekly.
+    #[field(default = Vec::new())]
+    pub weekdays: Vec<String>,
+    /// Monthly by `day` of the month, by `weekday` ("second Tuesday") or `last_weekday`.
+    #[field(default = String::new())]
+    pub monthly: String,
+    /// `never`, `count` or `until`.
+    #[field(default = String::new())]
+    pub ends: String,
+    #[field(default = String::new())]
+    pub count: String,
+    #[field(default = String::new())]
+    pub until: String,
+    #[field(default = String::new())]
+    pub rule: String,
+    /// For an occurrence of a series: `this`, `following` or `all`.
+    #[field(default = String::new())]
+    pub scope: String,
+    /// The occurrence being edited (`20260601T070000Z`), empty for a whole event.
+    #[field(default = String::new())]
+    pub occurrence: String,
 }
 
 pub type FieldErrors = Map<String, Value>;
@@ -47,8 +75,15 @@ impl EventForm {
         }
     }
 
-    /// The form for editing `event`, in the user's zone (all-day end date inclusive).
-    pub fn from_event(event: &Event, zone: Tz) -> EventForm {
+    /// The form for editing `event` (or one occurrence of it, `at`), in the user's zone
+    /// (all-day end date inclusive).
+    pub fn from_event(event: &Event, zone: Tz, at: Option<DateTime<Utc>>) -> EventForm {
+        let mut shown = event.clone();
+        if let Some(at) = at {
+            shown.end_at = at + (event.end_at - event.start_at);
+            shown.start_at = at;
+        }
+        let event = &shown;
         let (start, end) = if event.all_day {
             let (first, last) = time::local_days(event, zone);
             (first.format("%Y-%m-%d").to_string(), last.format("%Y-%m-%d").to_string())
@@ -63,7 +98,11 @@ impl EventForm {
             start,
             end,
             all_day: event.all_day,
+            occurrence: at.map(compact).unwrap_or_default(),
+            scope: if at.is_some() { "this".into() } else { String::new() },
+            ..<EventForm as Default>::default()
         }
+        .with_rule(event.rule().as_ref(), first_day(event, zone), zone)
     }
 
     pub fn validate(&self, zone: Tz) -> Result<EventDraft, FieldErrors> {
@@ -91,8 +130,21 @@ impl EventForm {
                 None
             }
         };
-        match range {
-            Some((start_at, end_at)) if errors.is_empty() => Ok(EventDraft {
+        let rule = match range {
+            Some((start_at, _)) => {
+                let first = if self.all_day { start_at.date_naive() } else { start_at.with_timezone(&zone).date_naive() };
+                match self.to_rule(first, zone) {
+                    Ok(rule) => rule,
+                    Err((field, message)) => {
+                        error(field, message);
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        let draft = match range {
+            Some((start_at, end_at)) if errors.is_empty() => EventDraft {
                 title: title.to_string(),
                 description: self.description.clone(),
                 location: self.location.trim().to_string(),
@@ -101,9 +153,14 @@ impl EventForm {
                 end_at,
                 tzid: zone.name().to_string(),
                 recurrence: None,
-            }),
-            _ => Err(errors),
-        }
+            },
+            _ => return Err(errors),
+        };
+        draft.repeating(rule.as_ref()).map_err(|e| {
+            let mut errors = FieldErrors::new();
+            errors.insert("repeat".into(), json!(format!("This cannot repeat: {e}.")));
+            errors
+        })
     }
 
     fn all_day_range(&self) -> Result<Span, FieldError> {
@@ -137,6 +194,11 @@ impl EventForm {
         }
         Ok((start, end))
     }
+}
+
+/// The local date an event starts on (an all-day event's date in any zone).
+fn first_day(event: &Event, zone: Tz) -> NaiveDate {
+    time::local_days(event, zone).0
 }
 
 #[cfg(test)]

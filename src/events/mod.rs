@@ -2,8 +2,10 @@
 //! exactly as a missing one.
 
 pub mod form;
+pub mod repeat;
+pub mod series;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rocket::http::Status;
 use rocket::{Either, State};
 use rocket_dyn_templates::{Metadata, Template};
@@ -15,21 +17,34 @@ use crate::cache::{Cache, CacheKey, CacheScope, Fragment};
 use crate::calendar::time::{self, local_days};
 use crate::clock::Clock;
 use crate::error::AppError;
-use crate::store::{Event, EventId, EventSummary, Store};
+use crate::recurrence::describe::describe;
+use crate::recurrence::{compact, parse_compact};
+use crate::store::{Event, EventDraft, EventId, EventSummary, Store};
 use crate::web::page::{Navigate, Page};
 use crate::web::templates::render_to_string;
 use form::{EventForm, FieldErrors};
+use series::Scope;
 
 type FormReply = Either<Navigate, (Status, Template)>;
 
-fn form_context(form: &EventForm, errors: &FieldErrors, event: Option<&Event>, zone: &str) -> Value {
+fn form_context(form: &EventForm, errors: &FieldErrors, target: Option<&Target>, zone: chrono_tz::Tz) -> Value {
+    let first_day = time::parse_date(form.start.get(..10).unwrap_or("")).unwrap_or_else(|| time::today(zone, chrono::Utc::now()));
     json!({
         "form": form,
         "errors": errors,
-        "event_id": event.map(|e| e.id.0),
-        "action": event.map_or("/events".to_string(), |e| format!("/events/{}", e.id.0)),
-        "zone": zone,
+        "event_id": target.map(|t| t.event.id.0),
+        "action": target.map_or("/events".to_string(), |t| format!("/events/{}", t.event.id.0)),
+        "cancel": target.map_or("/calendar".to_string(), Target::href),
+        "zone": zone.name(),
         "input_type": if form.all_day { "date" } else { "datetime-local" },
+        "weekdays": repeat::weekday_choices(),
+        "repeat_choices": [["none", "Does not repeat"], ["daily", "Daily"], ["weekly", "Weekly"],
+                           ["monthly", "Monthly"], ["yearly", "Yearly"]],
+        "end_choices": [["never", "Never"], ["count", "After a number of times"], ["until", "On a date"]],
+        "scope_choices": [["this", "This event"], ["following", "This and following events"], ["all", "All events"]],
+        "monthly_choices": repeat::monthly_choices(first_day),
+        "asks_scope": target.is_some_and(|t| t.at.is_some() && t.event.series_id.is_none()),
+        "is_edited_occurrence": target.is_some_and(|t| t.event.series_id.is_some()),
     })
 }
 
@@ -42,7 +57,7 @@ fn render_form(page: &Page, status: Status, context: Value) -> (Status, Template
 pub fn new(user: CurrentUser, page: Page, date: Option<&str>, clock: &State<Clock>) -> (Status, Template) {
     let zone = time::zone_of(&user.user);
     let day = date.and_then(time::parse_date).unwrap_or_else(|| time::today(zone, clock.now()));
-    let context = form_context(&EventForm::new_on(day), &FieldErrors::new(), None, zone.name());
+    let context = form_context(&EventForm::new_on(day), &FieldErrors::new(), None, zone);
     render_form(&page, Status::Ok, context)
 }
 
@@ -58,7 +73,7 @@ pub async fn create(
     let draft = match form.0.validate(zone) {
         Ok(draft) => draft,
         Err(errors) => {
-            let context = form_context(&form.0, &errors, None, zone.name());
+            let context = form_context(&form.0, &errors, None, zone);
             return Ok(Either::Right(render_form(&page, Status::UnprocessableEntity, context)));
         }
     };
@@ -67,8 +82,57 @@ pub async fn create(
     Ok(Either::Left(Navigate { to: format!("/events/{}", id.0), htmx: page.htmx }))
 }
 
-async fn owned(store: &Store, user: &CurrentUser, id: EventId) -> Result<Event, AppError> {
-    store.event_for(user.user.id, id).await?.ok_or(AppError::NotFound)
+/// What a URL names: an event, or one occurrence of a series (`at`); for an edited
+/// occurrence, also the series it belongs to.
+pub struct Target {
+    pub event: Event,
+    /// The series row, for an occurrence or an edited occurrence.
+    pub series: Option<Event>,
+    pub at: Option<DateTime<Utc>>,
+}
+
+impl Target {
+    /// The event as it happens: an occurrence carries its own start and end.
+    fn shown(&self) -> Event {
+        let mut shown = self.event.clone();
+        if let (Some(at), None) = (self.at, self.event.series_id) {
+            shown.end_at = at + (self.event.end_at - self.event.start_at);
+            shown.start_at = at;
+        }
+        shown
+    }
+
+    fn href(&self) -> String {
+        match (self.at, self.event.series_id) {
+            (Some(at), None) => format!("/events/{}?at={}", self.event.id.0, compact(at)),
+            _ => format!("/events/{}", self.event.id.0),
+        }
+    }
+
+    fn repeats(&self) -> bool {
+        self.series.is_some() || self.event.rrule.is_some()
+    }
+}
+
+/// The event (or occurrence) `id` and `at` name, if it is the user's and exists: another
+/// user's event, an unknown or malformed `at`, or a cancelled occurrence are all 404.
+async fn target(store: &Store, user: &CurrentUser, id: EventId, at: Option<&str>) -> Result<Target, AppError> {
+    let owner = user.user.id;
+    let event = store.event_for(owner, id).await?.ok_or(AppError::NotFound)?;
+    if let Some(series_id) = event.series_id {
+        if at.is_some() {
+            return Err(AppError::NotFound);
+        }
+        let series = store.event_for(owner, series_id).await?.ok_or(AppError::NotFound)?;
+        let at = event.recurrence_id;
+        return Ok(Target { event, series: Some(series), at });
+    }
+    let Some(at) = at else { return Ok(Target { event, series: None, at: None }) };
+    let at = parse_compact(at).ok_or(AppError::NotFound)?;
+    match event.series() {
+        Some(series) if series.is_occurrence(at) => Ok(Target { series: Some(event.clone()), event, at: Some(at) }),
+        _ => Err(AppError::NotFound),
+    }
 }
 
 fn describe_when(event: &Event, zone: chrono_tz::Tz) -> String {
@@ -89,49 +153,69 @@ fn describe_when(event: &Event, zone: chrono_tz::Tz) -> String {
     }
 }
 
-/// The event's body is cached per user and id; the actions around it (with the CSRF token)
-/// are rendered for each request.
-#[rocket::get("/events/<id>")]
+fn day_url(event: &Event, zone: chrono_tz::Tz) -> String {
+    format!("/calendar/day/{}", local_days(event, zone).0.format("%Y-%m-%d"))
+}
+
+/// The event's body is cached per user, id and occurrence; the actions around it (with the
+/// CSRF token) are rendered for each request.
+#[rocket::get("/events/<id>?<at>")]
 pub async fn show(
     id: EventId,
+    at: Option<&str>,
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
     cache: CacheScope<'_>,
     templates: Metadata<'_>,
 ) -> Result<Template, AppError> {
+    let mut href = format!("/events/{}", id.0);
+    let mut repeats = false;
     let fragment = cache
-        .fetch(&CacheKey::event(user.user.id, id.0), || async {
-            let event = owned(store, &user, id).await?;
+        .fetch(&CacheKey::event(user.user.id, id.0, at), || async {
+            let target = target(store, &user, id, at).await?;
             let zone = time::zone_of(&user.user);
-            let (first, _) = local_days(&event, zone);
+            let shown = target.shown();
+            let rule = target.series.as_ref().unwrap_or(&target.event).rule();
             let context = json!({
-                "event": event,
-                "when": describe_when(&event, zone),
+                "event": shown,
+                "when": describe_when(&shown, zone),
                 "zone": zone.name(),
-                "day_url": format!("/calendar/day/{}", first.format("%Y-%m-%d")),
+                "day_url": day_url(&shown, zone),
+                "repeats": rule.map(|r| describe(&r, target.event.zone())),
+                "edited_occurrence": target.event.series_id.is_some(),
+                "series_url": target.series.as_ref().map(|s| format!("/events/{}", s.id.0)),
             });
             let html = render_to_string(&templates, "event_body.html", &context)?;
-            Ok(Fragment { title: event.title, html })
+            Ok(Fragment { title: shown.title, html })
         })
         .await?;
-    let context = json!({ "event_id": id.0, "title": fragment.title, "cached_fragment_html": fragment.html });
+    if let Some(at) = at {
+        href = format!("{href}?at={at}");
+        repeats = true;
+    }
+    let repeats = repeats || fragment.html.contains("class=\"repeats\"");
+    let context = json!({
+        "event_id": id.0, "title": fragment.title, "cached_fragment_html": fragment.html,
+        "href": href, "query": at.map(|a| format!("?at={a}")).unwrap_or_default(), "repeats": repeats,
+    });
     let template = if page.htmx.fragment { "event_detail_fragment.html" } else { "event_detail.html" };
     Ok(page.render(template, context))
 }
 
-#[rocket::get("/events/<id>/edit")]
+#[rocket::get("/events/<id>/edit?<at>")]
 pub async fn edit(
     id: EventId,
+    at: Option<&str>,
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
 ) -> Result<(Status, Template), AppError> {
-    let event = owned(store, &user, id).await?;
+    let target = target(store, &user, id, at).await?;
     let zone = time::zone_of(&user.user);
-    let context =
-        form_context(&EventForm::from_event(&event, zone), &FieldErrors::new(), Some(&event), zone.name());
-    Ok(render_form(&page, Status::Ok, context))
+    let occurrence = target.at.filter(|_| target.event.series_id.is_none());
+    let form = EventForm::from_event(&target.event, zone, occurrence);
+    Ok(render_form(&page, Status::Ok, form_context(&form, &FieldErrors::new(), Some(&target), zone)))
 }
 
 async fn update(
@@ -142,20 +226,47 @@ async fn update(
     store: &Store,
     cache: &Cache,
 ) -> Result<FormReply, AppError> {
-    let event = owned(store, &user, id).await?;
+    let occurrence = Some(form.occurrence.as_str()).filter(|o| !o.is_empty());
+    let target = target(store, &user, id, occurrence).await?;
     let zone = time::zone_of(&user.user);
     let draft = match form.validate(zone) {
         Ok(draft) => draft,
         Err(errors) => {
-            let context = form_context(&form, &errors, Some(&event), zone.name());
+            let context = form_context(&form, &errors, Some(&target), zone);
             return Ok(Either::Right(render_form(&page, Status::UnprocessableEntity, context)));
         }
     };
-    if !store.update_event(user.user.id, id, &draft).await? {
-        return Err(AppError::NotFound);
-    }
-    cache.invalidate_user(user.user.id).await;
-    Ok(Either::Left(Navigate { to: format!("/events/{}", id.0), htmx: page.htmx }))
+    let owner = user.user.id;
+    let to = match (&target.series, target.at) {
+        // An edited occurrence stays one occurrence: it cannot start a series of its own.
+        (Some(_), _) if target.event.series_id.is_some() => {
+            let single = EventDraft { recurrence: None, ..draft };
+            store.update_event(owner, id, &single).await?;
+            format!("/events/{}", id.0)
+        }
+        (Some(master), Some(at)) => {
+            let scope = Scope::parse(&form.scope).unwrap_or(Scope::This);
+            let overrides = store.overrides_of(owner, master.id).await?;
+            let inserted = store.apply(owner, series::edit(master, &overrides, at, scope, &draft)).await?;
+            match (scope, inserted.first()) {
+                (Scope::Following, Some(new_series)) => format!("/events/{}", new_series.0),
+                (Scope::This, Some(edited)) => format!("/events/{}", edited.0),
+                _ => day_url(&Event { start_at: draft.start_at, ..master.clone() }, zone),
+            }
+        }
+        _ if target.event.rrule.is_some() => {
+            let overrides = store.overrides_of(owner, id).await?;
+            let master = &target.event;
+            store.apply(owner, series::edit(master, &overrides, master.start_at, Scope::All, &draft)).await?;
+            format!("/events/{}", id.0)
+        }
+        _ => {
+            store.update_event(owner, id, &draft).await?;
+            format!("/events/{}", id.0)
+        }
+    };
+    cache.invalidate_user(owner).await;
+    Ok(Either::Left(Navigate { to, htmx: page.htmx }))
 }
 
 #[rocket::post("/events/<id>", data = "<form>")]
@@ -182,37 +293,92 @@ pub async fn update_put(
     update(id, form.0, user, page, store, cache).await
 }
 
-/// Deletes and returns the day view the event was on.
-async fn delete(id: EventId, user: &CurrentUser, store: &Store, cache: &Cache) -> Result<String, AppError> {
-    let event = store.delete_event(user.user.id, id).await?.ok_or(AppError::NotFound)?;
-    cache.invalidate_user(user.user.id).await;
-    let (first, _) = local_days(&event, time::zone_of(&user.user));
-    Ok(format!("/calendar/day/{}", first.format("%Y-%m-%d")))
+/// Asks which part of a repeating event to delete (and, without JavaScript, confirms any
+/// delete).
+#[rocket::get("/events/<id>/delete?<at>")]
+pub async fn delete_page(
+    id: EventId,
+    at: Option<&str>,
+    user: CurrentUser,
+    page: Page,
+    store: &State<Store>,
+) -> Result<Template, AppError> {
+    let target = target(store, &user, id, at).await?;
+    let zone = time::zone_of(&user.user);
+    let shown = target.shown();
+    let context = json!({
+        "event_id": id.0,
+        "title": shown.title,
+        "when": describe_when(&shown, zone),
+        "occurrence": target.at.filter(|_| target.event.series_id.is_none()).map(compact).unwrap_or_default(),
+        "repeats": target.repeats(),
+        "edited_occurrence": target.event.series_id.is_some(),
+        "back": target.href(),
+    });
+    Ok(page.render("event_delete.html", context))
 }
 
-#[rocket::post("/events/<id>/delete", data = "<_form>")]
+#[derive(Debug, Default, rocket::FromForm)]
+pub struct DeleteForm {
+    #[field(default = String::new())]
+    scope: String,
+    #[field(default = String::new())]
+    occurrence: String,
+}
+
+/// Deletes and returns the day view the event (or occurrence) was on.
+async fn delete(
+    id: EventId,
+    choice: &DeleteForm,
+    user: &CurrentUser,
+    store: &Store,
+    cache: &Cache,
+) -> Result<String, AppError> {
+    let owner = user.user.id;
+    let occurrence = Some(choice.occurrence.as_str()).filter(|o| !o.is_empty());
+    let target = target(store, user, id, occurrence).await?;
+    let back = day_url(&target.shown(), time::zone_of(&user.user));
+    match (&target.series, target.at) {
+        (Some(master), Some(at)) => {
+            // An edited occurrence's delete button removes that occurrence only.
+            let scope = if target.event.series_id.is_some() { Scope::This } else { Scope::parse(&choice.scope).unwrap_or(Scope::This) };
+            let overrides = store.overrides_of(owner, master.id).await?;
+            store.apply(owner, series::delete(master, &overrides, at, scope)).await?;
+        }
+        _ => {
+            store.delete_event(owner, id).await?.ok_or(AppError::NotFound)?;
+        }
+    }
+    cache.invalidate_user(owner).await;
+    Ok(back)
+}
+
+#[rocket::post("/events/<id>/delete", data = "<form>")]
 pub async fn delete_post(
     id: EventId,
-    _form: CsrfForm<crate::auth::routes::TokenOnly>,
+    form: CsrfForm<DeleteForm>,
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
     cache: &State<Cache>,
 ) -> Result<Navigate, AppError> {
-    let to = delete(id, &user, store, cache).await?;
+    let to = delete(id, &form.0, &user, store, cache).await?;
     Ok(Navigate { to, htmx: page.htmx })
 }
 
-#[rocket::delete("/events/<id>")]
+#[rocket::delete("/events/<id>?<scope>&<at>")]
 pub async fn delete_htmx(
     id: EventId,
+    scope: Option<&str>,
+    at: Option<&str>,
     _csrf: CsrfHeader,
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
     cache: &State<Cache>,
 ) -> Result<Navigate, AppError> {
-    let to = delete(id, &user, store, cache).await?;
+    let choice = DeleteForm { scope: scope.unwrap_or_default().into(), occurrence: at.unwrap_or_default().into() };
+    let to = delete(id, &choice, &user, store, cache).await?;
     Ok(Navigate { to, htmx: page.htmx })
 }
 
@@ -239,5 +405,5 @@ pub async fn upcoming(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![new, create, show, edit, update_post, update_put, delete_post, delete_htmx]
+    rocket::routes![new, create, show, edit, update_post, update_put, delete_page, delete_post, delete_htmx]
 }

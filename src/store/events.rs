@@ -251,8 +251,9 @@ const SUMMARY_COLUMNS: &str = "id, title, location, all_day, start_at, end_at";
 const OCCURRENCES_PER_RANGE: usize = 400;
 
 /// A row to insert: a draft with its identity, and for an edited occurrence, its series.
-pub struct NewEvent<'a> {
-    pub draft: &'a EventDraft,
+#[derive(Debug)]
+pub struct NewEvent {
+    pub draft: EventDraft,
     pub uid: String,
     pub exdates: String,
     pub series: Option<(SeriesRef, DateTime<Utc>)>,
@@ -266,9 +267,10 @@ pub enum SeriesRef {
 }
 
 /// One step of a change that must happen all at once (splitting a series, an import).
-pub enum Change<'a> {
-    Insert(NewEvent<'a>),
-    Update { id: EventId, draft: &'a EventDraft, exdates: String },
+#[derive(Debug)]
+pub enum Change {
+    Insert(NewEvent),
+    Update { id: EventId, draft: EventDraft, exdates: String },
     /// Moves an edited occurrence to another series, or to another start in its own.
     Reparent { id: EventId, series: SeriesRef, recurrence_id: DateTime<Utc> },
     Delete(EventId),
@@ -281,14 +283,14 @@ pub fn new_uid() -> String {
 
 impl Store {
     pub async fn create_event(&self, owner: UserId, draft: &EventDraft) -> DbResult<EventId> {
-        let new = NewEvent { draft, uid: new_uid(), exdates: String::new(), series: None };
+        let new = NewEvent { draft: draft.clone(), uid: new_uid(), exdates: String::new(), series: None };
         let ids = self.apply(owner, vec![Change::Insert(new)]).await?;
         ids.first().copied().ok_or(sqlx::Error::RowNotFound)
     }
 
     /// Applies `changes` in one transaction, in order; returns the ids inserted. Every
     /// statement names the owner, so a change can never touch another user's row.
-    pub async fn apply(&self, owner: UserId, changes: Vec<Change<'_>>) -> DbResult<Vec<EventId>> {
+    pub async fn apply(&self, owner: UserId, changes: Vec<Change>) -> DbResult<Vec<EventId>> {
         macro_rules! run {
             ($pool:expr) => {{
                 let mut tx = $pool.begin().await?;
@@ -311,7 +313,7 @@ impl Store {
                                  $11, $12, $13, $14, $9, $15, $16, $17, $18) RETURNING id"
                             );
                             let search = new.draft.search_text();
-                            let ids = bind_draft!(sqlx::query_scalar::<_, i64>(&sql).bind(owner), new.draft, search)
+                            let ids = bind_draft!(sqlx::query_scalar::<_, i64>(&sql).bind(owner), &new.draft, search)
                                 .bind(&new.uid)
                                 .bind(&new.exdates)
                                 .bind(series_id)

@@ -15,7 +15,7 @@ use rocket_db_pools::Database;
 
 use crate::config::DatabaseTarget;
 
-pub use events::{Event, EventDraft, EventId, EventSummary, Scheduled, SearchHit};
+pub use events::{Change, Event, EventDraft, EventId, EventSummary, NewEvent, Scheduled, SearchHit, SeriesRef};
 pub use users::{NewUser, SessionUser, User, UserId, UsernameTaken};
 
 #[derive(Database)]

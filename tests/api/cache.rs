@@ -135,7 +135,7 @@ async fn cache_over(app: &TestApp) -> Cache {
 async fn a_late_store_of_an_old_value_is_never_served(backend: Backend) {
     let app = spawn(Engine::Sqlite, backend).await;
     let cache = Arc::new(cache_over(&app).await);
-    let key = CacheKey::event(UserId(7), 1);
+    let key = CacheKey::event(UserId(7), 1, None);
     let (loaded_tx, loaded_rx) = tokio::sync::oneshot::channel::<()>();
     let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
     let reader = {
