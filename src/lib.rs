@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod ical;
 pub mod kv;
 pub mod logging;
 pub mod recurrence;
@@ -57,6 +58,7 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
         .mount("/", calendar::routes::routes())
         .mount("/", events::routes())
         .mount("/", search::routes())
+        .mount("/", ical::routes::routes())
         .mount("/", admin::routes()))
 }
 

@@ -130,7 +130,16 @@ fn draft(rng: &mut StdRng) -> EventDraft {
             Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default()) + Duration::minutes(minutes);
         (false, start, start + Duration::minutes([15, 30, 45, 60, 90, 120][rng.gen_range(0..6)]))
     };
-    EventDraft { title, description, location, all_day, start_at, end_at, tzid: "UTC".into(), recurrence: None }
+    EventDraft {
+        title,
+        description,
+        location,
+        all_day,
+        start_at,
+        end_at,
+        tzid: "UTC".into(),
+        recurrence: None,
+    }
 }
 
 pub struct SeedPlan {

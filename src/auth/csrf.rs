@@ -86,7 +86,7 @@ impl<'r> FromRequest<'r> for CsrfToken {
 }
 
 /// True when `supplied` is the token for this browser's cookie.
-fn verify(request: &Request<'_>, supplied: Option<&str>) -> bool {
+pub fn verify(request: &Request<'_>, supplied: Option<&str>) -> bool {
     let rocket = request.rocket();
     let (Some(config), Some(secret), Some(supplied)) =
         (rocket.state::<AppConfig>(), rocket.state::<Secret>(), supplied)

@@ -37,11 +37,12 @@ pub enum Pattern {
     Range,
     Event,
     Search,
+    Calendar,
 }
 
 impl Pattern {
-    pub const ALL: [Pattern; 5] =
-        [Pattern::Upcoming, Pattern::Day, Pattern::Range, Pattern::Event, Pattern::Search];
+    pub const ALL: [Pattern; 6] =
+        [Pattern::Upcoming, Pattern::Day, Pattern::Range, Pattern::Event, Pattern::Search, Pattern::Calendar];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -50,6 +51,7 @@ impl Pattern {
             Pattern::Range => "range",
             Pattern::Event => "event",
             Pattern::Search => "search",
+            Pattern::Calendar => "ics",
         }
     }
 
@@ -108,6 +110,16 @@ impl CacheKey {
             None => id.to_string(),
         };
         CacheKey { pattern: Pattern::Event, user, description: format!("event {name}"), suffix: name }
+    }
+
+    /// An iCalendar export: `all` (download), `feed` (subscription) or an event id.
+    pub fn calendar(user: UserId, which: &str) -> CacheKey {
+        CacheKey {
+            pattern: Pattern::Calendar,
+            user,
+            suffix: which.to_string(),
+            description: format!("calendar {which}"),
+        }
     }
 
     /// `normalised` is the query after case folding and whitespace collapsing; it is hashed,
@@ -183,7 +195,7 @@ impl Outcome {
 }
 
 #[derive(Default)]
-struct Counters([[AtomicU64; 3]; 5]);
+struct Counters([[AtomicU64; 3]; Pattern::ALL.len()]);
 
 impl Counters {
     fn count(&self, pattern: Pattern, outcome: Outcome) {

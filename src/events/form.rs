@@ -132,7 +132,11 @@ impl EventForm {
         };
         let rule = match range {
             Some((start_at, _)) => {
-                let first = if self.all_day { start_at.date_naive() } else { start_at.with_timezone(&zone).date_naive() };
+                let first = if self.all_day {
+                    start_at.date_naive()
+                } else {
+                    start_at.with_timezone(&zone).date_naive()
+                };
                 match self.to_rule(first, zone) {
                     Ok(rule) => rule,
                     Err((field, message)) => {

@@ -27,8 +27,14 @@ use series::Scope;
 
 type FormReply = Either<Navigate, (Status, Template)>;
 
-fn form_context(form: &EventForm, errors: &FieldErrors, target: Option<&Target>, zone: chrono_tz::Tz) -> Value {
-    let first_day = time::parse_date(form.start.get(..10).unwrap_or("")).unwrap_or_else(|| time::today(zone, chrono::Utc::now()));
+fn form_context(
+    form: &EventForm,
+    errors: &FieldErrors,
+    target: Option<&Target>,
+    zone: chrono_tz::Tz,
+) -> Value {
+    let first_day = time::parse_date(form.start.get(..10).unwrap_or(""))
+        .unwrap_or_else(|| time::today(zone, chrono::Utc::now()));
     json!({
         "form": form,
         "errors": errors,
@@ -116,7 +122,12 @@ impl Target {
 
 /// The event (or occurrence) `id` and `at` name, if it is the user's and exists: another
 /// user's event, an unknown or malformed `at`, or a cancelled occurrence are all 404.
-async fn target(store: &Store, user: &CurrentUser, id: EventId, at: Option<&str>) -> Result<Target, AppError> {
+async fn target(
+    store: &Store,
+    user: &CurrentUser,
+    id: EventId,
+    at: Option<&str>,
+) -> Result<Target, AppError> {
     let owner = user.user.id;
     let event = store.event_for(owner, id).await?.ok_or(AppError::NotFound)?;
     if let Some(series_id) = event.series_id {
@@ -130,7 +141,9 @@ async fn target(store: &Store, user: &CurrentUser, id: EventId, at: Option<&str>
     let Some(at) = at else { return Ok(Target { event, series: None, at: None }) };
     let at = parse_compact(at).ok_or(AppError::NotFound)?;
     match event.series() {
-        Some(series) if series.is_occurrence(at) => Ok(Target { series: Some(event.clone()), event, at: Some(at) }),
+        Some(series) if series.is_occurrence(at) => {
+            Ok(Target { series: Some(event.clone()), event, at: Some(at) })
+        }
         _ => Err(AppError::NotFound),
     }
 }
@@ -341,7 +354,11 @@ async fn delete(
     match (&target.series, target.at) {
         (Some(master), Some(at)) => {
             // An edited occurrence's delete button removes that occurrence only.
-            let scope = if target.event.series_id.is_some() { Scope::This } else { Scope::parse(&choice.scope).unwrap_or(Scope::This) };
+            let scope = if target.event.series_id.is_some() {
+                Scope::This
+            } else {
+                Scope::parse(&choice.scope).unwrap_or(Scope::This)
+            };
             let overrides = store.overrides_of(owner, master.id).await?;
             store.apply(owner, series::delete(master, &overrides, at, scope)).await?;
         }
@@ -366,18 +383,17 @@ pub async fn delete_post(
     Ok(Navigate { to, htmx: page.htmx })
 }
 
-#[rocket::delete("/events/<id>?<scope>&<at>")]
+/// `?scope=&occurrence=` as in the form.
+#[rocket::delete("/events/<id>?<choice..>")]
 pub async fn delete_htmx(
     id: EventId,
-    scope: Option<&str>,
-    at: Option<&str>,
+    choice: DeleteForm,
     _csrf: CsrfHeader,
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
     cache: &State<Cache>,
 ) -> Result<Navigate, AppError> {
-    let choice = DeleteForm { scope: scope.unwrap_or_default().into(), occurrence: at.unwrap_or_default().into() };
     let to = delete(id, &choice, &user, store, cache).await?;
     Ok(Navigate { to, htmx: page.htmx })
 }

@@ -9,15 +9,8 @@ use super::form::EventForm;
 use crate::recurrence::describe::weekday_code;
 use crate::recurrence::{Rule, MAX_COUNT};
 
-const WEEKDAYS: [(&str, &str); 7] = [
-    ("MO", "Mon"),
-    ("TU", "Tue"),
-    ("WE", "Wed"),
-    ("TH", "Thu"),
-    ("FR", "Fri"),
-    ("SA", "Sat"),
-    ("SU", "Sun"),
-];
+const WEEKDAYS: [(&str, &str); 7] =
+    [("MO", "Mon"), ("TU", "Tue"), ("WE", "Wed"), ("TH", "Thu"), ("FR", "Fri"), ("SA", "Sat"), ("SU", "Sun")];
 const MAX_INTERVAL: u32 = 99;
 
 type FieldError = (&'static str, String);
@@ -57,7 +50,11 @@ impl EventForm {
         let freq = match self.repeat.as_str() {
             "" | "none" => return Ok(None),
             "custom" => {
-                return self.rule.parse().map(Some).map_err(|e| ("repeat", format!("This rule cannot be used: {e}.")))
+                return self
+                    .rule
+                    .parse()
+                    .map(Some)
+                    .map_err(|e| ("repeat", format!("This rule cannot be used: {e}.")))
             }
             "daily" => "DAILY",
             "weekly" => "WEEKLY",
@@ -68,10 +65,11 @@ impl EventForm {
         let mut parts = vec![format!("FREQ={freq}")];
         let interval = match self.interval.trim() {
             "" => 1,
-            text => text.parse::<u32>().ok().filter(|i| (1..=MAX_INTERVAL).contains(i)).ok_or((
-                "interval",
-                format!("Enter a whole number from 1 to {MAX_INTERVAL}."),
-            ))?,
+            text => text
+                .parse::<u32>()
+                .ok()
+                .filter(|i| (1..=MAX_INTERVAL).contains(i))
+                .ok_or(("interval", format!("Enter a whole number from 1 to {MAX_INTERVAL}.")))?,
         };
         if interval > 1 {
             parts.push(format!("INTERVAL={interval}"));
@@ -95,7 +93,10 @@ impl EventForm {
                     "weekday" => format!("BYDAY={nth}{code}"),
                     "last_weekday" if is_last => format!("BYDAY=-1{code}"),
                     "last_weekday" => {
-                        return Err(("monthly", "The event does not start on the last such day of its month.".into()))
+                        return Err((
+                            "monthly",
+                            "The event does not start on the last such day of its month.".into(),
+                        ))
                     }
                     _ => format!("BYMONTHDAY={}", first_day.day()),
                 });
@@ -105,7 +106,8 @@ impl EventForm {
         match self.ends.as_str() {
             "count" => {
                 let count = self.count.trim().parse::<u32>().ok().filter(|c| (1..=MAX_COUNT).contains(c));
-                let count = count.ok_or(("count", format!("Enter a number of times from 1 to {MAX_COUNT}.")))?;
+                let count =
+                    count.ok_or(("count", format!("Enter a number of times from 1 to {MAX_COUNT}.")))?;
                 parts.push(format!("COUNT={count}"));
             }
             "until" => {
@@ -129,7 +131,8 @@ impl EventForm {
         };
         self.repeat = rule.get("FREQ").unwrap_or("").to_ascii_lowercase();
         self.interval = rule.interval().to_string();
-        self.weekdays = rule.get("BYDAY").map(|d| d.split(',').map(str::to_string).collect()).unwrap_or_default();
+        self.weekdays =
+            rule.get("BYDAY").map(|d| d.split(',').map(str::to_string).collect()).unwrap_or_default();
         self.monthly = match rule.get("BYDAY") {
             Some(day) if day.starts_with("-1") => "last_weekday".into(),
             Some(_) => "weekday".into(),
@@ -204,17 +207,26 @@ mod tests {
         let rule = monthly.to_rule(tuesday, Berlin).unwrap().unwrap();
         assert_eq!(rule.to_string(), "FREQ=MONTHLY;BYDAY=2TU;UNTIL=20261231T225959Z");
         let back = EventForm::default().with_rule(Some(&rule), tuesday, Berlin);
-        assert_eq!((back.repeat.as_str(), back.monthly.as_str(), back.until.as_str()), ("monthly", "weekday", "2026-12-31"));
+        assert_eq!(
+            (back.repeat.as_str(), back.monthly.as_str(), back.until.as_str()),
+            ("monthly", "weekday", "2026-12-31")
+        );
 
         monthly.monthly = "last_weekday".into();
         assert_eq!(monthly.to_rule(tuesday, Berlin).unwrap_err().0, "monthly");
         let last_tuesday = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
         monthly.ends = "never".into();
-        assert_eq!(monthly.to_rule(last_tuesday, Berlin).unwrap().unwrap().to_string(), "FREQ=MONTHLY;BYDAY=-1TU");
+        assert_eq!(
+            monthly.to_rule(last_tuesday, Berlin).unwrap().unwrap().to_string(),
+            "FREQ=MONTHLY;BYDAY=-1TU"
+        );
 
         let custom: Rule = "FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU".parse().unwrap();
         let back = EventForm::default().with_rule(Some(&custom), tuesday, Berlin);
-        assert_eq!((back.repeat.as_str(), back.rule.as_str()), ("custom", "FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU"));
+        assert_eq!(
+            (back.repeat.as_str(), back.rule.as_str()),
+            ("custom", "FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU")
+        );
         assert_eq!(back.to_rule(tuesday, Berlin).unwrap(), Some(custom));
     }
 

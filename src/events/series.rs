@@ -49,7 +49,8 @@ fn without_rule(draft: &EventDraft) -> EventDraft {
 
 /// The draft of a series starting at `start` with `draft`'s content, length and rule.
 fn series_draft(draft: &EventDraft, start: DateTime<Utc>, rule: Option<&Rule>) -> EventDraft {
-    let moved = EventDraft { start_at: start, end_at: start + (draft.end_at - draft.start_at), ..draft.clone() };
+    let moved =
+        EventDraft { start_at: start, end_at: start + (draft.end_at - draft.start_at), ..draft.clone() };
     moved.clone().repeating(rule).unwrap_or_else(|_| without_rule(&moved))
 }
 
@@ -59,8 +60,15 @@ fn rule_of(draft: &EventDraft) -> Option<Rule> {
 
 fn expand(draft: &EventDraft) -> Option<Series> {
     let rule = rule_of(draft)?;
-    Series::new(&rule, draft.tzid.parse().unwrap_or(Tz::UTC), draft.all_day, draft.start_at, draft.end_at, Vec::new())
-        .ok()
+    Series::new(
+        &rule,
+        draft.tzid.parse().unwrap_or(Tz::UTC),
+        draft.all_day,
+        draft.start_at,
+        draft.end_at,
+        Vec::new(),
+    )
+    .ok()
 }
 
 /// Carries the master's cancelled dates and edited occurrences from `at` on (all of them for
@@ -81,7 +89,8 @@ fn carry_over(
         series.as_ref().filter(|s| s.is_occurrence(moved)).map(|_| moved)
     };
     let in_scope = |instant: DateTime<Utc>| from.is_none_or(|from| instant >= from);
-    let exdates: Vec<_> = parse_exdates(&master.exdates).into_iter().filter(|t| in_scope(*t)).filter_map(lands).collect();
+    let exdates: Vec<_> =
+        parse_exdates(&master.exdates).into_iter().filter(|t| in_scope(*t)).filter_map(lands).collect();
     let mut changes = Vec::new();
     for edited in overrides {
         let Some(original) = edited.recurrence_id.filter(|t| in_scope(*t)) else { continue };
@@ -94,7 +103,13 @@ fn carry_over(
 }
 
 /// The changes that save `draft` for `scope` of the occurrence of `master` at `at`.
-pub fn edit(master: &Event, overrides: &[Event], at: DateTime<Utc>, scope: Scope, draft: &EventDraft) -> Vec<Change> {
+pub fn edit(
+    master: &Event,
+    overrides: &[Event],
+    at: DateTime<Utc>,
+    scope: Scope,
+    draft: &EventDraft,
+) -> Vec<Change> {
     let scope = if at == master.start_at && scope == Scope::Following { Scope::All } else { scope };
     let shift = wall_clock_shift(master, at, draft.start_at);
     match scope {
@@ -130,9 +145,15 @@ pub fn edit(master: &Event, overrides: &[Event], at: DateTime<Utc>, scope: Scope
                     }
                 }
             }
-            let (exdates, mut moved) = carry_over(master, overrides, Some(at), shift, &successor, SeriesRef::Inserted);
+            let (exdates, mut moved) =
+                carry_over(master, overrides, Some(at), shift, &successor, SeriesRef::Inserted);
             let mut changes = end_before(master, at);
-            changes.push(Change::Insert(NewEvent { draft: successor, uid: new_uid(), exdates, series: None }));
+            changes.push(Change::Insert(NewEvent {
+                draft: successor,
+                uid: new_uid(),
+                exdates,
+                series: None,
+            }));
             changes.append(&mut moved);
             changes
         }
@@ -147,16 +168,24 @@ pub fn delete(master: &Event, overrides: &[Event], at: DateTime<Utc>, scope: Sco
         Scope::Following => {
             let mut changes = end_before(master, at);
             changes.extend(
-                overrides.iter().filter(|o| o.recurrence_id.is_some_and(|t| t >= at)).map(|o| Change::Delete(o.id)),
+                overrides
+                    .iter()
+                    .filter(|o| o.recurrence_id.is_some_and(|t| t >= at))
+                    .map(|o| Change::Delete(o.id)),
             );
             changes
         }
         Scope::This => {
             let mut exdates = parse_exdates(&master.exdates);
             exdates.push(at);
-            let mut changes =
-                vec![Change::Update { id: master.id, draft: master.draft(), exdates: format_exdates(&exdates) }];
-            changes.extend(overrides.iter().filter(|o| o.recurrence_id == Some(at)).map(|o| Change::Delete(o.id)));
+            let mut changes = vec![Change::Update {
+                id: master.id,
+                draft: master.draft(),
+                exdates: format_exdates(&exdates),
+            }];
+            changes.extend(
+                overrides.iter().filter(|o| o.recurrence_id == Some(at)).map(|o| Change::Delete(o.id)),
+            );
             changes
         }
     }

@@ -15,8 +15,17 @@ use chrono_tz::Tz;
 /// The rule parts Eventide understands; anything else makes a rule unsupported (reported, not
 /// silently dropped).
 const KNOWN_PARTS: [&str; 11] = [
-    "FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "BYYEARDAY",
-    "BYWEEKNO", "WKST",
+    "FREQ",
+    "INTERVAL",
+    "COUNT",
+    "UNTIL",
+    "BYDAY",
+    "BYMONTHDAY",
+    "BYMONTH",
+    "BYSETPOS",
+    "BYYEARDAY",
+    "BYWEEKNO",
+    "WKST",
 ];
 /// More would let one event fill a calendar for decades; 1,000 covers daily for 2.7 years.
 pub const MAX_COUNT: u32 = 1000;
@@ -61,6 +70,11 @@ impl FromStr for Rule {
         let text = text.trim().trim_start_matches("RRULE:");
         if text.is_empty() {
             return Err(RuleError::Empty);
+        }
+        // The crate slices rule text by byte offsets: anything but ASCII is refused before it
+        // gets there (found by the import fuzz test).
+        if !text.is_ascii() {
+            return Err(RuleError::Malformed(text.into()));
         }
         let mut parts: Vec<(String, String)> = Vec::new();
         for part in text.split(';').filter(|p| !p.is_empty()) {
@@ -156,7 +170,9 @@ fn parse_until(value: &str, zone: Tz) -> Option<DateTime<Utc>> {
     }
     let local = match NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%S") {
         Ok(time) => time,
-        Err(_) => NaiveDate::parse_from_str(value, "%Y%m%d").ok()?.and_time(NaiveTime::from_hms_opt(23, 59, 59)?),
+        Err(_) => {
+            NaiveDate::parse_from_str(value, "%Y%m%d").ok()?.and_time(NaiveTime::from_hms_opt(23, 59, 59)?)
+        }
     };
     zone.from_local_datetime(&local).latest().map(|t| t.with_timezone(&Utc))
 }

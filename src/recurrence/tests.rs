@@ -31,11 +31,17 @@ fn weekly_keeps_wall_time_across_both_dst_switches() {
     // Mondays 09:00 in Berlin, from 16 March 2026; DST starts 29 March, ends 25 October.
     let weekly = series("FREQ=WEEKLY;BYDAY=MO", Berlin, "2026-03-16T08:00:00Z", 60);
     let starts = local_starts(&weekly, Berlin, "2026-03-16T00:00:00Z", "2026-04-07T00:00:00Z");
-    assert_eq!(starts, ["2026-03-16 09:00 CET", "2026-03-23 09:00 CET", "2026-03-30 09:00 CEST", "2026-04-06 09:00 CEST"]);
+    assert_eq!(
+        starts,
+        ["2026-03-16 09:00 CET", "2026-03-23 09:00 CET", "2026-03-30 09:00 CEST", "2026-04-06 09:00 CEST"]
+    );
     let autumn = local_starts(&weekly, Berlin, "2026-10-19T00:00:00Z", "2026-11-03T00:00:00Z");
     assert_eq!(autumn, ["2026-10-19 09:00 CEST", "2026-10-26 09:00 CET", "2026-11-02 09:00 CET"]);
     // The UTC instants differ by an hour: that is the point.
-    assert_eq!(weekly.starts_in(utc("2026-03-30T00:00:00Z"), utc("2026-03-31T00:00:00Z"), 5), [utc("2026-03-30T07:00:00Z")]);
+    assert_eq!(
+        weekly.starts_in(utc("2026-03-30T00:00:00Z"), utc("2026-03-31T00:00:00Z"), 5),
+        [utc("2026-03-30T07:00:00Z")]
+    );
 }
 
 #[test]
@@ -160,8 +166,9 @@ fn until_before_ends_the_series_before_an_occurrence() {
     assert_eq!(until_before(utc("2026-06-10T00:00:00Z"), true), "20260609");
     let mut rule: Rule = "FREQ=DAILY".parse().unwrap();
     rule.set("UNTIL", until_before(utc("2026-06-04T00:00:00Z"), true));
-    let cut = Series::new(&rule, Berlin, true, utc("2026-06-01T00:00:00Z"), utc("2026-06-02T00:00:00Z"), vec![])
-        .unwrap();
+    let cut =
+        Series::new(&rule, Berlin, true, utc("2026-06-01T00:00:00Z"), utc("2026-06-02T00:00:00Z"), vec![])
+            .unwrap();
     assert_eq!(cut.starts_in(utc("2026-01-01T00:00:00Z"), utc("2027-01-01T00:00:00Z"), 50).len(), 3);
 }
 

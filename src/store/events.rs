@@ -66,7 +66,15 @@ impl Event {
     /// The series this event is the first occurrence of, if it repeats.
     pub fn series(&self) -> Option<Series> {
         let rule = self.rule()?;
-        Series::new(&rule, self.zone(), self.all_day, self.start_at, self.end_at, parse_exdates(&self.exdates)).ok()
+        Series::new(
+            &rule,
+            self.zone(),
+            self.all_day,
+            self.start_at,
+            self.end_at,
+            parse_exdates(&self.exdates),
+        )
+        .ok()
     }
 
     /// This event as a draft (to change part of it), its rule included.
@@ -243,7 +251,8 @@ const DRAFT_COLUMNS: &str = "title, description, location, all_day, start_at, en
 const DRAFT_UPDATE: &str = "title = $2, description = $3, location = $4, all_day = $5, start_at = $6, \
      end_at = $7, is_long = $8, updated_at = $9, search_title = $10, search_text = $11, rrule = $12, \
      tzid = $13, repeats_until = $14";
-pub(super) const EVENT_COLUMNS: &str = "id, user_id, title, description, location, all_day, start_at, end_at, created_at, \
+pub(super) const EVENT_COLUMNS: &str =
+    "id, user_id, title, description, location, all_day, start_at, end_at, created_at, \
      updated_at, uid, rrule, tzid, exdates, series_id, recurrence_id";
 const SUMMARY_COLUMNS: &str = "id, title, location, all_day, start_at, end_at";
 /// No series yields more occurrences than this into one range (a daily event in a 6-week
@@ -259,7 +268,8 @@ pub struct NewEvent {
     pub series: Option<(SeriesRef, DateTime<Utc>)>,
 }
 
-/// A series by id, or the one inserted last in the same `apply`.
+/// A series by id, or the series (an event that is not an edited occurrence) inserted last
+/// in the same `apply`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeriesRef {
     Existing(EventId),
@@ -270,9 +280,17 @@ pub enum SeriesRef {
 #[derive(Debug)]
 pub enum Change {
     Insert(NewEvent),
-    Update { id: EventId, draft: EventDraft, exdates: String },
+    Update {
+        id: EventId,
+        draft: EventDraft,
+        exdates: String,
+    },
     /// Moves an edited occurrence to another series, or to another start in its own.
-    Reparent { id: EventId, series: SeriesRef, recurrence_id: DateTime<Utc> },
+    Reparent {
+        id: EventId,
+        series: SeriesRef,
+        recurrence_id: DateTime<Utc>,
+    },
     Delete(EventId),
 }
 
@@ -295,11 +313,12 @@ impl Store {
             ($pool:expr) => {{
                 let mut tx = $pool.begin().await?;
                 let mut inserted: Vec<EventId> = Vec::new();
+                let mut last_series: Option<EventId> = None;
                 for change in &changes {
                     self.count_query();
                     let resolve = |series: SeriesRef| match series {
                         SeriesRef::Existing(id) => Ok(id),
-                        SeriesRef::Inserted => inserted.last().copied().ok_or(sqlx::Error::RowNotFound),
+                        SeriesRef::Inserted => last_series.ok_or(sqlx::Error::RowNotFound),
                     };
                     match change {
                         Change::Insert(new) => {
@@ -320,7 +339,11 @@ impl Store {
                                 .bind(recurrence_id)
                                 .fetch_all(&mut *tx)
                                 .await?;
-                            inserted.push(ids.first().map(|id| EventId(*id)).ok_or(sqlx::Error::RowNotFound)?);
+                            let id = ids.first().map(|id| EventId(*id)).ok_or(sqlx::Error::RowNotFound)?;
+                            if series_id.is_none() {
+                                last_series = Some(id);
+                            }
+                            inserted.push(id);
                         }
                         Change::Update { id, draft, exdates } => {
                             let sql = format!(
@@ -423,7 +446,8 @@ impl Store {
             .bind(from)
             .fetch_all(pool)
             .await)?;
-        let (series, mut events): (Vec<RangeRow>, Vec<RangeRow>) = rows.into_iter().partition(|r| r.rrule.is_some());
+        let (series, mut events): (Vec<RangeRow>, Vec<RangeRow>) =
+            rows.into_iter().partition(|r| r.rrule.is_some());
         if series.is_empty() {
             return Ok(events.into_iter().map(|r| r.summary).collect());
         }
@@ -471,7 +495,12 @@ impl Store {
 }
 
 /// A series row's occurrences in the range, less those edited or cancelled.
-fn expand(row: RangeRow, replaced: &[(EventId, DateTime<Utc>)], from: DateTime<Utc>, until: DateTime<Utc>) -> Vec<RangeRow> {
+fn expand(
+    row: RangeRow,
+    replaced: &[(EventId, DateTime<Utc>)],
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<RangeRow> {
     let summary = &row.summary;
     let Some(rule) = row.rrule.as_deref().and_then(|r| r.parse::<Rule>().ok()) else {
         log::warn!("event {} has an unreadable rule; shown once", summary.id.0);
@@ -480,7 +509,8 @@ fn expand(row: RangeRow, replaced: &[(EventId, DateTime<Utc>)], from: DateTime<U
     let zone: Tz = row.tzid.parse().unwrap_or(Tz::UTC);
     let mut exdates = parse_exdates(&row.exdates);
     exdates.extend(replaced.iter().filter(|(series, _)| *series == summary.id).map(|(_, at)| *at));
-    let Ok(series) = Series::new(&rule, zone, summary.all_day, summary.start_at, summary.end_at, exdates) else {
+    let Ok(series) = Series::new(&rule, zone, summary.all_day, summary.start_at, summary.end_at, exdates)
+    else {
         return Vec::new();
     };
     let duration = series.duration();
@@ -488,7 +518,12 @@ fn expand(row: RangeRow, replaced: &[(EventId, DateTime<Utc>)], from: DateTime<U
         .overlapping(from, until, OCCURRENCES_PER_RANGE)
         .into_iter()
         .map(|start| RangeRow {
-            summary: EventSummary { start_at: start, end_at: start + duration, occurrence: Some(start), ..summary.clone() },
+            summary: EventSummary {
+                start_at: start,
+                end_at: start + duration,
+                occurrence: Some(start),
+                ..summary.clone()
+            },
             rrule: None,
             tzid: String::new(),
             exdates: String::new(),

@@ -15,7 +15,9 @@ use rocket_db_pools::Database;
 
 use crate::config::DatabaseTarget;
 
-pub use events::{Change, Event, EventDraft, EventId, EventSummary, NewEvent, Scheduled, SearchHit, SeriesRef};
+pub use events::{
+    Change, Event, EventDraft, EventId, EventSummary, NewEvent, Scheduled, SearchHit, SeriesRef,
+};
 pub use users::{NewUser, SessionUser, User, UserId, UsernameTaken};
 
 #[derive(Database)]

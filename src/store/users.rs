@@ -115,6 +115,24 @@ impl Store {
             .await)
     }
 
+    /// The active user whose subscription feed `token` opens.
+    pub async fn user_by_feed_token(&self, token: &str) -> DbResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE feed_token = $1 AND is_active");
+        with_pool!(self, pool => sqlx::query_as::<_, User>(&sql).bind(token).fetch_optional(pool).await)
+    }
+
+    pub async fn feed_token(&self, id: UserId) -> DbResult<Option<String>> {
+        let sql = "SELECT feed_token FROM users WHERE id = $1";
+        let token = with_pool!(self, pool => sqlx::query_scalar::<_, Option<String>>(sql).bind(id).fetch_optional(pool).await)?;
+        Ok(token.flatten())
+    }
+
+    /// Replaces the feed token: the old feed URL stops working at once.
+    pub async fn set_feed_token(&self, id: UserId, token: &str) -> DbResult<()> {
+        let sql = "UPDATE users SET feed_token = $2 WHERE id = $1";
+        with_pool!(self, pool => sqlx::query(sql).bind(id).bind(token).execute(pool).await.map(|_| ()))
+    }
+
     pub async fn user_by_id(&self, id: UserId) -> DbResult<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
         with_pool!(self, pool => sqlx::query_as::<_, User>(&sql)

@@ -1,0 +1,402 @@
+//! Importing an `.ics` file: every VEVENT becomes an event, a series or an edited occurrence,
+//! or a reported failure with its reason; the rest of the file still imports. The plan says
+//! what will be created, updated (same UID) and left as it is, so importing the same file
+//! twice changes nothing.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::parse::{parse, unescape_text, Component, ParseError, Property};
+use crate::events::form::{DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX};
+use crate::recurrence::{format_exdates, Rule};
+use crate::store::{Change, Event, EventDraft, EventId, NewEvent, SeriesRef};
+
+/// One readable VEVENT.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    pub uid: String,
+    pub recurrence_id: Option<DateTime<Utc>>,
+    pub draft: EventDraft,
+    pub exdates: String,
+    pub cancelled: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Failure {
+    /// The event's title, or where it is in the file.
+    pub event: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Create,
+    Update,
+    Unchanged,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedEvent {
+    pub outcome: Outcome,
+    pub title: String,
+    pub when: String,
+}
+
+/// What an import will do, and the changes that do it.
+pub struct Plan {
+    pub events: Vec<PlannedEvent>,
+    pub failures: Vec<Failure>,
+    pub changes: Vec<Change>,
+}
+
+impl Plan {
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.events.iter().filter(|e| e.outcome == outcome).count()
+    }
+}
+
+/// Reads every VEVENT of `text`; times without a zone are in `zone`.
+pub fn read(text: &str, zone: Tz) -> Result<(Vec<Imported>, Vec<Failure>), ParseError> {
+    let calendar = parse(text)?;
+    let mut vevents = Vec::new();
+    calendar.descendants("VEVENT", &mut vevents);
+    let (mut events, mut failures) = (Vec::new(), Vec::new());
+    for (index, vevent) in vevents.into_iter().enumerate() {
+        match read_event(vevent, zone) {
+            Ok(event) => events.push(event),
+            Err(reason) => {
+                let title = vevent.property("SUMMARY").map(|p| unescape_text(&p.value)).unwrap_or_default();
+                let event =
+                    if title.trim().is_empty() { format!("event {} in the file", index + 1) } else { title };
+                failures.push(Failure { event, reason });
+            }
+        }
+    }
+    Ok((events, failures))
+}
+
+/// Windows zone names (as Outlook writes them) for the zones people use most; from CLDR's
+/// windowsZones.xml, territory "001".
+const WINDOWS_ZONES: [(&str, &str); 40] = [
+    ("W. Europe Standard Time", "Europe/Berlin"),
+    ("Central Europe Standard Time", "Europe/Budapest"),
+    ("Central European Standard Time", "Europe/Warsaw"),
+    ("Romance Standard Time", "Europe/Paris"),
+    ("GMT Standard Time", "Europe/London"),
+    ("Greenwich Standard Time", "Atlantic/Reykjavik"),
+    ("E. Europe Standard Time", "Europe/Chisinau"),
+    ("FLE Standard Time", "Europe/Kiev"),
+    ("GTB Standard Time", "Europe/Bucharest"),
+    ("Russian Standard Time", "Europe/Moscow"),
+    ("Turkey Standard Time", "Europe/Istanbul"),
+    ("Israel Standard Time", "Asia/Jerusalem"),
+    ("Eastern Standard Time", "America/New_York"),
+    ("Central Standard Time", "America/Chicago"),
+    ("Mountain Standard Time", "America/Denver"),
+    ("US Mountain Standard Time", "America/Phoenix"),
+    ("Pacific Standard Time", "America/Los_Angeles"),
+    ("Alaskan Standard Time", "America/Anchorage"),
+    ("Hawaiian Standard Time", "Pacific/Honolulu"),
+    ("Atlantic Standard Time", "America/Halifax"),
+    ("Newfoundland Standard Time", "America/St_Johns"),
+    ("Canada Central Standard Time", "America/Regina"),
+    ("Mexico Standard Time", "America/Mexico_City"),
+    ("Central Standard Time (Mexico)", "America/Mexico_City"),
+    ("E. South America Standard Time", "America/Sao_Paulo"),
+    ("Argentina Standard Time", "America/Buenos_Aires"),
+    ("SA Pacific Standard Time", "America/Bogota"),
+    ("India Standard Time", "Asia/Calcutta"),
+    ("China Standard Time", "Asia/Shanghai"),
+    ("Tokyo Standard Time", "Asia/Tokyo"),
+    ("Korea Standard Time", "Asia/Seoul"),
+    ("Singapore Standard Time", "Asia/Singapore"),
+    ("Arabian Standard Time", "Asia/Dubai"),
+    ("SE Asia Standard Time", "Asia/Bangkok"),
+    ("AUS Eastern Standard Time", "Australia/Sydney"),
+    ("E. Australia Standard Time", "Australia/Brisbane"),
+    ("W. Australia Standard Time", "Australia/Perth"),
+    ("New Zealand Standard Time", "Pacific/Auckland"),
+    ("South Africa Standard Time", "Africa/Johannesburg"),
+    ("UTC", "UTC"),
+];
+
+/// A TZID as producers write it: an IANA name, a Windows name, or a path ending in one
+/// (`/mozilla.org/20050126_1/Europe/Berlin`).
+pub fn resolve_zone(tzid: &str) -> Option<Tz> {
+    let tzid = tzid.trim().trim_matches('"');
+    if let Ok(zone) = tzid.parse::<Tz>() {
+        return Some(zone);
+    }
+    if let Some((_, iana)) = WINDOWS_ZONES.iter().find(|(windows, _)| windows.eq_ignore_ascii_case(tzid)) {
+        return iana.parse().ok();
+    }
+    let parts: Vec<&str> = tzid.split('/').collect();
+    (1..parts.len()).find_map(|i| parts[i..].join("/").parse().ok())
+}
+
+/// A DATE or DATE-TIME value: the instant, whether it is a date, and the zone it names
+/// (`None` for UTC or floating).
+fn read_time(property: &Property, zone: Tz) -> Result<(DateTime<Utc>, bool, Option<Tz>), String> {
+    let value = property.value.trim();
+    let name = &property.name;
+    let is_date = property.param("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE")) || value.len() == 8;
+    if is_date {
+        let date =
+            NaiveDate::parse_from_str(value, "%Y%m%d").map_err(|_| format!("bad date in {name}: {value}"))?;
+        return Ok((Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default()), true, None));
+    }
+    if let Some(utc) = value.strip_suffix('Z').or_else(|| value.strip_suffix('z')) {
+        let time = NaiveDateTime::parse_from_str(utc, "%Y%m%dT%H%M%S")
+            .map_err(|_| format!("bad date-time in {name}: {value}"))?;
+        return Ok((Utc.from_utc_datetime(&time), false, None));
+    }
+    let local = NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%S")
+        .map_err(|_| format!("bad date-time in {name}: {value}"))?;
+    let named = match property.param("TZID") {
+        Some(tzid) => Some(resolve_zone(tzid).ok_or_else(|| format!("unknown time zone {tzid}"))?),
+        None => None,
+    };
+    let in_zone = named.unwrap_or(zone);
+    let instant = in_zone
+        .from_local_datetime(&local)
+        .earliest()
+        .or_else(|| in_zone.from_local_datetime(&(local + Duration::hours(1))).earliest())
+        .ok_or_else(|| format!("{name} {value} does not exist in {}", in_zone.name()))?;
+    Ok((instant.with_timezone(&Utc), false, named))
+}
+
+/// `P1D`, `PT1H30M`, `P1W`, `-PT15M`: RFC 5545 durations.
+fn read_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let body = text.strip_prefix('P')?;
+    let (mut total, mut number, mut in_time) = (Duration::zero(), String::new(), false);
+    for c in body.chars() {
+        match c {
+            'T' => in_time = true,
+            '0'..='9' => number.push(c),
+            unit => {
+                let n: i64 = number.parse().ok()?;
+                number.clear();
+                total += match (unit, in_time) {
+                    ('W', false) => Duration::weeks(n),
+                    ('D', false) => Duration::days(n),
+                    ('H', true) => Duration::hours(n),
+                    ('M', true) => Duration::minutes(n),
+                    ('S', true) => Duration::seconds(n),
+                    _ => return None,
+                };
+            }
+        }
+    }
+    if !number.is_empty() {
+        return None;
+    }
+    Some(if negative { -total } else { total })
+}
+
+fn text(vevent: &Component, name: &str, max: usize) -> String {
+    let value = vevent.property(name).map(|p| unescape_text(&p.value)).unwrap_or_default();
+    let value = value.trim();
+    if value.chars().count() > max {
+        let mut cut: String = value.chars().take(max - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        value.to_string()
+    }
+}
+
+fn read_event(vevent: &Component, zone: Tz) -> Result<Imported, String> {
+    let start = vevent.property("DTSTART").ok_or("it has no start (DTSTART)")?;
+    let (start_at, all_day, named_zone) = read_time(start, zone)?;
+    let end_at = match (vevent.property("DTEND"), vevent.property("DURATION")) {
+        (Some(end), _) => read_time(end, named_zone.unwrap_or(zone))?.0,
+        (None, Some(duration)) => {
+            start_at
+                + read_duration(&duration.value).ok_or_else(|| format!("bad duration {}", duration.value))?
+        }
+        (None, None) if all_day => start_at + Duration::days(1),
+        (None, None) => start_at,
+    };
+    let end_at = if all_day && end_at <= start_at { start_at + Duration::days(1) } else { end_at };
+    if end_at < start_at {
+        return Err("it ends before it starts".into());
+    }
+    let plausible = |t: DateTime<Utc>| (1900..=2200).contains(&chrono::Datelike::year(&t));
+    if !plausible(start_at) || !plausible(end_at) {
+        return Err("its dates are outside the years 1900-2200".into());
+    }
+    if vevent.property("RDATE").is_some() {
+        return Err("extra dates (RDATE) are not supported".into());
+    }
+    let rules: Vec<&Property> = vevent.all("RRULE").collect();
+    if rules.len() > 1 {
+        return Err("more than one repeat rule (RRULE) is not supported".into());
+    }
+    // A series repeats in the zone its start names; UTC and floating starts repeat in UTC and
+    // in the importing user's zone.
+    let series_zone = match (named_zone, start.value.trim().ends_with(['Z', 'z'])) {
+        (Some(named), _) => named,
+        (None, true) => Tz::UTC,
+        (None, false) => zone,
+    };
+    let title = text(vevent, "SUMMARY", TITLE_MAX);
+    let draft = EventDraft {
+        title: if title.is_empty() { "(no title)".into() } else { title },
+        description: text(vevent, "DESCRIPTION", DESCRIPTION_MAX),
+        location: text(vevent, "LOCATION", LOCATION_MAX),
+        all_day,
+        start_at,
+        end_at,
+        tzid: series_zone.name().to_string(),
+        recurrence: None,
+    };
+    let recurrence_id = match vevent.property("RECURRENCE-ID") {
+        Some(original) => Some(read_time(original, series_zone)?.0),
+        None => None,
+    };
+    let rule = match (rules.first(), recurrence_id) {
+        (Some(rule), None) => {
+            Some(rule.value.parse::<Rule>().map_err(|e| format!("unsupported repeat rule: {e}"))?)
+        }
+        _ => None,
+    };
+    let draft = draft.repeating(rule.as_ref()).map_err(|e| format!("unsupported repeat rule: {e}"))?;
+    let mut exdates = Vec::new();
+    for exdate in vevent.all("EXDATE") {
+        for value in exdate.value.split(',') {
+            let single = Property { value: value.to_string(), ..exdate.clone() };
+            exdates.push(read_time(&single, series_zone)?.0);
+        }
+    }
+    let uid = match vevent.property("UID").map(|p| unescape_text(&p.value)) {
+        Some(uid) if !uid.trim().is_empty() && uid.len() <= 255 => uid.trim().to_string(),
+        // Derived from the content, so importing the same file again finds the same event.
+        _ => {
+            let digest = Sha256::digest(format!("{}|{}|{}", draft.title, start.value, draft.location));
+            format!("{}@import.eventide", hex::encode(&digest[..16]))
+        }
+    };
+    let cancelled =
+        vevent.property("STATUS").is_some_and(|s| s.value.trim().eq_ignore_ascii_case("CANCELLED"));
+    Ok(Imported { uid, recurrence_id, draft, exdates: format_exdates(&exdates), cancelled })
+}
+
+fn describe(draft: &EventDraft, zone: Tz) -> String {
+    if draft.all_day {
+        draft.start_at.format("%a %-d %b %Y, all day").to_string()
+    } else {
+        draft.start_at.with_timezone(&zone).format("%a %-d %b %Y %H:%M").to_string()
+    }
+}
+
+/// Whether `existing` already says what `imported` says.
+fn same(existing: &Event, imported: &EventDraft, exdates: &str) -> bool {
+    let stored = existing.draft();
+    stored.title == imported.title
+        && stored.description == imported.description
+        && stored.location == imported.location
+        && stored.all_day == imported.all_day
+        && stored.start_at == imported.start_at
+        && stored.end_at == imported.end_at
+        && stored.recurrence.as_ref().map(|r| &r.rule) == imported.recurrence.as_ref().map(|r| &r.rule)
+        && (existing.tzid == imported.tzid || imported.recurrence.is_none())
+        && existing.exdates == exdates
+}
+
+/// Plans the import of `events` into an account holding `existing`.
+pub fn plan(events: Vec<Imported>, mut failures: Vec<Failure>, existing: &[Event], zone: Tz) -> Plan {
+    let masters: HashMap<&str, &Event> =
+        existing.iter().filter(|e| e.series_id.is_none()).map(|e| (e.uid.as_str(), e)).collect();
+    let overrides: HashMap<(EventId, DateTime<Utc>), &Event> =
+        existing.iter().filter_map(|e| Some(((e.series_id?, e.recurrence_id?), e))).collect();
+    let (series, occurrences): (Vec<Imported>, Vec<Imported>) =
+        events.into_iter().partition(|e| e.recurrence_id.is_none());
+    let mut planned = Vec::new();
+    let mut changes = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for master in series {
+        if !seen.insert(master.uid.clone()) {
+            failures.push(Failure {
+                event: master.draft.title,
+                reason: "its UID appears twice in the file".into(),
+            });
+            continue;
+        }
+        if master.cancelled {
+            continue;
+        }
+        // Cancelled occurrences in the file become cancelled dates of their series.
+        let mut exdates = crate::recurrence::parse_exdates(&master.exdates);
+        let edited: Vec<&Imported> = occurrences.iter().filter(|o| o.uid == master.uid).collect();
+        exdates.extend(edited.iter().filter(|o| o.cancelled).filter_map(|o| o.recurrence_id));
+        let exdates =
+            if master.draft.recurrence.is_some() { format_exdates(&exdates) } else { String::new() };
+        let when = describe(&master.draft, zone);
+        let (outcome, series_ref) = match masters.get(master.uid.as_str()) {
+            Some(event) if same(event, &master.draft, &exdates) => {
+                (Outcome::Unchanged, SeriesRef::Existing(event.id))
+            }
+            Some(event) => {
+                changes.push(Change::Update { id: event.id, draft: master.draft.clone(), exdates });
+                (Outcome::Update, SeriesRef::Existing(event.id))
+            }
+            None => {
+                let new =
+                    NewEvent { draft: master.draft.clone(), uid: master.uid.clone(), exdates, series: None };
+                changes.push(Change::Insert(new));
+                (Outcome::Create, SeriesRef::Inserted)
+            }
+        };
+        planned.push(PlannedEvent { outcome, title: master.draft.title.clone(), when });
+        for occurrence in edited.into_iter().filter(|o| !o.cancelled) {
+            let Some(at) = occurrence.recurrence_id else { continue };
+            let draft = occurrence.draft.clone();
+            let existing = match series_ref {
+                SeriesRef::Existing(id) => overrides.get(&(id, at)).copied(),
+                SeriesRef::Inserted => None,
+            };
+            let outcome = match existing {
+                Some(event) if same(event, &draft, "") => Outcome::Unchanged,
+                Some(event) => {
+                    changes.push(Change::Update {
+                        id: event.id,
+                        draft: draft.clone(),
+                        exdates: String::new(),
+                    });
+                    Outcome::Update
+                }
+                None => {
+                    let new = NewEvent {
+                        draft: draft.clone(),
+                        uid: master.uid.clone(),
+                        exdates: String::new(),
+                        series: Some((series_ref, at)),
+                    };
+                    changes.push(Change::Insert(new));
+                    Outcome::Create
+                }
+            };
+            planned.push(PlannedEvent { outcome, title: draft.title.clone(), when: describe(&draft, zone) });
+        }
+    }
+    for orphan in occurrences.iter().filter(|o| !seen.contains(&o.uid)) {
+        failures.push(Failure {
+            event: orphan.draft.title.clone(),
+            reason: "a changed occurrence (RECURRENCE-ID) whose series is not in the file".into(),
+        });
+    }
+    Plan { events: planned, failures, changes }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,159 @@
+//! Reading iCalendar as real producers write it: LF or CRLF, folded lines (space or tab),
+//! quoted parameters, lower-case names, X- properties and components, and components left
+//! open. Never panics: whatever cannot be read is skipped, and the importer reports per event.
+
+/// One content line: `NAME;PARAM=VALUE:value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Property {
+    pub name: String,
+    pub params: Vec<(String, String)>,
+    pub value: String,
+}
+
+impl Property {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Component {
+    pub name: String,
+    pub properties: Vec<Property>,
+    pub children: Vec<Component>,
+}
+
+impl Component {
+    pub fn property(&self, name: &str) -> Option<&Property> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Property> + 'a {
+        self.properties.iter().filter(move |p| p.name == name)
+    }
+
+    /// Every descendant component named `name`.
+    pub fn descendants<'a>(&'a self, name: &str, found: &mut Vec<&'a Component>) {
+        for child in &self.children {
+            if child.name == name {
+                found.push(child);
+            }
+            child.descendants(name, found);
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("this is not an iCalendar file (no BEGIN:VCALENDAR)")]
+    NotCalendar,
+}
+
+/// Joins folded lines: a line starting with a space or tab continues the previous one.
+fn unfold(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for raw in text.split('\n') {
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        match raw.chars().next() {
+            Some(' ' | '\t') => match lines.last_mut() {
+                Some(last) => last.push_str(&raw[1..]),
+                None => lines.push(raw[1..].to_string()),
+            },
+            _ => lines.push(raw.to_string()),
+        }
+    }
+    lines.retain(|l| !l.trim().is_empty());
+    lines
+}
+
+/// Splits at the first `sep` outside double quotes.
+fn split_unquoted(text: &str, sep: char) -> (&str, Option<&str>) {
+    let mut quoted = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c == sep && !quoted => return (&text[..i], Some(&text[i + c.len_utf8()..])),
+            _ => {}
+        }
+    }
+    (text, None)
+}
+
+pub fn parse_line(line: &str) -> Option<Property> {
+    let (head, value) = split_unquoted(line, ':');
+    let value = value?;
+    let mut rest = Some(head);
+    let mut name = None;
+    let mut params = Vec::new();
+    while let Some(part) = rest {
+        let (piece, next) = split_unquoted(part, ';');
+        rest = next;
+        if name.is_none() {
+            name = Some(piece.trim().to_ascii_uppercase());
+            continue;
+        }
+        if let Some((key, value)) = piece.split_once('=') {
+            params.push((key.trim().to_ascii_uppercase(), value.trim().trim_matches('"').to_string()));
+        }
+    }
+    let name = name.filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))?;
+    Some(Property { name, params, value: value.to_string() })
+}
+
+/// The VCALENDAR in `text`. Lines that are not content lines are skipped; an END without its
+/// BEGIN is ignored; components left open are closed at the end.
+pub fn parse(text: &str) -> Result<Component, ParseError> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut stack: Vec<Component> = vec![Component::default()];
+    for line in unfold(text) {
+        let Some(property) = parse_line(&line) else { continue };
+        match property.name.as_str() {
+            "BEGIN" => stack
+                .push(Component { name: property.value.trim().to_ascii_uppercase(), ..Default::default() }),
+            "END" => {
+                let name = property.value.trim().to_ascii_uppercase();
+                if let Some(depth) = stack.iter().rposition(|c| c.name == name).filter(|d| *d > 0) {
+                    while stack.len() > depth {
+                        close(&mut stack);
+                    }
+                }
+            }
+            _ => {
+                if let Some(current) = stack.last_mut() {
+                    current.properties.push(property);
+                }
+            }
+        }
+    }
+    while stack.len() > 1 {
+        close(&mut stack);
+    }
+    let root = stack.pop().unwrap_or_default();
+    root.children.into_iter().find(|c| c.name == "VCALENDAR").ok_or(ParseError::NotCalendar)
+}
+
+fn close(stack: &mut Vec<Component>) {
+    if let Some(done) = stack.pop() {
+        if let Some(parent) = stack.last_mut() {
+            parent.children.push(done);
+        }
+    }
+}
+
+/// TEXT values: `\n`, `\,`, `\;`, `\\` back to characters.
+pub fn unescape_text(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n' | 'N') => out.push('\n'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}

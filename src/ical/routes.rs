@@ -1,0 +1,268 @@
+//! The iCalendar routes. Exports and the feed are cached per user like every fragment (a
+//! write bumps the user's generation); the feed answers `If-None-Match` with 304.
+
+use chrono_tz::Tz;
+use rocket::data::{self, Data, FromData};
+use rocket::form::{Form, FromForm};
+use rocket::fs::TempFile;
+use rocket::http::Status;
+use rocket::request::Request;
+use rocket::response::{Flash, Redirect};
+use rocket::State;
+use rocket_dyn_templates::Template;
+use serde_json::json;
+use tokio::io::AsyncReadExt;
+
+use super::export::{calendar, Calendar};
+use super::import::{self, Outcome, Plan};
+use super::{new_feed_token, FeedToken, Ics, IcsEventId, IfNoneMatch, FEED_REFRESH};
+use crate::auth::csrf;
+use crate::auth::guard::CurrentUser;
+use crate::auth::routes::TokenOnly;
+use crate::cache::{Cache, CacheKey, CacheScope, Fragment};
+use crate::calendar::time;
+use crate::clock::Clock;
+use crate::error::AppError;
+use crate::kv::Backends;
+use crate::store::{Store, UserId};
+use crate::web::page::Page;
+
+/// Renders `owner`'s events (all, or one event with its edited occurrences) through the cache.
+async fn cached_calendar(
+    cache: &CacheScope<'_>,
+    store: &Store,
+    owner: UserId,
+    which: &str,
+    about: Calendar<'_>,
+    clock: &Clock,
+) -> Result<String, AppError> {
+    let fragment = cache
+        .fetch(&CacheKey::calendar(owner, which), || async {
+            let events = match which.parse::<i64>() {
+                Ok(id) => {
+                    let event =
+                        store.event_for(owner, crate::store::EventId(id)).await?.ok_or(AppError::NotFound)?;
+                    let mut events = store.overrides_of(owner, event.id).await?;
+                    events.insert(0, event);
+                    events
+                }
+                Err(_) => store.all_events(owner).await?,
+            };
+            Ok(Fragment { title: about.name.to_string(), html: calendar(&events, &about, clock.now()) })
+        })
+        .await?;
+    Ok(fragment.html)
+}
+
+#[rocket::get("/export.ics")]
+pub async fn export_all(
+    user: CurrentUser,
+    store: &State<Store>,
+    cache: CacheScope<'_>,
+    clock: &State<Clock>,
+    if_none_match: IfNoneMatch,
+) -> Result<Ics, AppError> {
+    let name = format!("Eventide: {}", user.user.username);
+    let about = Calendar { name: &name, refresh: None };
+    let body = cached_calendar(&cache, store, user.user.id, "all", about, clock).await?;
+    Ok(Ics { body, filename: Some("eventide.ics".into()), if_none_match: if_none_match.0, max_age: None })
+}
+
+#[rocket::get("/events/<id>", rank = 5)]
+pub async fn export_event(
+    id: IcsEventId,
+    user: CurrentUser,
+    store: &State<Store>,
+    cache: CacheScope<'_>,
+    clock: &State<Clock>,
+    if_none_match: IfNoneMatch,
+) -> Result<Ics, AppError> {
+    let which = id.0 .0.to_string();
+    let about = Calendar { name: "Eventide", refresh: None };
+    let body = cached_calendar(&cache, store, user.user.id, &which, about, clock).await?;
+    let filename = Some(format!("event-{which}.ics"));
+    Ok(Ics { body, filename, if_none_match: if_none_match.0, max_age: None })
+}
+
+/// The subscription feed: no session, the unguessable token is the key; an unknown or reset
+/// token, or a deactivated account, is a plain 404.
+#[rocket::get("/feeds/<token>")]
+pub async fn feed(
+    token: FeedToken,
+    store: &State<Store>,
+    cache: CacheScope<'_>,
+    clock: &State<Clock>,
+    if_none_match: IfNoneMatch,
+) -> Result<Ics, AppError> {
+    let user = store.user_by_feed_token(&token.0).await?.ok_or(AppError::NotFound)?;
+    let name = format!("Eventide: {}", user.username);
+    let about = Calendar { name: &name, refresh: Some(FEED_REFRESH) };
+    let body = cached_calendar(&cache, store, user.id, "feed", about, clock).await?;
+    let max_age = Some(chrono::Duration::minutes(15));
+    Ok(Ics { body, filename: None, if_none_match: if_none_match.0, max_age })
+}
+
+/// Creates the feed URL, or replaces it (the old one stops working at once).
+#[rocket::post("/account/feed", data = "<_form>")]
+pub async fn reset_feed(
+    _form: csrf::CsrfForm<TokenOnly>,
+    user: CurrentUser,
+    store: &State<Store>,
+) -> Result<Flash<Redirect>, AppError> {
+    let had_one = store.feed_token(user.user.id).await?.is_some();
+    store.set_feed_token(user.user.id, &new_feed_token()).await?;
+    let message = if had_one {
+        "Your feed has a new address; the old one no longer works."
+    } else {
+        "Your feed is ready."
+    };
+    Ok(Flash::success(Redirect::to("/account#feed"), message))
+}
+
+/// The feed's addresses for the account page: `https://...` and `webcal://...`.
+pub async fn feed_links(
+    store: &Store,
+    user: UserId,
+    host: &str,
+    secure: bool,
+) -> Result<Option<(String, String)>, AppError> {
+    let Some(token) = store.feed_token(user).await? else { return Ok(None) };
+    let scheme = if secure { "https" } else { "http" };
+    let path = format!("{host}/feeds/{token}.ics");
+    Ok(Some((format!("{scheme}://{path}"), format!("webcal://{path}"))))
+}
+
+/// Multipart import form: the file to preview, or the token of a previewed file to import.
+#[derive(FromForm)]
+pub struct ImportForm<'r> {
+    #[field(default = String::new())]
+    csrf_token: String,
+    file: Option<TempFile<'r>>,
+    #[field(default = String::new())]
+    upload: String,
+}
+
+/// A multipart form whose CSRF token (field or header) is checked before it is used.
+pub struct CsrfMultipart<'r>(ImportForm<'r>);
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for CsrfMultipart<'r> {
+    type Error = ();
+
+    async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self, ()> {
+        let form = match <Form<ImportForm<'r>> as FromData<'r>>::from_data(request, data).await {
+            data::Outcome::Success(form) => form.into_inner(),
+            data::Outcome::Error((status, _)) => return data::Outcome::Error((status, ())),
+            data::Outcome::Forward((data, status)) => return data::Outcome::Forward((data, status)),
+        };
+        if csrf::verify(request, request.headers().get_one(csrf::HEADER).or(Some(form.csrf_token.as_str()))) {
+            data::Outcome::Success(CsrfMultipart(form))
+        } else {
+            data::Outcome::Error((Status::Forbidden, ()))
+        }
+    }
+}
+
+#[rocket::get("/import")]
+pub fn import_page(_user: CurrentUser, page: Page) -> Template {
+    page.render("import.html", json!({ "limit": "1 MiB" }))
+}
+
+fn stash_key(user: UserId, upload: &str) -> String {
+    format!("import:{}:{upload}", user.0)
+}
+
+/// An upload waits this long between its preview and its import.
+const STASH_TTL: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+async fn read_upload(file: &TempFile<'_>) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    let mut reader = file.open().await.map_err(|_| "The file could not be read.".to_string())?;
+    reader.read_to_end(&mut bytes).await.map_err(|_| "The file could not be read.".to_string())?;
+    String::from_utf8(bytes)
+        .map_err(|_| "The file is not UTF-8 text, so it is not an iCalendar file.".to_string())
+}
+
+async fn plan_for(
+    store: &Store,
+    user: &CurrentUser,
+    text: &str,
+    zone: Tz,
+) -> Result<Result<Plan, String>, AppError> {
+    let (events, failures) = match import::read(text, zone) {
+        Ok(read) => read,
+        Err(e) => return Ok(Err(format!("{}.", capitalise(&e.to_string())))),
+    };
+    let existing = store.all_events(user.user.id).await?;
+    Ok(Ok(import::plan(events, failures, &existing, zone)))
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+fn plan_context(plan: &Plan, upload: &str, imported: bool) -> serde_json::Value {
+    json!({
+        "events": plan.events,
+        "failures": plan.failures,
+        "upload": upload,
+        "imported": imported,
+        "creates": plan.count(Outcome::Create),
+        "updates": plan.count(Outcome::Update),
+        "unchanged": plan.count(Outcome::Unchanged),
+        "changes": plan.count(Outcome::Create) + plan.count(Outcome::Update),
+    })
+}
+
+/// With a file: the preview (nothing written). With `upload`: the import, in one transaction,
+/// of the file previewed, checked again against the calendar as it is now.
+#[rocket::post("/import", data = "<form>")]
+pub async fn import_post(
+    form: CsrfMultipart<'_>,
+    user: CurrentUser,
+    page: Page,
+    store: &State<Store>,
+    cache: &State<Cache>,
+    backends: &State<Backends>,
+) -> Result<(Status, Template), AppError> {
+    let form = form.0;
+    let zone = time::zone_of(&user.user);
+    let error = |message: String| {
+        page.render_status(Status::UnprocessableEntity, "import.html", json!({ "error": message }))
+    };
+    if !form.upload.is_empty() {
+        let key = stash_key(user.user.id, &form.upload);
+        let stashed = backends.sessions.get(&key).await?;
+        let Some(text) = stashed.and_then(|b| String::from_utf8(b).ok()) else {
+            return Ok(error("That preview has expired. Choose the file again.".into()));
+        };
+        let plan = match plan_for(store, &user, &text, zone).await? {
+            Ok(plan) => plan,
+            Err(message) => return Ok(error(message)),
+        };
+        let context = plan_context(&plan, "", true);
+        store.apply(user.user.id, plan.changes).await?;
+        backends.sessions.delete(&key).await.ok();
+        cache.invalidate_user(user.user.id).await;
+        return Ok(page.render_status(Status::Ok, "import.html", context));
+    }
+    let Some(file) = form.file.filter(|f| f.len() > 0) else {
+        return Ok(error("Choose an .ics file to import.".into()));
+    };
+    let text = match read_upload(&file).await {
+        Ok(text) => text,
+        Err(message) => return Ok(error(message)),
+    };
+    let plan = match plan_for(store, &user, &text, zone).await? {
+        Ok(plan) => plan,
+        Err(message) => return Ok(error(message)),
+    };
+    let upload = hex::encode(rand::random::<[u8; 16]>());
+    backends.sessions.set(&stash_key(user.user.id, &upload), text.as_bytes(), STASH_TTL).await?;
+    Ok(page.render_status(Status::Ok, "import.html", plan_context(&plan, &upload, false)))
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![export_all, export_event, feed, reset_feed, import_page, import_post]
+}
