@@ -195,7 +195,7 @@ pub fn delete(master: &Event, overrides: &[Event], at: DateTime<Utc>, scope: Sco
 fn end_before(master: &Event, at: DateTime<Utc>) -> Vec<Change> {
     let Some(mut rule) = master.rule() else { return vec![Change::Delete(master.id)] };
     rule.remove("COUNT");
-    rule.set("UNTIL", until_before(at, master.all_day));
+    rule.set("UNTIL", until_before(at, master.all_day, zone_of(master)));
     let draft = master.draft().repeating(Some(&rule)).unwrap_or_else(|_| without_rule(&master.draft()));
     let kept: Vec<_> = parse_exdates(&master.exdates).into_iter().filter(|t| *t < at).collect();
     vec![Change::Update { id: master.id, draft, exdates: format_exdates(&kept) }]

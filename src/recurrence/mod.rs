@@ -177,14 +177,17 @@ fn parse_until(value: &str, zone: Tz) -> Option<DateTime<Utc>> {
     zone.from_local_datetime(&local).latest().map(|t| t.with_timezone(&Utc))
 }
 
-/// The UNTIL value that ends a series just before `instant` (exclusive): a date for all-day
-/// series, a UTC time otherwise, as RFC 5545 asks for each kind of DTSTART.
-pub fn until_before(instant: DateTime<Utc>, all_day: bool) -> String {
+/// The UNTIL value that ends a series the day before `instant`'s day in `zone` (so the form
+/// shows the last day that still has an occurrence): a date for all-day series, a UTC time
+/// otherwise, as RFC 5545 asks for each kind of DTSTART.
+pub fn until_before(instant: DateTime<Utc>, all_day: bool, zone: Tz) -> String {
     if all_day {
-        (instant.date_naive() - Duration::days(1)).format("%Y%m%d").to_string()
-    } else {
-        (instant - Duration::seconds(1)).format("%Y%m%dT%H%M%SZ").to_string()
+        return (instant.date_naive() - Duration::days(1)).format("%Y%m%d").to_string();
     }
+    let day_before = instant.with_timezone(&zone).date_naive() - Duration::days(1);
+    let end = day_before.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default());
+    let until = zone.from_local_datetime(&end).latest().map_or(instant - Duration::seconds(1), |t| t.with_timezone(&Utc));
+    until.min(instant - Duration::seconds(1)).format("%Y%m%dT%H%M%SZ").to_string()
 }
 
 /// A recurring event ready to expand: the rule, where and when it starts, how long each

@@ -162,10 +162,10 @@ fn rules_are_checked_when_read() {
 
 #[test]
 fn until_before_ends_the_series_before_an_occurrence() {
-    assert_eq!(until_before(utc("2026-06-10T07:00:00Z"), false), "20260610T065959Z");
-    assert_eq!(until_before(utc("2026-06-10T00:00:00Z"), true), "20260609");
+    assert_eq!(until_before(utc("2026-06-10T07:00:00Z"), false, Berlin), "20260609T215959Z");
+    assert_eq!(until_before(utc("2026-06-10T00:00:00Z"), true, Berlin), "20260609");
     let mut rule: Rule = "FREQ=DAILY".parse().unwrap();
-    rule.set("UNTIL", until_before(utc("2026-06-04T00:00:00Z"), true));
+    rule.set("UNTIL", until_before(utc("2026-06-04T00:00:00Z"), true, Berlin));
     let cut =
         Series::new(&rule, Berlin, true, utc("2026-06-01T00:00:00Z"), utc("2026-06-02T00:00:00Z"), vec![])
             .unwrap();

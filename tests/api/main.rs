@@ -7,6 +7,8 @@ mod events;
 mod foundation;
 #[allow(dead_code, reason = "helpers are shared by test modules; not every one uses all")]
 mod helpers;
+mod ical;
 mod outage;
+mod recurrence;
 mod search;
 mod store;

@@ -1,0 +1,179 @@
+//! Repeating events over HTTP: every view, every edit and delete scope, ownership.
+
+use chrono::{DateTime, Utc};
+use rocket::http::Status;
+
+use crate::helpers::*;
+
+async fn body(browser: &impl Browse, uri: &str) -> String {
+    let response = browser.get(uri).await;
+    assert_status(&response, Status::Ok);
+    response.into_string().await.unwrap()
+}
+
+pub async fn berlin_user(app: &TestApp, name: &str) {
+    assert_status(&app.register(name, PASSWORD).await, Status::SeeOther);
+    let fields = [("time_zone", "Europe/Berlin"), ("week_start", "1")];
+    assert_status(&app.post_with_token("/account/preferences", &fields).await, Status::SeeOther);
+}
+
+/// Posts an event form and returns where it went.
+pub async fn save(app: &TestApp, uri: &str, fields: &[(&str, &str)]) -> String {
+    let response = app.post_with_token(uri, fields).await;
+    assert_status(&response, Status::SeeOther);
+    response.headers().get_one("Location").unwrap().to_string()
+}
+
+fn id_of(location: &str) -> i64 {
+    location.trim_start_matches("/events/").parse().unwrap()
+}
+
+/// (local start, title) of user 1's occurrences between two dates, in Berlin time.
+async fn agenda(app: &TestApp, from: &str, until: &str) -> Vec<(String, String)> {
+    let from: DateTime<Utc> = format!("{from}T00:00:00Z").parse().unwrap();
+    let until: DateTime<Utc> = format!("{until}T00:00:00Z").parse().unwrap();
+    let events = app.store().events_between(eventide::store::UserId(1), from, until).await.unwrap();
+    events
+        .into_iter()
+        .map(|e| (e.start_at.with_timezone(&chrono_tz::Europe::Berlin).format("%m-%d %H:%M").to_string(), e.title))
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+async fn every_scope(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    berlin_user(&app, "amy").await;
+    let weekly = [("repeat", "weekly"), ("weekdays", "MO"), ("ends", "never"), ("interval", "1")];
+    let mut fields = vec![("title", "Standup"), ("start", "2026-03-16T09:00"), ("end", "2026-03-16T09:30")];
+    fields.extend_from_slice(&weekly);
+    let first = id_of(&save(&app, "/events", &fields).await);
+
+    // Every view shows the occurrences, at 09:00 on both sides of the DST change.
+    let month = body(&app, "/calendar/month/2026-03-01").await;
+    assert!(month.contains(&format!("/events/{first}?at=20260316T080000Z")), "{month}");
+    assert!(month.contains(&format!("/events/{first}?at=20260330T070000Z")));
+    let week = body(&app, "/calendar/week/2026-03-30").await;
+    assert!(week.contains("09:00–09:30") && week.contains("Standup"));
+    let occurrence = body(&app, &format!("/events/{first}?at=20260330T070000Z")).await;
+    assert!(occurrence.contains("Monday, 30 March 2026, 09:00–09:30") && occurrence.contains("Every week on Monday"));
+    for bad in ["20260331T070000Z", "garbage", "20260330T070000"] {
+        assert_status(&app.get(&format!("/events/{first}?at={bad}")).await, Status::NotFound);
+    }
+    let form = body(&app, &format!("/events/{first}/edit?at=20260323T080000Z")).await;
+    assert!(form.contains("value=\"2026-03-23T09:00\"") && form.contains("name=\"scope\""));
+
+    // This event: one occurrence moves and is renamed; the others stay.
+    let this = [
+        ("occurrence", "20260323T080000Z"),
+        ("scope", "this"),
+        ("title", "Standup (moved)"),
+        ("start", "2026-03-24T11:00"),
+        ("end", "2026-03-24T11:30"),
+    ];
+    let edited = id_of(&save(&app, &format!("/events/{first}"), &this).await);
+    assert_ne!(edited, first);
+    assert_eq!(
+        agenda(&app, "2026-03-16", "2026-04-01").await,
+        pairs(&[("03-16 09:00", "Standup"), ("03-24 11:00", "Standup (moved)"), ("03-30 09:00", "Standup")])
+    );
+
+    // This and following: from 6 April the series is at 10:00 and renamed.
+    let mut following = vec![
+        ("occurrence", "20260406T070000Z"),
+        ("scope", "following"),
+        ("title", "Standup v2"),
+        ("start", "2026-04-06T10:00"),
+        ("end", "2026-04-06T10:30"),
+    ];
+    following.extend_from_slice(&weekly);
+    let second = id_of(&save(&app, &format!("/events/{first}"), &following).await);
+    assert_eq!(
+        agenda(&app, "2026-03-30", "2026-04-14").await,
+        pairs(&[("03-30 09:00", "Standup"), ("04-06 10:00", "Standup v2"), ("04-13 10:00", "Standup v2")])
+    );
+
+    // All events of the first series: renamed, one hour later; the edited occurrence stays.
+    let mut all = vec![
+        ("occurrence", "20260330T070000Z"),
+        ("scope", "all"),
+        ("title", "Sync"),
+        ("start", "2026-03-30T10:00"),
+        ("end", "2026-03-30T10:30"),
+    ];
+    // As the form shows it: the series now ends on 5 April.
+    all.extend_from_slice(&[("repeat", "weekly"), ("weekdays", "MO"), ("ends", "until"), ("until", "2026-04-05")]);
+    save(&app, &format!("/events/{first}"), &all).await;
+    assert_eq!(
+        agenda(&app, "2026-03-16", "2026-04-07").await,
+        pairs(&[
+            ("03-16 10:00", "Sync"),
+            ("03-24 11:00", "Standup (moved)"),
+            ("03-30 10:00", "Sync"),
+            ("04-06 10:00", "Standup v2")
+        ])
+    );
+
+    // Deleting this occurrence, then this and following of the second series.
+    let delete = [("occurrence", "20260316T090000Z"), ("scope", "this")];
+    save(&app, &format!("/events/{first}/delete"), &delete).await;
+    let delete = [("occurrence", "20260413T080000Z"), ("scope", "following")];
+    save(&app, &format!("/events/{second}/delete"), &delete).await;
+    assert_eq!(
+        agenda(&app, "2026-03-16", "2026-05-01").await,
+        pairs(&[("03-24 11:00", "Standup (moved)"), ("03-30 10:00", "Sync"), ("04-06 10:00", "Standup v2")])
+    );
+    // The deleted occurrence is gone from its URL too.
+    assert_status(&app.get(&format!("/events/{first}?at=20260316T090000Z")).await, Status::NotFound);
+
+    // Another user sees none of it.
+    let other = app.browser();
+    assert_status(&other.register("bob", PASSWORD).await, Status::SeeOther);
+    assert_status(&other.get(&format!("/events/{first}?at=20260330T080000Z")).await, Status::NotFound);
+    assert_status(&other.get(&format!("/events/{edited}")).await, Status::NotFound);
+    let delete = [("occurrence", "20260330T080000Z"), ("scope", "all")];
+    assert_status(&other.post_with_token(&format!("/events/{first}/delete"), &delete).await, Status::NotFound);
+
+    // All: the series and its edited occurrence go.
+    save(&app, &format!("/events/{first}/delete"), &[("occurrence", "20260330T080000Z"), ("scope", "all")]).await;
+    assert_eq!(agenda(&app, "2026-03-16", "2026-05-01").await, pairs(&[("04-06 10:00", "Standup v2")]));
+    assert_status(&app.get(&format!("/events/{edited}")).await, Status::NotFound);
+}
+
+async fn bad_repeat_choices_keep_the_form(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    berlin_user(&app, "amy").await;
+    let fields = [
+        ("title", "Yoga"),
+        ("start", "2026-06-01T18:00"),
+        ("end", "2026-06-01T19:00"),
+        ("repeat", "weekly"),
+        ("interval", "0"),
+        ("ends", "count"),
+        ("count", "many"),
+    ];
+    let response = app.post_with_token("/events", &fields).await;
+    assert_status(&response, Status::UnprocessableEntity);
+    let page = response.into_string().await.unwrap();
+    assert!(page.contains("Enter a whole number from 1 to 99") && page.contains("value=\"Yoga\""));
+    assert!(page.contains("value=\"many\"") && page.contains("<option value=\"weekly\" selected"));
+    assert_eq!(agenda(&app, "2026-01-01", "2027-01-01").await.len(), 0);
+}
+
+/// An endless daily series from 1970 costs no more than its visible days.
+async fn endless_series_stay_bounded(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    berlin_user(&app, "amy").await;
+    let fields = [("title", "Pills"), ("start", "1970-01-01T08:00"), ("end", "1970-01-01T08:05"), ("repeat", "daily")];
+    save(&app, "/events", &fields).await;
+    let started = std::time::Instant::now();
+    let month = body(&app, "/calendar/month/2026-06-01").await;
+    assert_eq!(month.matches("Pills").count(), 42, "six weeks of the grid");
+    let home = body(&app, "/").await;
+    assert!(home.contains("Pills"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+crate::on_both_engines!(every_scope, bad_repeat_choices_keep_the_form, endless_series_stay_bounded);
