@@ -165,7 +165,7 @@ impl<'r> FromData<'r> for CsrfMultipart<'r> {
 
 #[rocket::get("/import")]
 pub fn import_page(_user: CurrentUser, page: Page) -> Template {
-    page.render("import.html", json!({ "limit": "1 MiB" }))
+    page.render("import.html", json!({ "events": [], "failures": [], "upload": "", "imported": false }))
 }
 
 fn stash_key(user: UserId, upload: &str) -> String {
@@ -229,7 +229,9 @@ pub async fn import_post(
     let form = form.0;
     let zone = time::zone_of(&user.user);
     let error = |message: String| {
-        page.render_status(Status::UnprocessableEntity, "import.html", json!({ "error": message }))
+        let context =
+            json!({ "error": message, "events": [], "failures": [], "upload": "", "imported": false });
+        page.render_status(Status::UnprocessableEntity, "import.html", context)
     };
     if !form.upload.is_empty() {
         let key = stash_key(user.user.id, &form.upload);

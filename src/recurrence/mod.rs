@@ -186,7 +186,10 @@ pub fn until_before(instant: DateTime<Utc>, all_day: bool, zone: Tz) -> String {
     }
     let day_before = instant.with_timezone(&zone).date_naive() - Duration::days(1);
     let end = day_before.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default());
-    let until = zone.from_local_datetime(&end).latest().map_or(instant - Duration::seconds(1), |t| t.with_timezone(&Utc));
+    let until = zone
+        .from_local_datetime(&end)
+        .latest()
+        .map_or(instant - Duration::seconds(1), |t| t.with_timezone(&Utc));
     until.min(instant - Duration::seconds(1)).format("%Y%m%dT%H%M%SZ").to_string()
 }
 

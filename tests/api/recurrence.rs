@@ -35,7 +35,9 @@ async fn agenda(app: &TestApp, from: &str, until: &str) -> Vec<(String, String)>
     let events = app.store().events_between(eventide::store::UserId(1), from, until).await.unwrap();
     events
         .into_iter()
-        .map(|e| (e.start_at.with_timezone(&chrono_tz::Europe::Berlin).format("%m-%d %H:%M").to_string(), e.title))
+        .map(|e| {
+            (e.start_at.with_timezone(&chrono_tz::Europe::Berlin).format("%m-%d %H:%M").to_string(), e.title)
+        })
         .collect()
 }
 
@@ -58,7 +60,10 @@ async fn every_scope(engine: Engine) {
     let week = body(&app, "/calendar/week/2026-03-30").await;
     assert!(week.contains("09:00–09:30") && week.contains("Standup"));
     let occurrence = body(&app, &format!("/events/{first}?at=20260330T070000Z")).await;
-    assert!(occurrence.contains("Monday, 30 March 2026, 09:00–09:30") && occurrence.contains("Every week on Monday"));
+    assert!(
+        occurrence.contains("Monday, 30 March 2026, 09:00–09:30")
+            && occurrence.contains("Every week on Monday")
+    );
     for bad in ["20260331T070000Z", "garbage", "20260330T070000"] {
         assert_status(&app.get(&format!("/events/{first}?at={bad}")).await, Status::NotFound);
     }
@@ -104,7 +109,12 @@ async fn every_scope(engine: Engine) {
         ("end", "2026-03-30T10:30"),
     ];
     // As the form shows it: the series now ends on 5 April.
-    all.extend_from_slice(&[("repeat", "weekly"), ("weekdays", "MO"), ("ends", "until"), ("until", "2026-04-05")]);
+    all.extend_from_slice(&[
+        ("repeat", "weekly"),
+        ("weekdays", "MO"),
+        ("ends", "until"),
+        ("until", "2026-04-05"),
+    ]);
     save(&app, &format!("/events/{first}"), &all).await;
     assert_eq!(
         agenda(&app, "2026-03-16", "2026-04-07").await,
@@ -134,10 +144,14 @@ async fn every_scope(engine: Engine) {
     assert_status(&other.get(&format!("/events/{first}?at=20260330T080000Z")).await, Status::NotFound);
     assert_status(&other.get(&format!("/events/{edited}")).await, Status::NotFound);
     let delete = [("occurrence", "20260330T080000Z"), ("scope", "all")];
-    assert_status(&other.post_with_token(&format!("/events/{first}/delete"), &delete).await, Status::NotFound);
+    assert_status(
+        &other.post_with_token(&format!("/events/{first}/delete"), &delete).await,
+        Status::NotFound,
+    );
 
     // All: the series and its edited occurrence go.
-    save(&app, &format!("/events/{first}/delete"), &[("occurrence", "20260330T080000Z"), ("scope", "all")]).await;
+    save(&app, &format!("/events/{first}/delete"), &[("occurrence", "20260330T080000Z"), ("scope", "all")])
+        .await;
     assert_eq!(agenda(&app, "2026-03-16", "2026-05-01").await, pairs(&[("04-06 10:00", "Standup v2")]));
     assert_status(&app.get(&format!("/events/{edited}")).await, Status::NotFound);
 }
@@ -166,7 +180,8 @@ async fn bad_repeat_choices_keep_the_form(engine: Engine) {
 async fn endless_series_stay_bounded(engine: Engine) {
     let app = spawn(engine, Backend::Memory).await;
     berlin_user(&app, "amy").await;
-    let fields = [("title", "Pills"), ("start", "1970-01-01T08:00"), ("end", "1970-01-01T08:05"), ("repeat", "daily")];
+    let fields =
+        [("title", "Pills"), ("start", "1970-01-01T08:00"), ("end", "1970-01-01T08:05"), ("repeat", "daily")];
     save(&app, "/events", &fields).await;
     let started = std::time::Instant::now();
     let month = body(&app, "/calendar/month/2026-06-01").await;
