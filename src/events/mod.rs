@@ -182,8 +182,6 @@ pub async fn show(
     cache: CacheScope<'_>,
     templates: Metadata<'_>,
 ) -> Result<Template, AppError> {
-    let mut href = format!("/events/{}", id.0);
-    let mut repeats = false;
     let fragment = cache
         .fetch(&CacheKey::event(user.user.id, id.0, at), || async {
             let target = target(store, &user, id, at).await?;
@@ -203,14 +201,12 @@ pub async fn show(
             Ok(Fragment { title: shown.title, html })
         })
         .await?;
-    if let Some(at) = at {
-        href = format!("{href}?at={at}");
-        repeats = true;
-    }
-    let repeats = repeats || fragment.html.contains("class=\"repeats\"");
+    // A hit costs no SQL, so whether the event repeats (which decides between the one-click
+    // delete and the "which part?" page) is read from the cached body, which says so.
+    let repeats = at.is_some() || fragment.html.contains("class=\"repeats\"");
     let context = json!({
         "event_id": id.0, "title": fragment.title, "cached_fragment_html": fragment.html,
-        "href": href, "query": at.map(|a| format!("?at={a}")).unwrap_or_default(), "repeats": repeats,
+        "query": at.map(|a| format!("?at={a}")).unwrap_or_default(), "repeats": repeats,
     });
     let template = if page.htmx.fragment { "event_detail_fragment.html" } else { "event_detail.html" };
     Ok(page.render(template, context))

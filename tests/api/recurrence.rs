@@ -64,6 +64,15 @@ async fn every_scope(engine: Engine) {
         occurrence.contains("Monday, 30 March 2026, 09:00–09:30")
             && occurrence.contains("Every week on Monday")
     );
+    assert!(occurrence.contains(&format!("/events/{first}/delete?at=20260330T070000Z\">Delete…")));
+    // The series' own page (cached the second time) also asks which part to delete.
+    for _ in 0..2 {
+        assert!(body(&app, &format!("/events/{first}"))
+            .await
+            .contains(&format!("/events/{first}/delete\">Delete…")));
+    }
+    let choice = body(&app, &format!("/events/{first}/delete?at=20260330T070000Z")).await;
+    assert!(choice.contains("This and following events") && choice.contains("value=\"20260330T070000Z\""));
     for bad in ["20260331T070000Z", "garbage", "20260330T070000"] {
         assert_status(&app.get(&format!("/events/{first}?at={bad}")).await, Status::NotFound);
     }
