@@ -3,7 +3,8 @@
   "use strict";
 
   // WAI-ARIA grid pattern for the month view: one tab stop, arrows move by day and week,
-  // Home/End to the week's ends, PageUp/PageDown to the previous/next month, Enter opens.
+  // Home/End to the week's ends, PageUp/PageDown to the previous/next month, Enter opens the
+  // day, N adds an event on it.
   function initGrid(root) {
     var grid = root.querySelector ? root.querySelector(".month-grid") : null;
     if (!grid) return;
@@ -41,6 +42,12 @@
       case " ":
         var day = cell.querySelector("a.day-number");
         if (day) { event.preventDefault(); window.location.href = day.href; }
+        return;
+      case "n":
+      case "N":
+        // A new event on this day, coming back to this month once it is saved.
+        event.preventDefault();
+        window.location.href = "/events/new?date=" + cell.dataset.date + "&next=" + encodeURIComponent(window.location.pathname);
         return;
       default: return;
     }

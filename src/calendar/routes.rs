@@ -87,7 +87,8 @@ fn context(
         "prev_url": url(period.view, period.prev),
         "next_url": url(period.view, period.next),
         "today_url": url(period.view, today),
-        "new_url": format!("/events/new?date={}", period.date.format("%Y-%m-%d")),
+        // Back to this view once created ('/' and ':' need no escaping in a query).
+        "new_url": format!("/events/new?date={}&next={}", period.date.format("%Y-%m-%d"), url(period.view, period.date)),
         "views": views,
         "weekdays": weekday_names(week_start_of(week_start)),
         "weeks": weeks,

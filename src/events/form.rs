@@ -56,6 +56,9 @@ pub struct EventForm {
     /// The occurrence being edited (`20260601T070000Z`), empty for a whole event.
     #[field(default = String::new())]
     pub occurrence: String,
+    /// A new event's page to return to (a local path; checked again on use).
+    #[field(default = String::new())]
+    pub next: String,
 }
 
 pub type FieldErrors = Map<String, Value>;

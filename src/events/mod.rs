@@ -20,12 +20,12 @@ use crate::error::AppError;
 use crate::recurrence::describe::describe;
 use crate::recurrence::{compact, parse_compact};
 use crate::store::{Event, EventDraft, EventId, EventSummary, Store};
-use crate::web::page::{Navigate, Page};
+use crate::web::page::{safe_next, Page, SwapMain};
 use crate::web::templates::render_to_string;
 use form::{EventForm, FieldErrors};
 use series::Scope;
 
-type FormReply = Either<Navigate, (Status, Template)>;
+type FormReply = Either<SwapMain, (Status, Template)>;
 
 fn form_context(
     form: &EventForm,
@@ -40,7 +40,7 @@ fn form_context(
         "errors": errors,
         "event_id": target.map(|t| t.event.id.0),
         "action": target.map_or("/events".to_string(), |t| format!("/events/{}", t.event.id.0)),
-        "cancel": target.map_or("/calendar".to_string(), Target::href),
+        "cancel": target.map_or_else(|| if form.next.is_empty() { "/calendar".to_string() } else { form.next.clone() }, Target::href),
         "zone": zone.name(),
         "input_type": if form.all_day { "date" } else { "datetime-local" },
         "weekdays": repeat::weekday_choices(),
@@ -59,11 +59,20 @@ fn render_form(page: &Page, status: Status, context: Value) -> (Status, Template
     page.render_status(status, template, context)
 }
 
-#[rocket::get("/events/new?<date>")]
-pub fn new(user: CurrentUser, page: Page, date: Option<&str>, clock: &State<Clock>) -> (Status, Template) {
+/// `next`: where to go once the event is created (the calendar view it was opened from).
+#[rocket::get("/events/new?<date>&<next>")]
+pub fn new(
+    user: CurrentUser,
+    page: Page,
+    date: Option<&str>,
+    next: Option<&str>,
+    clock: &State<Clock>,
+) -> (Status, Template) {
     let zone = time::zone_of(&user.user);
     let day = date.and_then(time::parse_date).unwrap_or_else(|| time::today(zone, clock.now()));
-    let context = form_context(&EventForm::new_on(day), &FieldErrors::new(), None, zone);
+    let mut form = EventForm::new_on(day);
+    form.next = next.map(|n| safe_next(Some(n))).unwrap_or_default();
+    let context = form_context(&form, &FieldErrors::new(), None, zone);
     render_form(&page, Status::Ok, context)
 }
 
@@ -85,7 +94,8 @@ pub async fn create(
     };
     let id = store.create_event(user.user.id, &draft).await?;
     cache.invalidate_user(user.user.id).await;
-    Ok(Either::Left(Navigate { to: format!("/events/{}", id.0), htmx: page.htmx }))
+    let to = if form.0.next.is_empty() { format!("/events/{}", id.0) } else { safe_next(Some(&form.0.next)) };
+    Ok(Either::Left(SwapMain { to, htmx: page.htmx }))
 }
 
 /// What a URL names: an event, or one occurrence of a series (`at`); for an edited
@@ -275,7 +285,7 @@ async fn update(
         }
     };
     cache.invalidate_user(owner).await;
-    Ok(Either::Left(Navigate { to, htmx: page.htmx }))
+    Ok(Either::Left(SwapMain { to, htmx: page.htmx }))
 }
 
 #[rocket::post("/events/<id>", data = "<form>")]
@@ -374,9 +384,9 @@ pub async fn delete_post(
     page: Page,
     store: &State<Store>,
     cache: &State<Cache>,
-) -> Result<Navigate, AppError> {
+) -> Result<SwapMain, AppError> {
     let to = delete(id, &form.0, &user, store, cache).await?;
-    Ok(Navigate { to, htmx: page.htmx })
+    Ok(SwapMain { to, htmx: page.htmx })
 }
 
 /// `?scope=&occurrence=` as in the form.
@@ -389,9 +399,9 @@ pub async fn delete_htmx(
     page: Page,
     store: &State<Store>,
     cache: &State<Cache>,
-) -> Result<Navigate, AppError> {
+) -> Result<SwapMain, AppError> {
     let to = delete(id, &choice, &user, store, cache).await?;
-    Ok(Navigate { to, htmx: page.htmx })
+    Ok(SwapMain { to, htmx: page.htmx })
 }
 
 /// The dashboard's lists: today, then the next 30 days.

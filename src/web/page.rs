@@ -114,6 +114,25 @@ impl<'r> Responder<'r, 'static> for Navigate {
     }
 }
 
+/// Where a successful event change goes next: 303 for a plain form; for htmx, `HX-Location`
+/// into `#main`, so the next page arrives as a fragment (no full page load, the address bar
+/// follows) whether the form was opened from the calendar, an event page or the dashboard.
+pub struct SwapMain {
+    pub to: String,
+    pub htmx: Htmx,
+}
+
+impl<'r> Responder<'r, 'static> for SwapMain {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        if self.htmx.fragment {
+            let location = serde_json::json!({ "path": self.to, "target": "#main", "swap": "innerHTML" });
+            Response::build().status(Status::NoContent).header(Header::new("HX-Location", location.to_string())).ok()
+        } else {
+            Redirect::to(self.to).respond_to(request)
+        }
+    }
+}
+
 /// Only a local path may follow a login: `/x` yes, `//evil.example`, `/\evil`, `https://..`
 /// and anything with control characters no.
 pub fn safe_next(next: Option<&str>) -> String {

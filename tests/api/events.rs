@@ -72,7 +72,11 @@ async fn crud_round_trip(engine: Engine) {
         ]));
     let response = app.send(put).await;
     assert_status(&response, Status::NoContent);
-    assert_eq!(response.headers().get_one("HX-Redirect"), Some(format!("/events/{id}").as_str()));
+    let location = |r: &rocket::local::asynchronous::LocalResponse<'_>| {
+        let header = r.headers().get_one("HX-Location").unwrap_or_default();
+        serde_json::from_str::<serde_json::Value>(header).unwrap_or_default()
+    };
+    assert_eq!(location(&response), serde_json::json!({ "path": format!("/events/{id}"), "target": "#main", "swap": "innerHTML" }));
     let page = body(&app, &format!("/events/{id}")).await;
     assert!(page.contains("Via htmx") && page.contains("2 June 2026 – 3 June 2026 (all day)"), "{page}");
 
@@ -83,7 +87,7 @@ async fn crud_round_trip(engine: Engine) {
         .header(Header::new("X-CSRF-Token", token));
     let response = app.send(delete).await;
     assert_status(&response, Status::NoContent);
-    assert_eq!(response.headers().get_one("HX-Redirect"), Some("/calendar/day/2026-06-02"));
+    assert_eq!(location(&response)["path"], "/calendar/day/2026-06-02");
     assert_status(&app.get(&format!("/events/{id}")).await, Status::NotFound);
 
     let second = create(&app, "Second", "2026-06-05T08:00", "2026-06-05T09:00", false).await;
@@ -417,7 +421,25 @@ async fn dashboard_lists_today_and_the_next_30_days(engine: Engine) {
     assert!(page.contains("/events/new?date="));
 }
 
+/// A new event opened from a calendar view goes back there; only local paths are followed.
+async fn created_from_the_calendar_returns_there(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    user(&app, "amy").await;
+    let month = body(&app, "/calendar/month/2026-06-01").await;
+    assert!(month.contains("/events/new?date=2026-06-01&amp;next=/calendar/month/2026-06-01"), "{month}");
+    let form = body(&app, "/events/new?date=2026-06-03&next=/calendar/month/2026-06-01").await;
+    assert!(form.contains("name=\"next\" value=\"/calendar/month/2026-06-01\""));
+    for (next, expected) in [("/calendar/month/2026-06-01", "/calendar/month/2026-06-01"), ("//evil.example/x", "/")] {
+        let fields = [("title", "Lunch"), ("start", "2026-06-03T12:00"), ("end", "2026-06-03T13:00"), ("next", next)];
+        let response = app.post_with_token("/events", &fields).await;
+        assert_status(&response, Status::SeeOther);
+        assert_eq!(response.headers().get_one("Location"), Some(expected));
+    }
+    assert_eq!(body(&app, "/calendar/month/2026-06-01").await.matches("Lunch").count(), 2);
+}
+
 crate::on_both_engines!(
+    created_from_the_calendar_returns_there,
     crud_round_trip,
     invalid_events_are_422_with_input_kept_and_nothing_written,
     unicode_and_hostile_text_is_kept_and_inert,
