@@ -1,13 +1,16 @@
 //! The app in a real headless Chromium (Debian's `chromium` and `chromium-driver`; `.ci/run`
-//! installs them): htmx navigation with history, the month grid's keyboard model and focus
-//! (security.md 28-29), live search, delete with its confirmation, and the same flows with
-//! JavaScript switched off.
+//! installs them), one flow per test as a person would see it: accounts, creating from the
+//! month view without a page load, navigation and history, live search, edit and delete,
+//! form errors, keyboard only, an admin ending a session, and the same flows with JavaScript
+//! switched off. Each test has its own server (SQLite file, Redis key prefix) and its own
+//! browser on free ports; a failing flow leaves a screenshot and the page's HTML under
+//! `target/tmp/browser-failures/` and names them in its message.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
@@ -26,17 +29,26 @@ impl Drop for Driver {
     }
 }
 
-/// The app on a real port, with its own SQLite file and in-process backends.
-async fn serve() -> (String, std::path::PathBuf) {
-    let dir =
-        std::env::temp_dir().join(format!("eventide-browser-{}", hex::encode(rand::random::<[u8; 6]>())));
+const REDIS_URL: &str = "redis://127.0.0.1:6379/0";
+
+/// The app on a real port, with its own SQLite file and its own Redis key prefix; with an
+/// admin account `root` when asked.
+async fn serve_with(admin: bool) -> (String, std::path::PathBuf) {
+    let label = hex::encode(rand::random::<[u8; 6]>());
+    let dir = std::env::temp_dir().join(format!("eventide-browser-{label}"));
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
     let figment = eventide::config::figment()
         .merge(("database_url", format!("sqlite://{}", dir.join("app.db").display())))
+        .merge(("redis_url", REDIS_URL))
+        .merge(("redis_prefix", format!("eventide_browser_{label}:")))
         .merge(("log_file", ""))
         .merge(("port", port))
         .merge(("address", "127.0.0.1"));
+    if admin {
+        let stdin = format!("{PASSWORD}\n");
+        eventide::create_admin(figment.clone(), "root", stdin.as_bytes()).await.unwrap();
+    }
     let rocket = eventide::build(figment).unwrap().ignite().await.unwrap();
     tokio::spawn(rocket.launch());
     let base = format!("http://127.0.0.1:{port}");
@@ -47,6 +59,10 @@ async fn serve() -> (String, std::path::PathBuf) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     (base, dir)
+}
+
+async fn serve() -> (String, std::path::PathBuf) {
+    serve_with(false).await
 }
 
 async fn browser(javascript: bool) -> (Client, Driver) {
@@ -150,96 +166,382 @@ async fn active_date(client: &Client) -> String {
         .to_string()
 }
 
+/// Runs one flow. If it fails, what the browser showed is kept (a screenshot and the page's
+/// HTML under `target/tmp/browser-failures/`) and named in the failure.
+async fn run<F, Fut>(name: &str, client: &Client, flow: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let Err(failure) = tokio::spawn(flow(client.clone())).await else { return };
+    let message = match failure.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "the flow panicked".into()),
+        Err(e) => e.to_string(),
+    };
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser-failures");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (png, html) = (dir.join(format!("{name}.png")), dir.join(format!("{name}.html")));
+    if let Ok(bytes) = client.screenshot().await {
+        std::fs::write(&png, bytes).unwrap();
+    }
+    if let Ok(source) = client.source().await {
+        std::fs::write(&html, source).unwrap();
+    }
+    panic!("{name}: {message}\n  screenshot: {}\n  page: {}", png.display(), html.display());
+}
+
+async fn path_of(client: &Client) -> String {
+    client.current_url().await.map(|u| u.path().to_string()).unwrap_or_default()
+}
+
+async fn wait_for_path(client: &Client, path: &str) {
+    eventually(path, || async { path_of(client).await == path }).await;
+}
+
+async fn exists(client: &Client, css: &str) -> bool {
+    script(client, &format!("return !!document.querySelector({css:?})")).await == json!(true)
+}
+
+async fn count(client: &Client, css: &str) -> usize {
+    let n = script(client, &format!("return document.querySelectorAll({css:?}).length")).await;
+    n.as_u64().unwrap_or_default() as usize
+}
+
+/// A marker on `window`: it survives htmx swaps and is gone after a full page load.
+async fn mark_page(client: &Client) {
+    script(client, "window.eventideMarker = 'still here'").await;
+}
+
+async fn page_was_not_reloaded(client: &Client) -> bool {
+    script(client, "return window.eventideMarker === 'still here'").await == json!(true)
+}
+
+async fn log_in(client: &Client, base: &str, name: &str) {
+    client.goto(&format!("{base}/login")).await.unwrap();
+    client.find(Locator::Id("username")).await.unwrap().send_keys(name).await.unwrap();
+    client.find(Locator::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
+    eventually("the dashboard after login", || async { path_of(client).await == "/" }).await;
+}
+
+async fn set_times(client: &Client, start: &str, end: &str) {
+    // Date-time inputs take keys in the browser's locale; set their values directly.
+    let source = "document.getElementById('start').value = arguments[0]; \
+                  document.getElementById('end').value = arguments[1];";
+    client.execute(source, vec![json!(start), json!(end)]).await.unwrap();
+}
+
+async fn value_of(client: &Client, id: &str) -> String {
+    let value = client
+        .execute("var e = document.getElementById(arguments[0]); return e ? e.value : '';", vec![json!(id)])
+        .await
+        .unwrap_or_default();
+    value.as_str().unwrap_or_default().to_string()
+}
+
+async fn cell_text(client: &Client, date: &str) -> String {
+    let value = client
+        .execute(
+            "var c = document.querySelector('td[data-date=\"' + arguments[0] + '\"]'); return c ? c.textContent : '';",
+            vec![json!(date)],
+        )
+        .await
+        .unwrap_or_default();
+    value.as_str().unwrap_or_default().to_string()
+}
+
+/// 1. Register, land on the dashboard, log out, log in again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn htmx_navigation_keyboard_grid_search_and_delete() {
+async fn register_log_out_and_back_in() {
     let (base, dir) = serve().await;
     let (client, _driver) = browser(true).await;
-    register(&client, &base, "kim").await;
-    let today = chrono::Utc::now().date_naive();
-    let day = |d: NaiveDate, t: &str| format!("{}T{t}", d.format("%Y-%m-%d"));
-    create_event(&client, &base, "Standup <b>daily</b>", &day(today, "09:00"), &day(today, "09:15")).await;
-
-    // The month grid: one tab stop, on today, marked as the current date.
-    client.goto(&format!("{base}/calendar/month/{}", today.format("%Y-%m-%d"))).await.unwrap();
-    let stops = script(&client, "return document.querySelectorAll('.month-grid [tabindex=\"0\"], .month-grid a:not([tabindex=\"-1\"])').length").await;
-    assert_eq!(stops, json!(1), "one tab stop in the grid");
-    let current = script(&client, "return document.querySelector('[aria-current=date]').dataset.date").await;
-    assert_eq!(current, json!(today.format("%Y-%m-%d").to_string()));
-    script(&client, "document.querySelector('.month-grid td[tabindex=\"0\"]').focus()").await;
-    assert_eq!(active_date(&client).await, today.format("%Y-%m-%d").to_string());
-
-    let start = NaiveDate::parse_from_str(&active_date(&client).await, "%Y-%m-%d").unwrap();
-    press(&client, "\u{E012}").await; // ArrowLeft
-    press(&client, "\u{E015}").await; // ArrowDown
-    let moved = NaiveDate::parse_from_str(&active_date(&client).await, "%Y-%m-%d").unwrap();
-    assert_eq!(moved, start - chrono::Duration::days(1) + chrono::Duration::days(7));
-    press(&client, "\u{E011}").await; // Home: the first day of that week (Monday by default)
-    let home = NaiveDate::parse_from_str(&active_date(&client).await, "%Y-%m-%d").unwrap();
-    assert_eq!(home.weekday(), chrono::Weekday::Mon);
-    press(&client, "\u{E010}").await; // End
-    let end = NaiveDate::parse_from_str(&active_date(&client).await, "%Y-%m-%d").unwrap();
-    assert_eq!(end.weekday(), chrono::Weekday::Sun);
-
-    // PageDown: the next month arrives through htmx, the URL follows, the new period is
-    // announced and focus stays in the calendar.
-    let title_before = text_of(&client, "calendar-title").await;
-    press(&client, "\u{E00F}").await; // PageDown
-    eventually("the next month", || async {
-        let title = text_of(&client, "calendar-title").await;
-        !title.is_empty() && title != title_before
+    run("register_log_out_and_back_in", &client, |client| async move {
+        register(&client, &base, "ada").await;
+        assert!(client.source().await.unwrap().contains("ada"), "the dashboard names the user");
+        assert!(exists(&client, "form[action='/logout']").await);
+        client.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+        wait_for_path(&client, "/login").await;
+        client.goto(&format!("{base}/calendar")).await.unwrap();
+        wait_for_path(&client, "/login").await;
+        log_in(&client, &base, "ada").await;
+        assert!(exists(&client, "form[action='/logout']").await);
     })
     .await;
-    let title_after = text_of(&client, "calendar-title").await;
-    let next_month = (today.with_day(1).unwrap() + chrono::Months::new(1)).format("%Y-%m-%d").to_string();
-    assert!(client.current_url().await.unwrap().path().ends_with(&next_month));
-    eventually("the announcement", || async { text_of(&client, "calendar-status").await == title_after })
-        .await;
-    eventually("focus back in the calendar", || async {
-        script(&client, "return !!document.activeElement.closest('#calendar')").await == json!(true)
-    })
-    .await;
-
-    // Back returns to the previous month (a full page from the server: no history cache).
-    client.back().await.unwrap();
-    eventually("the previous month", || async {
-        client.find(Locator::Id("calendar-title")).await.map(|_| ()).is_ok()
-            && client.find(Locator::Id("calendar-title")).await.unwrap().text().await.unwrap_or_default()
-                == title_before
-    })
-    .await;
-
-    // Live search: results arrive while typing, the URL follows, markup stays text.
-    client.goto(&format!("{base}/search")).await.unwrap();
-    client.find(Locator::Id("q")).await.unwrap().send_keys("stand").await.unwrap();
-    eventually("search results", || async {
-        client.find(Locator::Css("#search-results mark")).await.is_ok()
-    })
-    .await;
-    assert!(client.current_url().await.unwrap().query().unwrap_or_default().contains("q=stand"));
-    let title =
-        script(&client, "return document.querySelector('.search-hit .hit-title').textContent.trim()").await;
-    assert_eq!(title, json!("Standup <b>daily</b>"));
-
-    // Delete asks first, then goes to the day.
-    client.find(Locator::Css(".search-hit .hit-title")).await.unwrap().click().await.unwrap();
-    eventually("the event", || async { client.find(Locator::Css("button.danger")).await.is_ok() }).await;
-    client.find(Locator::Css("button.danger")).await.unwrap().click().await.unwrap();
-    eventually("the confirmation", || async { client.get_alert_text().await.is_ok() }).await;
-    client.accept_alert().await.unwrap();
-    eventually("the day view", || async {
-        client.current_url().await.unwrap().path().starts_with("/calendar/day/")
-    })
-    .await;
-    assert!(!client.source().await.unwrap().contains("Standup"));
-
-    client.close().await.unwrap();
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// 2. From the month view, the htmx form creates an event that appears in its cell, and the
+/// page is never reloaded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_from_the_month_view_without_a_page_load() {
+    let (base, dir) = serve().await;
+    let (client, _driver) = browser(true).await;
+    run("create_from_the_month_view_without_a_page_load", &client, |client| async move {
+        register(&client, &base, "bea").await;
+        client.goto(&format!("{base}/calendar/month/2026-06-01")).await.unwrap();
+        mark_page(&client).await;
+        client.find(Locator::Id("cal-new")).await.unwrap().click().await.unwrap();
+        eventually("the form", || async { exists(&client, "#event-form #title").await }).await;
+        assert!(page_was_not_reloaded(&client).await, "the form came in as a fragment");
+        client.find(Locator::Id("title")).await.unwrap().send_keys("Kayaking").await.unwrap();
+        set_times(&client, "2026-06-17T15:00", "2026-06-17T17:00").await;
+        client.find(Locator::Css("#event-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        wait_for_path(&client, "/calendar/month/2026-06-01").await;
+        eventually("the event in its cell", || async {
+            cell_text(&client, "2026-06-17").await.contains("Kayaking")
+        })
+        .await;
+        assert!(!cell_text(&client, "2026-06-16").await.contains("Kayaking"));
+        assert!(page_was_not_reloaded(&client).await, "no full page load from month view to month view");
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// 3. Next, previous and the view switcher swap the grid and update the address bar; Back
+/// brings the previous month back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn navigation_updates_the_address_and_back_restores() {
+    let (base, dir) = serve().await;
+    let (client, _driver) = browser(true).await;
+    run("navigation_updates_the_address_and_back_restores", &client, |client| async move {
+        register(&client, &base, "cyd").await;
+        client.goto(&format!("{base}/calendar/month/2026-06-01")).await.unwrap();
+        mark_page(&client).await;
+        client.find(Locator::Id("cal-next")).await.unwrap().click().await.unwrap();
+        wait_for_path(&client, "/calendar/month/2026-07-01").await;
+        eventually("July", || async { text_of(&client, "calendar-title").await == "July 2026" }).await;
+        client.find(Locator::Id("cal-prev")).await.unwrap().click().await.unwrap();
+        wait_for_path(&client, "/calendar/month/2026-06-01").await;
+        client.find(Locator::Id("cal-prev")).await.unwrap().click().await.unwrap();
+        wait_for_path(&client, "/calendar/month/2026-05-01").await;
+        client.find(Locator::Id("view-week")).await.unwrap().click().await.unwrap();
+        wait_for_path(&client, "/calendar/week/2026-05-01").await;
+        eventually("the week grid", || async { exists(&client, "#calendar.view-week").await }).await;
+        assert!(page_was_not_reloaded(&client).await, "every step was an htmx swap");
+
+        client.back().await.unwrap();
+        wait_for_path(&client, "/calendar/month/2026-05-01").await;
+        eventually("May again", || async { text_of(&client, "calendar-title").await == "May 2026" }).await;
+        client.back().await.unwrap();
+        wait_for_path(&client, "/calendar/month/2026-06-01").await;
+        eventually("June again", || async { text_of(&client, "calendar-title").await == "June 2026" }).await;
+        assert!(exists(&client, ".month-grid").await);
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// 4. Live search narrows the results while typing; Enter is never pressed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_search_narrows_as_you_type() {
+    let (base, dir) = serve().await;
+    let (client, _driver) = browser(true).await;
+    run("live_search_narrows_as_you_type", &client, |client| async move {
+        register(&client, &base, "dee").await;
+        for title in ["Standup <b>daily</b>", "Stats review", "Dentist"] {
+            create_event(&client, &base, title, "2026-06-10T09:00", "2026-06-10T09:30").await;
+        }
+        client.goto(&format!("{base}/search")).await.unwrap();
+        mark_page(&client).await;
+        let input = client.find(Locator::Id("q")).await.unwrap();
+        input.send_keys("st").await.unwrap();
+        eventually("two results", || async { count(&client, ".search-hit").await == 2 }).await;
+        input.send_keys("and").await.unwrap();
+        eventually("one result", || async { count(&client, ".search-hit").await == 1 }).await;
+        let title =
+            script(&client, "return document.querySelector('.search-hit .hit-title').textContent.trim()")
+                .await;
+        assert_eq!(title, json!("Standup <b>daily</b>"), "markup in a title stays text");
+        assert!(exists(&client, ".search-hit mark").await, "the match is highlighted");
+        assert!(client.current_url().await.unwrap().query().unwrap_or_default().contains("q=stand"));
+        assert!(page_was_not_reloaded(&client).await);
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// 5. Edit an event, then delete it through the confirmation dialog; the grid follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edit_then_delete_with_confirmation() {
+    let (base, dir) = serve().await;
+    let (client, _driver) = browser(true).await;
+    run("edit_then_delete_with_confirmation", &client, |client| async move {
+        register(&client, &base, "eve").await;
+        create_event(&client, &base, "Piano lesson", "2026-06-11T16:00", "2026-06-11T17:00").await;
+        client.find(Locator::LinkText("Edit")).await.unwrap().click().await.unwrap();
+        eventually("the edit form", || async { value_of(&client, "title").await == "Piano lesson" }).await;
+        let title = client.find(Locator::Id("title")).await.unwrap();
+        title.clear().await.unwrap();
+        title.send_keys("Piano recital").await.unwrap();
+        client.find(Locator::Css("#event-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        eventually("the new title", || async { text_of(&client, "event-title").await == "Piano recital" })
+            .await;
+        client.goto(&format!("{base}/calendar/month/2026-06-01")).await.unwrap();
+        assert!(cell_text(&client, "2026-06-11").await.contains("Piano recital"));
+
+        client
+            .find(Locator::Css("td[data-date='2026-06-11'] .day-events a"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        eventually("the event", || async { exists(&client, "button.danger").await }).await;
+        client.find(Locator::Css("button.danger")).await.unwrap().click().await.unwrap();
+        eventually("the confirmation", || async { client.get_alert_text().await.is_ok() }).await;
+        assert!(client.get_alert_text().await.unwrap().contains("Piano recital"));
+        client.accept_alert().await.unwrap();
+        wait_for_path(&client, "/calendar/day/2026-06-11").await;
+        eventually("the day without it", || async {
+            !client.source().await.unwrap().contains("Piano recital")
+        })
+        .await;
+        client.find(Locator::Id("view-month")).await.unwrap().click().await.unwrap();
+        wait_for_path(&client, "/calendar/month/2026-06-11").await;
+        eventually("the month grid", || async { exists(&client, ".month-grid").await }).await;
+        assert!(!cell_text(&client, "2026-06-11").await.contains("Piano"));
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// 6. A form error shows its message by the field and keeps what was typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_errors_keep_the_typed_values() {
+    let (base, dir) = serve().await;
+    let (client, _driver) = browser(true).await;
+    run("form_errors_keep_the_typed_values", &client, |client| async move {
+        register(&client, &base, "fay").await;
+        client.goto(&format!("{base}/events/new")).await.unwrap();
+        mark_page(&client).await;
+        client.find(Locator::Id("title")).await.unwrap().send_keys("Backwards").await.unwrap();
+        client.find(Locator::Id("location")).await.unwrap().send_keys("Hall 2").await.unwrap();
+        set_times(&client, "2026-06-10T10:00", "2026-06-10T09:00").await;
+        client.find(Locator::Css("#event-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        eventually("the error", || async { exists(&client, "#end-error").await }).await;
+        assert!(text_of(&client, "end-error").await.contains("cannot end before it starts"));
+        let described =
+            script(&client, "return document.getElementById('end').getAttribute('aria-describedby')").await;
+        assert_eq!(described, json!("end-error"), "the message belongs to its field");
+        assert_eq!(value_of(&client, "title").await, "Backwards");
+        assert_eq!(value_of(&client, "location").await, "Hall 2");
+        assert_eq!(value_of(&client, "start").await, "2026-06-10T10:00");
+        assert_eq!(value_of(&client, "end").await, "2026-06-10T09:00");
+        assert!(page_was_not_reloaded(&client).await, "the form was re-rendered in place");
+        assert_eq!(path_of(&client).await, "/events/new");
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// 8. Keyboard only: into the month grid with Tab, to a day with the arrows, N for a new
+/// event there, and the event lands in that day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_only_from_grid_to_new_event() {
+    let (base, dir) = serve().await;
+    let (client, _driver) = browser(true).await;
+    run("keyboard_only_from_grid_to_new_event", &client, |client| async move {
+        register(&client, &base, "gus").await;
+        client.goto(&format!("{base}/calendar/month/2026-06-01")).await.unwrap();
+        let stops =
+            count(&client, ".month-grid [tabindex=\"0\"], .month-grid a:not([tabindex=\"-1\"])").await;
+        assert_eq!(stops, 1, "one tab stop in the grid");
+        let mut presses = 0;
+        while active_date(&client).await.is_empty() {
+            client.find(Locator::Css("body")).await.unwrap().send_keys("\u{E004}").await.unwrap(); // Tab
+            presses += 1;
+            assert!(presses < 40, "Tab never reached the grid");
+        }
+        assert_eq!(active_date(&client).await, "2026-06-01");
+        press(&client, "\u{E014}").await; // ArrowRight
+        press(&client, "\u{E014}").await;
+        press(&client, "\u{E015}").await; // ArrowDown
+        assert_eq!(active_date(&client).await, "2026-06-10");
+        press(&client, "\u{E011}").await; // Home: Monday of that week
+        assert_eq!(active_date(&client).await, "2026-06-08");
+        press(&client, "\u{E010}").await; // End: Sunday
+        assert_eq!(active_date(&client).await, "2026-06-14");
+        press(&client, "\u{E012}").await; // ArrowLeft
+        press(&client, "n").await;
+        wait_for_path(&client, "/events/new").await;
+        eventually("the form on that day", || async {
+            value_of(&client, "start").await == "2026-06-13T09:00"
+        })
+        .await;
+        client.find(Locator::Id("title")).await.unwrap().send_keys("Market\u{E007}").await.unwrap(); // Enter
+        wait_for_path(&client, "/calendar/month/2026-06-01").await;
+        eventually("the event on the 13th", || async {
+            cell_text(&client, "2026-06-13").await.contains("Market")
+        })
+        .await;
+        // PageDown swaps in the next month, announces it and keeps focus in the calendar.
+        script(&client, "document.querySelector('.month-grid td[tabindex=\"0\"]').focus()").await;
+        press(&client, "\u{E00F}").await; // PageDown
+        wait_for_path(&client, "/calendar/month/2026-07-01").await;
+        eventually("the announcement", || async { text_of(&client, "calendar-status").await == "July 2026" })
+            .await;
+        eventually("focus in the calendar", || async {
+            script(&client, "return !!document.activeElement.closest('#calendar')").await == json!(true)
+        })
+        .await;
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// 9. An admin deactivates a user; the user's open browser goes to the login page on its
+/// next click.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivated_user_is_sent_to_login() {
+    let (base, dir) = serve_with(true).await;
+    let (client, _driver) = browser(true).await;
+    let (admin, _admin_driver) = browser(true).await;
+    let admin_client = admin.clone();
+    run("deactivated_user_is_sent_to_login", &client, |client| async move {
+        register(&client, &base, "hal").await;
+        client.goto(&format!("{base}/calendar/month/2026-06-01")).await.unwrap();
+
+        log_in(&admin, &base, "root").await;
+        admin.goto(&format!("{base}/admin/users")).await.unwrap();
+        let deactivate = "//tr[contains(., 'hal')]//button[normalize-space()='Deactivate']";
+        admin.find(Locator::XPath(deactivate)).await.unwrap().click().await.unwrap();
+        eventually("the admin's confirmation", || async { admin.get_alert_text().await.is_ok() }).await;
+        admin.accept_alert().await.unwrap();
+        eventually("the user marked inactive", || async {
+            admin
+                .find(Locator::XPath("//tr[contains(., 'hal')]//button[normalize-space()='Reactivate']"))
+                .await
+                .is_ok()
+        })
+        .await;
+
+        client.find(Locator::Id("cal-next")).await.unwrap().click().await.unwrap();
+        wait_for_path(&client, "/login").await;
+        assert!(exists(&client, "form[action='/login']").await);
+    })
+    .await;
+    admin_client.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// 7. Create, navigate and search with JavaScript off: full pages all the way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn everything_works_without_javascript() {
     let (base, dir) = serve().await;
     let (client, _driver) = browser(false).await;
+    run("everything_works_without_javascript", &client, |client| async move {
+        without_javascript(client, base).await
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+async fn without_javascript(client: Client, base: String) {
     register(&client, &base, "lou").await;
     let today = chrono::Utc::now().date_naive();
     client.goto(&format!("{base}/events/new")).await.unwrap();
@@ -277,7 +579,4 @@ async fn everything_works_without_javascript() {
     eventually("the login page", || async { client.current_url().await.unwrap().path() == "/login" }).await;
     client.goto(&format!("{base}/calendar")).await.unwrap();
     assert_eq!(client.current_url().await.unwrap().path(), "/login");
-
-    client.close().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
 }

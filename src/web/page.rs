@@ -126,7 +126,10 @@ impl<'r> Responder<'r, 'static> for SwapMain {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         if self.htmx.fragment {
             let location = serde_json::json!({ "path": self.to, "target": "#main", "swap": "innerHTML" });
-            Response::build().status(Status::NoContent).header(Header::new("HX-Location", location.to_string())).ok()
+            Response::build()
+                .status(Status::NoContent)
+                .header(Header::new("HX-Location", location.to_string()))
+                .ok()
         } else {
             Redirect::to(self.to).respond_to(request)
         }

@@ -76,7 +76,10 @@ async fn crud_round_trip(engine: Engine) {
         let header = r.headers().get_one("HX-Location").unwrap_or_default();
         serde_json::from_str::<serde_json::Value>(header).unwrap_or_default()
     };
-    assert_eq!(location(&response), serde_json::json!({ "path": format!("/events/{id}"), "target": "#main", "swap": "innerHTML" }));
+    assert_eq!(
+        location(&response),
+        serde_json::json!({ "path": format!("/events/{id}"), "target": "#main", "swap": "innerHTML" })
+    );
     let page = body(&app, &format!("/events/{id}")).await;
     assert!(page.contains("Via htmx") && page.contains("2 June 2026 – 3 June 2026 (all day)"), "{page}");
 
@@ -429,8 +432,11 @@ async fn created_from_the_calendar_returns_there(engine: Engine) {
     assert!(month.contains("/events/new?date=2026-06-01&amp;next=/calendar/month/2026-06-01"), "{month}");
     let form = body(&app, "/events/new?date=2026-06-03&next=/calendar/month/2026-06-01").await;
     assert!(form.contains("name=\"next\" value=\"/calendar/month/2026-06-01\""));
-    for (next, expected) in [("/calendar/month/2026-06-01", "/calendar/month/2026-06-01"), ("//evil.example/x", "/")] {
-        let fields = [("title", "Lunch"), ("start", "2026-06-03T12:00"), ("end", "2026-06-03T13:00"), ("next", next)];
+    for (next, expected) in
+        [("/calendar/month/2026-06-01", "/calendar/month/2026-06-01"), ("//evil.example/x", "/")]
+    {
+        let fields =
+            [("title", "Lunch"), ("start", "2026-06-03T12:00"), ("end", "2026-06-03T13:00"), ("next", next)];
         let response = app.post_with_token("/events", &fields).await;
         assert_status(&response, Status::SeeOther);
         assert_eq!(response.headers().get_one("Location"), Some(expected));
