@@ -529,6 +529,83 @@ async fn deactivated_user_is_sent_to_login() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Issue 9 in a browser: a weekly event fills its days; one occurrence is deleted, and an edit
+/// of "this and following" renames the rest of the series only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeating_event_this_and_following() {
+    let (base, dir) = serve().await;
+    let (client, _driver) = browser(true).await;
+    run("repeating_event_this_and_following", &client, |client| async move {
+        register(&client, &base, "ida").await;
+        client.goto(&format!("{base}/events/new")).await.unwrap();
+        client.find(Locator::Id("title")).await.unwrap().send_keys("Yoga").await.unwrap();
+        set_times(&client, "2026-06-01T18:00", "2026-06-01T19:00").await;
+        client.find(Locator::Id("repeat")).await.unwrap().select_by_value("weekly").await.unwrap();
+        client.find(Locator::Css("#event-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        eventually("the series", || async {
+            client.source().await.unwrap().contains("Every week on Monday")
+        })
+        .await;
+
+        let month = format!("{base}/calendar/month/2026-06-01");
+        client.goto(&month).await.unwrap();
+        for day in ["2026-06-01", "2026-06-08", "2026-06-15", "2026-06-22", "2026-06-29"] {
+            assert!(cell_text(&client, day).await.contains("Yoga"), "{day}");
+        }
+        assert!(!cell_text(&client, "2026-06-02").await.contains("Yoga"));
+
+        // Delete one occurrence: the page asks which part.
+        client
+            .find(Locator::Css("td[data-date='2026-06-15'] .day-events a"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        eventually("the occurrence", || async { exists(&client, "a.danger").await }).await;
+        client.find(Locator::Css("a.danger")).await.unwrap().click().await.unwrap();
+        eventually("the choice", || async { exists(&client, "#scope-this").await }).await;
+        assert!(exists(&client, "#scope-this:checked").await, "this event is the default");
+        client
+            .find(Locator::Css("form[action$='/delete'] button.danger"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_path(&client, "/calendar/day/2026-06-15").await;
+        client.goto(&month).await.unwrap();
+        assert!(!cell_text(&client, "2026-06-15").await.contains("Yoga"));
+        assert!(cell_text(&client, "2026-06-08").await.contains("Yoga"));
+
+        // This and following, from 22 June.
+        client
+            .find(Locator::Css("td[data-date='2026-06-22'] .day-events a"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        eventually("the occurrence", || async { exists(&client, "a.danger").await }).await;
+        client.find(Locator::LinkText("Edit")).await.unwrap().click().await.unwrap();
+        eventually("the form", || async { value_of(&client, "start").await == "2026-06-22T18:00" }).await;
+        let title = client.find(Locator::Id("title")).await.unwrap();
+        title.clear().await.unwrap();
+        title.send_keys("Yoga (new room)").await.unwrap();
+        client.find(Locator::Id("scope-following")).await.unwrap().click().await.unwrap();
+        client.find(Locator::Css("#event-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        eventually("the new series", || async { text_of(&client, "event-title").await == "Yoga (new room)" })
+            .await;
+        client.goto(&month).await.unwrap();
+        assert!(cell_text(&client, "2026-06-29").await.contains("Yoga (new room)"));
+        assert!(cell_text(&client, "2026-06-22").await.contains("Yoga (new room)"));
+        let earlier = cell_text(&client, "2026-06-08").await;
+        assert!(earlier.contains("Yoga") && !earlier.contains("new room"), "{earlier}");
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// 7. Create, navigate and search with JavaScript off: full pages all the way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn everything_works_without_javascript() {
