@@ -122,9 +122,9 @@ class Server:
 def seed(database_url):
     env = dict(os.environ, DATABASE_URL=database_url, EVENTIDE_LOG_FILE="", ROCKET_LOG_LEVEL="critical",
                SECRET_KEY="bench-secret-key-bench-secret-key-0123456789")
-    for prefix, events in (("mid", 10_000), ("big", 100_000)):
-        subprocess.run([BIN, "seed", "--users", "1", "--events", str(events), "--prefix", prefix],
-                       env=env, check=True, stdout=subprocess.DEVNULL)
+    for prefix, events, series in (("mid", 10_000, 0), ("big", 100_000, 0), ("rec", 10_000, 60)):
+        subprocess.run([BIN, "seed", "--users", "1", "--events", str(events), "--series", str(series),
+                        "--prefix", prefix], env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def first_event(port, session):
@@ -135,6 +135,7 @@ def first_event(port, session):
 def measure(server, label, rows):
     mid = login(server.port, "mid1")
     big = login(server.port, "big1")
+    rec = login(server.port, "rec1")
     event = first_event(server.port, mid)
     targets = [
         ("dashboard", "/", mid),
@@ -142,6 +143,8 @@ def measure(server, label, rows):
         ("month view", f"/calendar/month/{DAY}", mid),
         ("event detail", f"/events/{event}", mid),
         ("search (100k events)", "/search?q=project%20rev", big),
+        ("dashboard, 60 repeating", "/", rec),
+        ("month view, 60 repeating", f"/calendar/month/{DAY}", rec),
     ]
     for name, path, session in targets:
         for _ in range(3):

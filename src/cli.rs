@@ -4,7 +4,7 @@
 pub enum Command {
     Serve,
     CreateAdmin { username: String },
-    Seed { users: u32, events: u32, prefix: String, password: String },
+    Seed { users: u32, events: u32, series: u32, prefix: String, password: String },
     Help,
     Version,
 }
@@ -14,9 +14,10 @@ Usage:
   eventide [serve]                 start the web server
   eventide create-admin USERNAME   create an admin, or promote an existing user;
                                    the password is read from the first line of stdin
-  eventide seed --users N --events M [--prefix NAME] [--password P]
+  eventide seed --users N --events M [--series S] [--prefix NAME] [--password P]
                                    add N users (NAME1..NAMEN, default prefix seed,
-                                   password eventide-seed) with M events each
+                                   password eventide-seed) with M events each, and
+                                   S repeating events (endless, daily to yearly)
   eventide --help | --version
 
 Configuration comes from Rocket.toml, .env and the environment (see README.md).";
@@ -35,7 +36,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
 }
 
 fn parse_seed(options: &[String]) -> Result<Command, String> {
-    let (mut users, mut events) = (None, None);
+    let (mut users, mut events, mut series) = (None, None, 0);
     let (mut prefix, mut password) = ("seed".to_string(), "eventide-seed".to_string());
     let mut rest = options.iter();
     while let Some(flag) = rest.next() {
@@ -44,6 +45,7 @@ fn parse_seed(options: &[String]) -> Result<Command, String> {
         match flag.as_str() {
             "--users" => users = Some(number()?),
             "--events" => events = Some(number()?),
+            "--series" => series = number()?,
             "--prefix" => prefix = value.clone(),
             "--password" => password = value.clone(),
             other => return Err(format!("unknown option {other:?}")),
@@ -52,6 +54,7 @@ fn parse_seed(options: &[String]) -> Result<Command, String> {
     Ok(Command::Seed {
         users: users.ok_or("seed needs --users N")?,
         events: events.ok_or("seed needs --events M")?,
+        series,
         prefix,
         password,
     })
@@ -80,10 +83,15 @@ mod tests {
             Ok(Command::Seed {
                 users: 2,
                 events: 10,
+                series: 0,
                 prefix: "seed".into(),
                 password: "eventide-seed".into()
             })
         );
+        assert!(matches!(
+            parse(&args(&["seed", "--users", "1", "--events", "0", "--series", "40"])),
+            Ok(Command::Seed { series: 40, .. })
+        ));
         assert!(parse(&args(&["seed", "--users", "x", "--events", "10"])).is_err());
         assert!(parse(&args(&["seed", "--users"])).is_err());
     }

@@ -142,9 +142,41 @@ fn draft(rng: &mut StdRng) -> EventDraft {
     }
 }
 
+/// Rules as people set them up, endless: the expensive case for a range read.
+const RULES: &[&str] = &[
+    "FREQ=DAILY",
+    "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU",
+    "FREQ=MONTHLY;BYDAY=-1FR",
+    "FREQ=MONTHLY;BYMONTHDAY=15",
+    "FREQ=YEARLY",
+];
+
+/// The `n`th repeating event: a timed event in Berlin starting in 2020-2023.
+fn repeating(rng: &mut StdRng, n: u32) -> EventDraft {
+    let zone = chrono_tz::Europe::Berlin;
+    let day = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default() + Duration::days(rng.gen_range(0..4 * 365));
+    let local = day.and_hms_opt(rng.gen_range(7..19), 0, 0).unwrap_or_default();
+    let start = zone.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_default();
+    let draft = EventDraft {
+        title: phrase(rng, 1, 3),
+        description: String::new(),
+        location: String::new(),
+        all_day: false,
+        start_at: start,
+        end_at: start + Duration::minutes(45),
+        tzid: zone.name().into(),
+        recurrence: None,
+    };
+    let rule = RULES[n as usize % RULES.len()].parse().ok();
+    draft.clone().repeating(rule.as_ref()).unwrap_or(draft)
+}
+
 pub struct SeedPlan {
     pub users: u32,
     pub events: u32,
+    /// Repeating events per user, besides `events`.
+    pub series: u32,
     pub prefix: String,
     pub password: String,
 }
@@ -171,7 +203,9 @@ pub async fn run(store: &Store, plan: &SeedPlan) -> Result<Vec<String>, String> 
             store.insert_events(id, &batch).await.map_err(|e| e.to_string())?;
             added += batch.len() as u32;
         }
-        report.push(format!("{username} (user {}): {added} events", id.0));
+        let series: Vec<EventDraft> = (0..plan.series).map(|n| repeating(&mut rng, n)).collect();
+        store.insert_events(id, &series).await.map_err(|e| e.to_string())?;
+        report.push(format!("{username} (user {}): {added} events, {} repeating", id.0, series.len()));
     }
     store.analyze().await.map_err(|e| e.to_string())?;
     Ok(report)

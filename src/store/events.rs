@@ -536,7 +536,8 @@ impl Store {
     pub async fn insert_events(&self, owner: UserId, drafts: &[EventDraft]) -> DbResult<()> {
         const COLUMNS: &str =
             "INSERT INTO events (user_id, title, description, location, all_day, start_at, \
-                               end_at, is_long, created_at, updated_at, search_title, search_text, uid, tzid) ";
+                               end_at, is_long, created_at, updated_at, search_title, search_text, uid, tzid, \
+                               rrule, repeats_until) ";
         let now = Utc::now();
         // Stay far below both engines' limits on bound parameters per statement.
         for chunk in drafts.chunks(500) {
@@ -559,7 +560,9 @@ impl Store {
                             .push_bind(search_title)
                             .push_bind(search_text)
                             .push_bind(new_uid())
-                            .push_bind(draft.tzid.clone());
+                            .push_bind(draft.tzid.clone())
+                            .push_bind(draft.rrule().map(str::to_string))
+                            .push_bind(draft.repeats_until());
                     });
                     query.build().execute(&mut *tx).await?;
                     tx.commit().await

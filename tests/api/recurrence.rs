@@ -200,4 +200,24 @@ async fn endless_series_stay_bounded(engine: Engine) {
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
 
-crate::on_both_engines!(every_scope, bad_repeat_choices_keep_the_form, endless_series_stay_bounded);
+/// `eventide seed --series` writes series that the range read expands.
+async fn seeded_series_expand(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    let plan = eventide::seed::SeedPlan {
+        users: 1,
+        events: 10,
+        series: 6,
+        prefix: "rs".into(),
+        password: "eventide-seed".into(),
+    };
+    let report = eventide::seed::run(app.store(), &plan).await.unwrap();
+    assert!(report[0].ends_with("10 events, 6 repeating"), "{report:?}");
+    let from: DateTime<Utc> = "2026-06-01T00:00:00Z".parse().unwrap();
+    let until: DateTime<Utc> = "2026-07-01T00:00:00Z".parse().unwrap();
+    let events = app.store().events_between(eventide::store::UserId(1), from, until).await.unwrap();
+    let occurrences = events.iter().filter(|e| e.occurrence.is_some()).count();
+    // Daily 30, Mon/Wed/Fri 13, every other Tuesday 2, last Friday 1, the 15th 1 (yearly: maybe).
+    assert!((47..=48).contains(&occurrences), "{occurrences}");
+}
+
+crate::on_both_engines!(seeded_series_expand, every_scope, bad_repeat_choices_keep_the_form, endless_series_stay_bounded);
