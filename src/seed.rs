@@ -155,9 +155,11 @@ const RULES: &[&str] = &[
 /// The `n`th repeating event: a timed event in Berlin starting in 2020-2023.
 fn repeating(rng: &mut StdRng, n: u32) -> EventDraft {
     let zone = chrono_tz::Europe::Berlin;
-    let day = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default() + Duration::days(rng.gen_range(0..4 * 365));
+    let day =
+        NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default() + Duration::days(rng.gen_range(0..4 * 365));
     let local = day.and_hms_opt(rng.gen_range(7..19), 0, 0).unwrap_or_default();
-    let start = zone.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_default();
+    let start =
+        zone.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_default();
     let draft = EventDraft {
         title: phrase(rng, 1, 3),
         description: String::new(),

@@ -220,4 +220,9 @@ async fn seeded_series_expand(engine: Engine) {
     assert!((47..=48).contains(&occurrences), "{occurrences}");
 }
 
-crate::on_both_engines!(seeded_series_expand, every_scope, bad_repeat_choices_keep_the_form, endless_series_stay_bounded);
+crate::on_both_engines!(
+    seeded_series_expand,
+    every_scope,
+    bad_repeat_choices_keep_the_form,
+    endless_series_stay_bounded
+);
