@@ -20,12 +20,17 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap()
 }
 
-struct Driver(Child);
+/// chromedriver and the profile of the Chromium it started.
+struct Driver(Child, std::path::PathBuf);
 
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        // Chromium outlives a killed chromedriver when its session was not closed (a failed
+        // flow): end every process started with this test's profile, then the profile.
+        let _ = Command::new("pkill").arg("-f").arg(self.1.as_os_str()).status();
+        let _ = std::fs::remove_dir_all(&self.1);
     }
 }
 
@@ -73,8 +78,8 @@ async fn browser(javascript: bool) -> (Client, Driver) {
         .stderr(Stdio::null())
         .spawn()
         .expect("chromedriver is installed (apt-get install chromium chromium-driver)");
-    let driver = Driver(child);
     let profile = std::env::temp_dir().join(format!("eventide-chromium-{port}"));
+    let driver = Driver(child, profile.clone());
     let mut options = json!({
         "binary": "/usr/bin/chromium",
         "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -173,7 +178,12 @@ where
     F: FnOnce(Client) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let Err(failure) = tokio::spawn(flow(client.clone())).await else { return };
+    let outcome = tokio::spawn(flow(client.clone())).await;
+    let Err(failure) = outcome else {
+        // Quitting the session ends Chromium too; killing chromedriver alone would leave it running.
+        let _ = client.clone().close().await;
+        return;
+    };
     let message = match failure.try_into_panic() {
         Ok(payload) => payload
             .downcast_ref::<String>()
@@ -191,6 +201,7 @@ where
     if let Ok(source) = client.source().await {
         std::fs::write(&html, source).unwrap();
     }
+    let _ = client.clone().close().await;
     panic!("{name}: {message}\n  screenshot: {}\n  page: {}", png.display(), html.display());
 }
 

@@ -209,6 +209,7 @@ pub struct Series {
 }
 
 impl Series {
+    /// A series checked against its start, for rules about to be stored (forms, imports).
     /// `zone` is ignored for all-day series: they repeat by date.
     pub fn new(
         rule: &Rule,
@@ -218,8 +219,22 @@ impl Series {
         end: DateTime<Utc>,
         exdates: Vec<DateTime<Utc>>,
     ) -> Result<Series, RuleError> {
+        let series = Series::stored(rule, zone, all_day, start, end, exdates)?;
+        series.build(series.local(start)).map(|_| series)
+    }
+
+    /// A series whose rule was checked when it was stored: range reads skip the second
+    /// check (a rule that still fails to build just yields no occurrences).
+    pub fn stored(
+        rule: &Rule,
+        zone: Tz,
+        all_day: bool,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        exdates: Vec<DateTime<Utc>>,
+    ) -> Result<Series, RuleError> {
         let zone = if all_day { Tz::UTC } else { zone };
-        let series = Series {
+        Ok(Series {
             rule: rule.crate_rule()?,
             freq: rule.freq()?,
             interval: rule.interval().max(1),
@@ -229,9 +244,7 @@ impl Series {
             start,
             duration: end - start,
             exdates,
-        };
-        // Validate against the real start once, so expansion cannot fail later.
-        series.build(series.local(start)).map(|_| series)
+        })
     }
 
     pub fn start(&self) -> DateTime<Utc> {

@@ -66,7 +66,7 @@ impl Event {
     /// The series this event is the first occurrence of, if it repeats.
     pub fn series(&self) -> Option<Series> {
         let rule = self.rule()?;
-        Series::new(
+        Series::stored(
             &rule,
             self.zone(),
             self.all_day,
@@ -509,7 +509,7 @@ fn expand(
     let zone: Tz = row.tzid.parse().unwrap_or(Tz::UTC);
     let mut exdates = parse_exdates(&row.exdates);
     exdates.extend(replaced.iter().filter(|(series, _)| *series == summary.id).map(|(_, at)| *at));
-    let Ok(series) = Series::new(&rule, zone, summary.all_day, summary.start_at, summary.end_at, exdates)
+    let Ok(series) = Series::stored(&rule, zone, summary.all_day, summary.start_at, summary.end_at, exdates)
     else {
         return Vec::new();
     };
