@@ -79,6 +79,10 @@ async fn every_scope(engine: Engine) {
     let form = body(&app, &format!("/events/{first}/edit?at=20260323T080000Z")).await;
     assert!(form.contains("value=\"2026-03-23T09:00\"") && form.contains("name=\"scope\""));
 
+    // The month is cached now; every change below must show in it at once.
+    let cached = app.get("/calendar/month/2026-03-01").await;
+    assert_eq!(cached.headers().get_one("X-Cache"), Some("HIT"));
+
     // This event: one occurrence moves and is renamed; the others stay.
     let this = [
         ("occurrence", "20260323T080000Z"),
@@ -93,6 +97,12 @@ async fn every_scope(engine: Engine) {
         agenda(&app, "2026-03-16", "2026-04-01").await,
         pairs(&[("03-16 09:00", "Standup"), ("03-24 11:00", "Standup (moved)"), ("03-30 09:00", "Standup")])
     );
+    let month = app.get("/calendar/month/2026-03-01").await;
+    assert_eq!(month.headers().get_one("X-Cache"), Some("MISS"));
+    let month = month.into_string().await.unwrap();
+    assert!(month.contains("Standup (moved)") && !month.contains("at=20260323T080000Z"));
+    let occurrence = body(&app, &format!("/events/{first}?at=20260330T070000Z")).await;
+    assert!(occurrence.contains("Standup"));
 
     // This and following: from 6 April the series is at 10:00 and renamed.
     let mut following = vec![
@@ -108,6 +118,8 @@ async fn every_scope(engine: Engine) {
         agenda(&app, "2026-03-30", "2026-04-14").await,
         pairs(&[("03-30 09:00", "Standup"), ("04-06 10:00", "Standup v2"), ("04-13 10:00", "Standup v2")])
     );
+    let april = body(&app, "/calendar/month/2026-04-01").await;
+    assert!(april.contains("Standup v2") && april.contains(&format!("/events/{second}?at=20260413T080000Z")));
 
     // All events of the first series: renamed, one hour later; the edited occurrence stays.
     let mut all = vec![
