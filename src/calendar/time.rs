@@ -38,6 +38,9 @@ pub enum LocalTimeError {
 /// `YYYY-MM-DDTHH:MM` in `zone` to an instant. A time that occurs twice (the fall-back hour)
 /// means its first occurrence, as most calendar apps do; a skipped time is refused.
 pub fn parse_local(zone: Tz, text: &str) -> Result<DateTime<Utc>, LocalTimeError> {
+    if !four_digit_year(text) {
+        return Err(LocalTimeError::Malformed);
+    }
     let naive = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M:%S"))
         .map_err(|_| LocalTimeError::Malformed)?;
@@ -47,8 +50,18 @@ pub fn parse_local(zone: Tz, text: &str) -> Result<DateTime<Utc>, LocalTimeError
     }
 }
 
+/// chrono reads `+262143-12-31` as a year; dates that far out would overflow the arithmetic
+/// around them, and no calendar needs them: years are four digits here.
+fn four_digit_year(text: &str) -> bool {
+    let text = text.trim();
+    text.get(..5).is_some_and(|head| head[..4].bytes().all(|b| b.is_ascii_digit()) && head.ends_with('-'))
+}
+
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let text = text.trim();
+    if !four_digit_year(text) {
+        return None;
+    }
     // `datetime-local` inputs left in place after ticking "all day" still carry the day.
     let day = text.split('T').next().unwrap_or(text);
     NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
@@ -83,6 +96,16 @@ pub fn local_days(event: &impl Scheduled, zone: Tz) -> (NaiveDate, NaiveDate) {
 mod tests {
     use super::*;
     use chrono_tz::{America::New_York, Europe::Berlin, Pacific::Auckland};
+
+    #[test]
+    fn years_are_four_digits() {
+        assert!(parse_date("2026-06-01").is_some());
+        assert!(parse_date("+262143-12-31").is_none());
+        assert!(parse_date("12026-06-01").is_none());
+        assert!(parse_date("-0001-01-01").is_none());
+        assert!(parse_local(Tz::UTC, "+262143-12-31T23:59").is_err());
+        assert!(parse_local(Tz::UTC, "9999-12-31T23:59").is_ok());
+    }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -165,7 +165,11 @@ fn read_time(property: &Property, zone: Tz) -> Result<(DateTime<Utc>, bool, Opti
     let instant = in_zone
         .from_local_datetime(&local)
         .earliest()
-        .or_else(|| in_zone.from_local_datetime(&(local + Duration::hours(1))).earliest())
+        .or_else(|| {
+            // A time skipped by a spring-forward change: the same wall time an hour later.
+            let later = local.checked_add_signed(Duration::hours(1))?;
+            in_zone.from_local_datetime(&later).earliest()
+        })
         .ok_or_else(|| format!("{name} {value} does not exist in {}", in_zone.name()))?;
     Ok((instant.with_timezone(&Utc), false, named))
 }
@@ -186,14 +190,16 @@ fn read_duration(text: &str) -> Option<Duration> {
             unit => {
                 let n: i64 = number.parse().ok()?;
                 number.clear();
-                total += match (unit, in_time) {
-                    ('W', false) => Duration::weeks(n),
-                    ('D', false) => Duration::days(n),
-                    ('H', true) => Duration::hours(n),
-                    ('M', true) => Duration::minutes(n),
-                    ('S', true) => Duration::seconds(n),
-                    _ => return None,
-                };
+                // Checked all the way: a file may say P999999999999W.
+                let part = match (unit, in_time) {
+                    ('W', false) => Duration::try_weeks(n),
+                    ('D', false) => Duration::try_days(n),
+                    ('H', true) => Duration::try_hours(n),
+                    ('M', true) => Duration::try_minutes(n),
+                    ('S', true) => Duration::try_seconds(n),
+                    _ => None,
+                }?;
+                total = total.checked_add(&part)?;
             }
         }
     }
@@ -218,11 +224,18 @@ fn text(vevent: &Component, name: &str, max: usize) -> String {
 fn read_event(vevent: &Component, zone: Tz) -> Result<Imported, String> {
     let start = vevent.property("DTSTART").ok_or("it has no start (DTSTART)")?;
     let (start_at, all_day, named_zone) = read_time(start, zone)?;
+    // Checked before any arithmetic on the start: chrono panics on overflow.
+    let plausible = |t: DateTime<Utc>| (1900..=2200).contains(&chrono::Datelike::year(&t));
+    let implausible = || "its dates are outside the years 1900-2200".to_string();
+    if !plausible(start_at) {
+        return Err(implausible());
+    }
     let end_at = match (vevent.property("DTEND"), vevent.property("DURATION")) {
         (Some(end), _) => read_time(end, named_zone.unwrap_or(zone))?.0,
         (None, Some(duration)) => {
-            start_at
-                + read_duration(&duration.value).ok_or_else(|| format!("bad duration {}", duration.value))?
+            let length =
+                read_duration(&duration.value).ok_or_else(|| format!("bad duration {}", duration.value))?;
+            start_at.checked_add_signed(length).ok_or_else(implausible)?
         }
         (None, None) if all_day => start_at + Duration::days(1),
         (None, None) => start_at,
@@ -231,9 +244,8 @@ fn read_event(vevent: &Component, zone: Tz) -> Result<Imported, String> {
     if end_at < start_at {
         return Err("it ends before it starts".into());
     }
-    let plausible = |t: DateTime<Utc>| (1900..=2200).contains(&chrono::Datelike::year(&t));
-    if !plausible(start_at) || !plausible(end_at) {
-        return Err("its dates are outside the years 1900-2200".into());
+    if !plausible(end_at) {
+        return Err(implausible());
     }
     if vevent.property("RDATE").is_some() {
         return Err("extra dates (RDATE) are not supported".into());

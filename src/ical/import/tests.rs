@@ -82,6 +82,13 @@ fn durations() {
     assert_eq!(read_duration("P1H"), None);
     assert_eq!(read_duration("PT"), Some(Duration::zero()));
     assert_eq!(read_duration("X"), None);
+    assert_eq!(read_duration("P999999999999999W"), None);
+    assert_eq!(read_duration("P9999999999999999999D"), None);
+    let (events, failures) = read_ok(
+        "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20260101T000000Z\nDURATION:P99999999W\nSUMMARY:Forever\nEND:VEVENT\nEND:VCALENDAR\n",
+    );
+    assert!(events.is_empty());
+    assert!(failures[0].reason.contains("outside the years 1900-2200"), "{failures:?}");
 }
 
 /// Random damage to real files (bytes cut, swapped, duplicated, folded) must never panic.
@@ -108,6 +115,11 @@ fn damaged_files_never_panic() {
         "Z",
         "99999999",
         "-",
+        "2621431231T235959",
+        "P999999999999W",
+        "DURATION:P9999999W\r\n",
+        "RRULE:FREQ=DAILY;COUNT=1000\r\n",
+        "RRULE:FREQ=MONTHLY;BYDAY=9MO;BYSETPOS=-400\r\n",
     ];
     for round in 0..4000 {
         let mut text: Vec<char> = samples[round % 3].chars().collect();
