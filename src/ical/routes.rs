@@ -168,8 +168,18 @@ pub fn import_page(_user: CurrentUser, page: Page) -> Template {
     page.render("import.html", json!({ "events": [], "failures": [], "upload": "", "imported": false }))
 }
 
-fn stash_key(user: UserId, upload: &str) -> String {
-    format!("import:{}:{upload}", user.0)
+/// One waiting upload per user (a new preview replaces it), so previews cannot pile up in
+/// the sessions store, which never evicts. The value is `{upload id}\n{file}`.
+fn stash_key(user: UserId) -> String {
+    format!("import:{}", user.0)
+}
+
+/// The previewed file, if `upload` names the one waiting.
+async fn stashed_upload(backends: &Backends, user: UserId, upload: &str) -> Result<Option<String>, AppError> {
+    let stashed = backends.sessions.get(&stash_key(user)).await?;
+    let text = stashed.and_then(|bytes| String::from_utf8(bytes).ok());
+    Ok(text
+        .and_then(|t| t.split_once('\n').filter(|(id, _)| *id == upload).map(|(_, file)| file.to_string())))
 }
 
 /// An upload waits this long between its preview and its import.
@@ -234,9 +244,7 @@ pub async fn import_post(
         page.render_status(Status::UnprocessableEntity, "import.html", context)
     };
     if !form.upload.is_empty() {
-        let key = stash_key(user.user.id, &form.upload);
-        let stashed = backends.sessions.get(&key).await?;
-        let Some(text) = stashed.and_then(|b| String::from_utf8(b).ok()) else {
+        let Some(text) = stashed_upload(backends, user.user.id, &form.upload).await? else {
             return Ok(error("That preview has expired. Choose the file again.".into()));
         };
         let plan = match plan_for(store, &user, &text, zone).await? {
@@ -245,7 +253,7 @@ pub async fn import_post(
         };
         let context = plan_context(&plan, "", true);
         store.apply(user.user.id, plan.changes).await?;
-        backends.sessions.delete(&key).await.ok();
+        backends.sessions.delete(&stash_key(user.user.id)).await.ok();
         cache.invalidate_user(user.user.id).await;
         return Ok(page.render_status(Status::Ok, "import.html", context));
     }
@@ -261,7 +269,8 @@ pub async fn import_post(
         Err(message) => return Ok(error(message)),
     };
     let upload = hex::encode(rand::random::<[u8; 16]>());
-    backends.sessions.set(&stash_key(user.user.id, &upload), text.as_bytes(), STASH_TTL).await?;
+    let stashed = format!("{upload}\n{text}");
+    backends.sessions.set(&stash_key(user.user.id), stashed.as_bytes(), STASH_TTL).await?;
     Ok(page.render_status(Status::Ok, "import.html", plan_context(&plan, &upload, false)))
 }
 

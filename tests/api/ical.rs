@@ -177,7 +177,11 @@ async fn import_reports_failures_and_keeps_the_rest(engine: Engine) {
     ] {
         assert!(preview.contains(reason), "{reason} in {preview}");
     }
-    let (_, done) = import(&app, &[("upload", &upload_of(&preview))], None).await;
+    // A second preview replaces the first: one waiting upload per user.
+    let (_, second) = import(&app, &[], Some(file)).await;
+    let (status, stale) = import(&app, &[("upload", &upload_of(&preview))], None).await;
+    assert!(status == Status::UnprocessableEntity && stale.contains("expired"), "{stale}");
+    let (_, done) = import(&app, &[("upload", &upload_of(&second))], None).await;
     assert!(done.contains("1 created"), "{done}");
     assert!(text(app.get("/calendar/day/2026-06-01").await).await.contains("Fine"));
     // Not a calendar, no file, an expired upload, no token: clear errors, nothing written.
