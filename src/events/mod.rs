@@ -150,11 +150,15 @@ async fn target(
     }
     let Some(at) = at else { return Ok(Target { event, series: None, at: None }) };
     let at = parse_compact(at).ok_or(AppError::NotFound)?;
-    match event.series() {
-        Some(series) if series.is_occurrence(at) => {
-            Ok(Target { series: Some(event.clone()), event, at: Some(at) })
-        }
-        _ => Err(AppError::NotFound),
+    if !event.series().is_some_and(|series| series.is_occurrence(at)) {
+        return Err(AppError::NotFound);
+    }
+    // An occurrence edited on its own is shown (and changed) as it is now, even from its
+    // original URL (a bookmark, a page open in another tab).
+    let edited = store.overrides_of(owner, id).await?.into_iter().find(|o| o.recurrence_id == Some(at));
+    match edited {
+        Some(edited) => Ok(Target { event: edited, series: Some(event), at: Some(at) }),
+        None => Ok(Target { series: Some(event.clone()), event, at: Some(at) }),
     }
 }
 
@@ -259,9 +263,11 @@ async fn update(
     let to = match (&target.series, target.at) {
         // An edited occurrence stays one occurrence: it cannot start a series of its own.
         (Some(_), _) if target.event.series_id.is_some() => {
+            // The edited occurrence's own row, whichever URL the form came from.
+            let edited = target.event.id;
             let single = EventDraft { recurrence: None, ..draft };
-            store.update_event(owner, id, &single).await?;
-            format!("/events/{}", id.0)
+            store.update_event(owner, edited, &single).await?;
+            format!("/events/{}", edited.0)
         }
         (Some(master), Some(at)) => {
             let scope = Scope::parse(&form.scope).unwrap_or(Scope::This);

@@ -103,6 +103,19 @@ async fn every_scope(engine: Engine) {
     assert!(month.contains("Standup (moved)") && !month.contains("at=20260323T080000Z"));
     let occurrence = body(&app, &format!("/events/{first}?at=20260330T070000Z")).await;
     assert!(occurrence.contains("Standup"));
+    // The original URL of the edited occurrence shows it as edited; a form still open from
+    // before the edit changes the edited occurrence, never the series.
+    let original = body(&app, &format!("/events/{first}?at=20260323T080000Z")).await;
+    assert!(original.contains("Standup (moved)") && original.contains("changed on its own"));
+    let stale = [
+        ("occurrence", "20260323T080000Z"),
+        ("scope", "this"),
+        ("title", "Standup (moved)"),
+        ("start", "2026-03-24T11:00"),
+        ("end", "2026-03-24T11:30"),
+    ];
+    assert_eq!(save(&app, &format!("/events/{first}"), &stale).await, format!("/events/{edited}"));
+    assert_eq!(agenda(&app, "2026-03-16", "2026-04-01").await.len(), 3);
 
     // This and following: from 6 April the series is at 10:00 and renamed.
     let mut following = vec![
