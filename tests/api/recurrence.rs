@@ -131,6 +131,12 @@ async fn every_scope(engine: Engine) {
         agenda(&app, "2026-03-30", "2026-04-14").await,
         pairs(&[("03-30 09:00", "Standup"), ("04-06 10:00", "Standup v2"), ("04-13 10:00", "Standup v2")])
     );
+    // Search finds the series (once) and the edited occurrence.
+    let found = body(&app, "/search?q=standup").await;
+    assert!(
+        found.contains(&format!("/events/{second}\"")) && found.contains(&format!("/events/{edited}\"")),
+        "{found}"
+    );
     let april = body(&app, "/calendar/month/2026-04-01").await;
     assert!(april.contains("Standup v2") && april.contains(&format!("/events/{second}?at=20260413T080000Z")));
 
