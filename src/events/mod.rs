@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::error::AppError;
 use crate::recurrence::describe::describe;
 use crate::recurrence::{compact, parse_compact};
-use crate::store::{Event, EventDraft, EventId, EventSummary, Store};
+use crate::store::{Event, EventDraft, EventId, EventSummary, Store, UserId};
 use crate::web::page::{safe_next, Page, SwapMain};
 use crate::web::templates::render_to_string;
 use form::{EventForm, FieldErrors};
@@ -105,6 +105,8 @@ pub struct Target {
     /// The series row, for an occurrence or an edited occurrence.
     pub series: Option<Event>,
     pub at: Option<DateTime<Utc>>,
+    /// The series' edited occurrences, when finding the target already read them.
+    overrides: Option<Vec<Event>>,
 }
 
 impl Target {
@@ -128,6 +130,15 @@ impl Target {
     fn repeats(&self) -> bool {
         self.series.is_some() || self.event.rrule.is_some()
     }
+
+    /// The edited occurrences of the series this target belongs to (or is), read at most
+    /// once per request.
+    async fn overrides(&self, store: &Store, owner: UserId) -> Result<Vec<Event>, AppError> {
+        match &self.overrides {
+            Some(known) => Ok(known.clone()),
+            None => Ok(store.overrides_of(owner, self.series.as_ref().unwrap_or(&self.event).id).await?),
+        }
+    }
 }
 
 /// The event (or occurrence) `id` and `at` name, if it is the user's and exists: another
@@ -146,19 +157,21 @@ async fn target(
         }
         let series = store.event_for(owner, series_id).await?.ok_or(AppError::NotFound)?;
         let at = event.recurrence_id;
-        return Ok(Target { event, series: Some(series), at });
+        return Ok(Target { event, series: Some(series), at, overrides: None });
     }
-    let Some(at) = at else { return Ok(Target { event, series: None, at: None }) };
+    let Some(at) = at else { return Ok(Target { event, series: None, at: None, overrides: None }) };
     let at = parse_compact(at).ok_or(AppError::NotFound)?;
     if !event.series().is_some_and(|series| series.is_occurrence(at)) {
         return Err(AppError::NotFound);
     }
     // An occurrence edited on its own is shown (and changed) as it is now, even from its
     // original URL (a bookmark, a page open in another tab).
-    let edited = store.overrides_of(owner, id).await?.into_iter().find(|o| o.recurrence_id == Some(at));
+    let overrides = store.overrides_of(owner, id).await?;
+    let edited = overrides.iter().find(|o| o.recurrence_id == Some(at)).cloned();
+    let overrides = Some(overrides);
     match edited {
-        Some(edited) => Ok(Target { event: edited, series: Some(event), at: Some(at) }),
-        None => Ok(Target { series: Some(event.clone()), event, at: Some(at) }),
+        Some(edited) => Ok(Target { event: edited, series: Some(event), at: Some(at), overrides }),
+        None => Ok(Target { series: Some(event.clone()), event, at: Some(at), overrides }),
     }
 }
 
@@ -271,7 +284,7 @@ async fn update(
         }
         (Some(master), Some(at)) => {
             let scope = Scope::parse(&form.scope).unwrap_or(Scope::This);
-            let overrides = store.overrides_of(owner, master.id).await?;
+            let overrides = target.overrides(store, owner).await?;
             let inserted = store.apply(owner, series::edit(master, &overrides, at, scope, &draft)).await?;
             match (scope, inserted.first()) {
                 (Scope::Following, Some(new_series)) => format!("/events/{}", new_series.0),
@@ -280,7 +293,7 @@ async fn update(
             }
         }
         _ if target.event.rrule.is_some() => {
-            let overrides = store.overrides_of(owner, id).await?;
+            let overrides = target.overrides(store, owner).await?;
             let master = &target.event;
             store.apply(owner, series::edit(master, &overrides, master.start_at, Scope::All, &draft)).await?;
             format!("/events/{}", id.0)
@@ -371,7 +384,7 @@ async fn delete(
             } else {
                 Scope::parse(&choice.scope).unwrap_or(Scope::This)
             };
-            let overrides = store.overrides_of(owner, master.id).await?;
+            let overrides = target.overrides(store, owner).await?;
             store.apply(owner, series::delete(master, &overrides, at, scope)).await?;
         }
         _ => {

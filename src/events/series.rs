@@ -31,16 +31,8 @@ impl Scope {
 
 /// How far `draft` moved the occurrence at `at`, in wall-clock time of the series' zone.
 fn wall_clock_shift(master: &Event, at: DateTime<Utc>, new_start: DateTime<Utc>) -> Duration {
-    let zone = zone_of(master);
+    let zone = master.repeat_zone();
     new_start.with_timezone(&zone).naive_local() - at.with_timezone(&zone).naive_local()
-}
-
-fn zone_of(master: &Event) -> Tz {
-    if master.all_day {
-        Tz::UTC
-    } else {
-        master.zone()
-    }
 }
 
 fn without_rule(draft: &EventDraft) -> EventDraft {
@@ -82,7 +74,7 @@ fn carry_over(
     target: &EventDraft,
     target_ref: SeriesRef,
 ) -> (String, Vec<Change>) {
-    let zone = zone_of(master);
+    let zone = master.repeat_zone();
     let series = expand(target);
     let lands = |instant: DateTime<Utc>| {
         let moved = shift_local(instant, zone, shift)?;
@@ -126,7 +118,7 @@ pub fn edit(
             }
         }
         Scope::All => {
-            let start = shift_local(master.start_at, zone_of(master), shift).unwrap_or(draft.start_at);
+            let start = shift_local(master.start_at, master.repeat_zone(), shift).unwrap_or(draft.start_at);
             let new_master = series_draft(draft, start, rule_of(draft).as_ref());
             let (exdates, mut changes) =
                 carry_over(master, overrides, None, shift, &new_master, SeriesRef::Existing(master.id));
@@ -195,7 +187,7 @@ pub fn delete(master: &Event, overrides: &[Event], at: DateTime<Utc>, scope: Sco
 fn end_before(master: &Event, at: DateTime<Utc>) -> Vec<Change> {
     let Some(mut rule) = master.rule() else { return vec![Change::Delete(master.id)] };
     rule.remove("COUNT");
-    rule.set("UNTIL", until_before(at, master.all_day, zone_of(master)));
+    rule.set("UNTIL", until_before(at, master.all_day, master.repeat_zone()));
     let draft = master.draft().repeating(Some(&rule)).unwrap_or_else(|_| without_rule(&master.draft()));
     let kept: Vec<_> = parse_exdates(&master.exdates).into_iter().filter(|t| *t < at).collect();
     vec![Change::Update { id: master.id, draft, exdates: format_exdates(&kept) }]

@@ -18,10 +18,6 @@ pub struct Calendar<'a> {
     pub refresh: Option<Duration>,
 }
 
-fn zone_of(event: &Event) -> Tz {
-    event.tzid.parse().unwrap_or(Tz::UTC)
-}
-
 /// Writes `events` (any order; edited occurrences follow their series) as one VCALENDAR.
 pub fn calendar(events: &[Event], about: &Calendar<'_>, now: DateTime<Utc>) -> String {
     let mut out = Writer::default();
@@ -56,7 +52,7 @@ fn time_property(out: &mut Writer, name: &str, instant: DateTime<Utc>, event: &E
     if event.all_day {
         out.raw(&format!("{name};VALUE=DATE"), &date_value(instant.date_naive()));
     } else {
-        let value = zoned(instant, zone_of(event));
+        let value = zoned(instant, event.zone());
         let (params, value) = value.split_once(':').unwrap_or(("", &value));
         out.raw(&format!("{name}{params}"), value);
     }

@@ -6,6 +6,7 @@ pub mod import;
 pub mod parse;
 pub mod routes;
 pub mod write;
+pub mod zones;
 
 use chrono::Duration;
 use rocket::http::{ContentType, Header, Status};

@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 
 use super::{with_pool, DbResult, Pool, Store, UserId};
 use crate::recurrence::{compact, parse_exdates, Rule, RuleError, Series};
-use crate::search::text::{fold, Terms};
+use crate::search::text::fold;
 
 /// Events longer than this are flagged `is_long` and found through their own small index;
 /// shorter ones are found by a start-time window widened by this much.
@@ -61,6 +61,16 @@ impl Event {
 
     pub fn zone(&self) -> Tz {
         self.tzid.parse().unwrap_or(Tz::UTC)
+    }
+
+    /// The zone the event's times and repeats are reckoned in: all-day events are dates, kept
+    /// at 00:00 UTC, whatever zone they were made in.
+    pub fn repeat_zone(&self) -> Tz {
+        if self.all_day {
+            Tz::UTC
+        } else {
+            self.zone()
+        }
     }
 
     /// The series this event is the first occurrence of, if it repeats.
@@ -209,20 +219,6 @@ impl EventDraft {
         let all = format!("{title} {} {}", fold(&self.description), fold(&self.location));
         (title, all)
     }
-}
-
-/// One search result.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
-pub struct SearchHit {
-    pub id: EventId,
-    pub title: String,
-    pub description: String,
-    pub location: String,
-    pub all_day: bool,
-    pub start_at: DateTime<Utc>,
-    pub end_at: DateTime<Utc>,
-    /// Every word of the query is in the title: these come first.
-    pub title_hit: bool,
 }
 
 /// Binds a draft's columns as `$2`..`$14` (after the owner as `$1`), in the order both the
@@ -584,64 +580,5 @@ impl Store {
             Pool::Postgres(_) => "ANALYZE events",
         };
         with_pool!(self, pool => sqlx::query(sql).execute(pool).await.map(|_| ()))
-    }
-}
-
-const SEARCH_ORDER: &str = "ORDER BY title_hit DESC, (start_at >= $3) DESC, \
-     CASE WHEN start_at >= $3 THEN start_at END ASC, \
-     CASE WHEN start_at < $3 THEN start_at END DESC, 1 LIMIT $4 OFFSET $5";
-
-impl Store {
-    /// `owner`'s events containing every term (the last as a prefix), through the full-text
-    /// index of each engine: title matches first, then upcoming events nearest `now`, then
-    /// past ones, most recent first.
-    pub async fn search_events(
-        &self,
-        owner: UserId,
-        terms: &Terms,
-        now: DateTime<Utc>,
-        limit: u32,
-        offset: u32,
-    ) -> DbResult<Vec<SearchHit>> {
-        self.count_query();
-        let (limit, offset) = (i64::from(limit), i64::from(offset));
-        match &self.pool {
-            Pool::Sqlite(pool) => {
-                // CROSS JOIN pins the plan: matches from the index first, then their rows by
-                // primary key (never a walk over all of the user's events).
-                let sql = format!(
-                    "SELECT e.id, e.title, e.description, e.location, e.all_day, e.start_at, e.end_at, \
-                     e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH $2) AS title_hit \
-                     FROM events_fts f CROSS JOIN events e ON e.id = f.rowid \
-                     WHERE events_fts MATCH $1 AND e.user_id = $6 {SEARCH_ORDER}"
-                );
-                let (everywhere, in_title) = (terms.fts5("title body"), terms.fts5("title"));
-                sqlx::query_as::<_, SearchHit>(&sql)
-                    .bind(everywhere)
-                    .bind(in_title)
-                    .bind(now)
-                    .bind(limit)
-                    .bind(offset)
-                    .bind(owner)
-                    .fetch_all(pool)
-                    .await
-            }
-            Pool::Postgres(pool) => {
-                let sql = format!(
-                    "SELECT id, title, description, location, all_day, start_at, end_at, \
-                     search_title_tsv @@ to_tsquery('simple', $2) AS title_hit \
-                     FROM events WHERE user_id = $6 AND search_all @@ to_tsquery('simple', $1) {SEARCH_ORDER}"
-                );
-                sqlx::query_as::<_, SearchHit>(&sql)
-                    .bind(terms.tsquery())
-                    .bind(terms.tsquery())
-                    .bind(now)
-                    .bind(limit)
-                    .bind(offset)
-                    .bind(owner)
-                    .fetch_all(pool)
-                    .await
-            }
-        }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod events;
+pub mod search;
 pub mod users;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,9 +16,8 @@ use rocket_db_pools::Database;
 
 use crate::config::DatabaseTarget;
 
-pub use events::{
-    Change, Event, EventDraft, EventId, EventSummary, NewEvent, Scheduled, SearchHit, SeriesRef,
-};
+pub use events::{Change, Event, EventDraft, EventId, EventSummary, NewEvent, Scheduled, SeriesRef};
+pub use search::SearchHit;
 pub use users::{NewUser, SessionUser, User, UserId, UsernameTaken};
 
 #[derive(Database)]
