@@ -205,6 +205,18 @@ where
     panic!("{name}: {message}\n  screenshot: {}\n  page: {}", png.display(), html.display());
 }
 
+/// A flow with a server and a browser of its own: `body(client, base_url)`.
+async fn flow<F, Fut>(name: &str, javascript: bool, body: F)
+where
+    F: FnOnce(Client, String) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (base, dir) = serve().await;
+    let (client, _driver) = browser(javascript).await;
+    run(name, &client, move |client| body(client, base)).await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 async fn path_of(client: &Client) -> String {
     client.current_url().await.map(|u| u.path().to_string()).unwrap_or_default()
 }
@@ -268,9 +280,7 @@ async fn cell_text(client: &Client, date: &str) -> String {
 /// 1. Register, land on the dashboard, log out, log in again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_log_out_and_back_in() {
-    let (base, dir) = serve().await;
-    let (client, _driver) = browser(true).await;
-    run("register_log_out_and_back_in", &client, |client| async move {
+    flow("register_log_out_and_back_in", true, |client, base| async move {
         register(&client, &base, "ada").await;
         assert!(client.source().await.unwrap().contains("ada"), "the dashboard names the user");
         assert!(exists(&client, "form[action='/logout']").await);
@@ -282,16 +292,13 @@ async fn register_log_out_and_back_in() {
         assert!(exists(&client, "form[action='/logout']").await);
     })
     .await;
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// 2. From the month view, the htmx form creates an event that appears in its cell, and the
 /// page is never reloaded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_from_the_month_view_without_a_page_load() {
-    let (base, dir) = serve().await;
-    let (client, _driver) = browser(true).await;
-    run("create_from_the_month_view_without_a_page_load", &client, |client| async move {
+    flow("create_from_the_month_view_without_a_page_load", true, |client, base| async move {
         register(&client, &base, "bea").await;
         client.goto(&format!("{base}/calendar/month/2026-06-01")).await.unwrap();
         mark_page(&client).await;
@@ -310,16 +317,13 @@ async fn create_from_the_month_view_without_a_page_load() {
         assert!(page_was_not_reloaded(&client).await, "no full page load from month view to month view");
     })
     .await;
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// 3. Next, previous and the view switcher swap the grid and update the address bar; Back
 /// brings the previous month back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn navigation_updates_the_address_and_back_restores() {
-    let (base, dir) = serve().await;
-    let (client, _driver) = browser(true).await;
-    run("navigation_updates_the_address_and_back_restores", &client, |client| async move {
+    flow("navigation_updates_the_address_and_back_restores", true, |client, base| async move {
         register(&client, &base, "cyd").await;
         client.goto(&format!("{base}/calendar/month/2026-06-01")).await.unwrap();
         mark_page(&client).await;
@@ -344,15 +348,12 @@ async fn navigation_updates_the_address_and_back_restores() {
         assert!(exists(&client, ".month-grid").await);
     })
     .await;
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// 4. Live search narrows the results while typing; Enter is never pressed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_search_narrows_as_you_type() {
-    let (base, dir) = serve().await;
-    let (client, _driver) = browser(true).await;
-    run("live_search_narrows_as_you_type", &client, |client| async move {
+    flow("live_search_narrows_as_you_type", true, |client, base| async move {
         register(&client, &base, "dee").await;
         for title in ["Standup <b>daily</b>", "Stats review", "Dentist"] {
             create_event(&client, &base, title, "2026-06-10T09:00", "2026-06-10T09:30").await;
@@ -373,15 +374,12 @@ async fn live_search_narrows_as_you_type() {
         assert!(page_was_not_reloaded(&client).await);
     })
     .await;
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// 5. Edit an event, then delete it through the confirmation dialog; the grid follows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edit_then_delete_with_confirmation() {
-    let (base, dir) = serve().await;
-    let (client, _driver) = browser(true).await;
-    run("edit_then_delete_with_confirmation", &client, |client| async move {
+    flow("edit_then_delete_with_confirmation", true, |client, base| async move {
         register(&client, &base, "eve").await;
         create_event(&client, &base, "Piano lesson", "2026-06-11T16:00", "2026-06-11T17:00").await;
         client.find(Locator::LinkText("Edit")).await.unwrap().click().await.unwrap();
@@ -418,15 +416,12 @@ async fn edit_then_delete_with_confirmation() {
         assert!(!cell_text(&client, "2026-06-11").await.contains("Piano"));
     })
     .await;
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// 6. A form error shows its message by the field and keeps what was typed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn form_errors_keep_the_typed_values() {
-    let (base, dir) = serve().await;
-    let (client, _driver) = browser(true).await;
-    run("form_errors_keep_the_typed_values", &client, |client| async move {
+    flow("form_errors_keep_the_typed_values", true, |client, base| async move {
         register(&client, &base, "fay").await;
         client.goto(&format!("{base}/events/new")).await.unwrap();
         mark_page(&client).await;
@@ -447,16 +442,13 @@ async fn form_errors_keep_the_typed_values() {
         assert_eq!(path_of(&client).await, "/events/new");
     })
     .await;
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// 8. Keyboard only: into the month grid with Tab, to a day with the arrows, N for a new
 /// event there, and the event lands in that day.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyboard_only_from_grid_to_new_event() {
-    let (base, dir) = serve().await;
-    let (client, _driver) = browser(true).await;
-    run("keyboard_only_from_grid_to_new_event", &client, |client| async move {
+    flow("keyboard_only_from_grid_to_new_event", true, |client, base| async move {
         register(&client, &base, "gus").await;
         client.goto(&format!("{base}/calendar/month/2026-06-01")).await.unwrap();
         let stops =
@@ -502,7 +494,6 @@ async fn keyboard_only_from_grid_to_new_event() {
         .await;
     })
     .await;
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// 9. An admin deactivates a user; the user's open browser goes to the login page on its
@@ -544,9 +535,7 @@ async fn deactivated_user_is_sent_to_login() {
 /// of "this and following" renames the rest of the series only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeating_event_this_and_following() {
-    let (base, dir) = serve().await;
-    let (client, _driver) = browser(true).await;
-    run("repeating_event_this_and_following", &client, |client| async move {
+    flow("repeating_event_this_and_following", true, |client, base| async move {
         register(&client, &base, "ida").await;
         client.goto(&format!("{base}/events/new")).await.unwrap();
         client.find(Locator::Id("title")).await.unwrap().send_keys("Yoga").await.unwrap();
@@ -614,19 +603,12 @@ async fn repeating_event_this_and_following() {
         assert!(earlier.contains("Yoga") && !earlier.contains("new room"), "{earlier}");
     })
     .await;
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// 7. Create, navigate and search with JavaScript off: full pages all the way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn everything_works_without_javascript() {
-    let (base, dir) = serve().await;
-    let (client, _driver) = browser(false).await;
-    run("everything_works_without_javascript", &client, |client| async move {
-        without_javascript(client, base).await
-    })
-    .await;
-    let _ = std::fs::remove_dir_all(dir);
+    flow("everything_works_without_javascript", false, without_javascript).await;
 }
 
 async fn without_javascript(client: Client, base: String) {
