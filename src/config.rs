@@ -12,6 +12,8 @@ use rocket::figment::{Figment, Profile};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::web::public_url::PublicUrl;
+
 /// Everything that stops a launch before the server binds; each message is meant for the
 /// operator who has to fix it, in one line.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +61,8 @@ pub struct AppConfig {
     pub cache_enabled: bool,
     /// Lets a Prometheus scraper read `/metrics` with `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
+    /// The app's public base URL for absolute links; default `http://ADDRESS:PORT`.
+    pub public_url: Option<String>,
     /// Mark cookies `Secure` and use the `__Host-` prefix; turn on behind TLS.
     pub secure_cookies: bool,
     /// Login attempts allowed per account, and per client address, in each window.
@@ -83,6 +87,7 @@ impl Default for AppConfig {
             cache_ttl_seconds: 300,
             cache_enabled: true,
             metrics_token: None,
+            public_url: None,
             secure_cookies: false,
             login_attempts_per_account: 5,
             login_attempts_per_address: 20,
@@ -159,6 +164,22 @@ impl AppConfig {
 
     pub fn session_absolute(&self) -> chrono::Duration {
         chrono::Duration::hours(self.session_absolute_hours as i64)
+    }
+
+    /// The configured public URL, or the address and port the server listens on.
+    pub fn public_url(&self, address: IpAddr, port: u16) -> Result<PublicUrl, ConfigError> {
+        match self.public_url.as_deref().map(str::trim).filter(|url| !url.is_empty()) {
+            Some(url) => PublicUrl::parse(url).map_err(ConfigError::Invalid),
+            None => {
+                if address.is_unspecified() {
+                    log::warn!(
+                        "public_url is not set: links (such as feed addresses) will name {address}; \
+                         set EVENTIDE_PUBLIC_URL to the address people use"
+                    );
+                }
+                Ok(PublicUrl::listening_on(address, port))
+            }
+        }
     }
 
     pub fn database(&self) -> Result<DatabaseTarget, ConfigError> {

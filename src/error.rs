@@ -7,6 +7,7 @@ use rocket::response::{self, Responder, Response};
 use rocket_dyn_templates::{context, Template};
 
 use crate::kv::KvError;
+use crate::logging::path_for_log;
 use crate::web::htmx::Htmx;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,9 +39,9 @@ impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         let status = self.status();
         if status.code >= 500 {
-            log::error!("{} {}: {self}", request.method(), request.uri());
+            log::error!("{} {}: {self}", request.method(), path_for_log(request.uri()));
         } else {
-            log::debug!("{} {}: {self}", request.method(), request.uri());
+            log::debug!("{} {}: {self}", request.method(), path_for_log(request.uri()));
         }
         ErrorPage(status).respond_to(request)
     }

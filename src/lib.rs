@@ -38,7 +38,9 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, ConfigError> {
 pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<Build>, ConfigError> {
     let config = AppConfig::from_figment(&figment)?;
     let address = figment.extract_inner::<std::net::IpAddr>("address").map_err(ConfigError::from)?;
+    let port = figment.extract_inner::<u16>("port").map_err(ConfigError::from)?;
     let secret = config.secret(figment.profile(), address)?;
+    let public_url = config.public_url(address, port)?;
     let database = config.database()?;
     let figment = with_pool_urls(figment, &config, &database)?;
     log::info!("database: {} ({})", database.engine(), database.redacted());
@@ -48,9 +50,11 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
         .manage(clock.clone())
         .manage(admin::Started(std::time::Instant::now()))
         .manage(config.clone())
+        .manage(public_url)
         .attach(store::stage(database))
         .attach(kv::stage(&config))
         .attach(web::stage())
+        .attach(ical::stage())
         .attach(auth::stage(clock))
         .attach(AdHoc::on_ignite("Cache stage", |rocket| async { rocket.attach(cache::CacheFairing) }))
         .mount("/", rocket::routes![health::healthz, cache::metrics::metrics])
@@ -58,7 +62,6 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
         .mount("/", calendar::routes::routes())
         .mount("/", events::routes())
         .mount("/", search::routes())
-        .mount("/", ical::routes::routes())
         .mount("/", admin::routes()))
 }
 

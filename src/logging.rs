@@ -26,15 +26,8 @@ pub fn init(config: &AppConfig, rocket_level: LogLevel) -> Result<(), String> {
                 message
             ))
         })
-        .level(LevelFilter::Warn)
-        .level_for("eventide", own_level)
-        // Rocket's launch chatter and per-request lines are noise next to our own.
-        .level_for("rocket", LevelFilter::Warn)
-        .level_for("_", LevelFilter::Warn)
-        // One line per unmatched route or caught status; panics reach the log through the
-        // hook below instead.
-        .level_for("rocket::server::_", LevelFilter::Off)
-        .level_for("sqlx::query", LevelFilter::Warn)
+        .level(LevelFilter::Trace)
+        .filter(move |metadata| metadata.level() <= level_for(metadata.target(), own_level))
         .chain(std::io::stdout());
 
     if !config.log_file.is_empty() {
@@ -48,4 +41,84 @@ pub fn init(config: &AppConfig, rocket_level: LogLevel) -> Result<(), String> {
         log::error!(target: "eventide::panic", "{info}");
     }));
     Ok(())
+}
+
+/// The level a log target is shown at, with Eventide's own modules at `own`: the most
+/// specific entry (whole `::` segments) wins. A function rather than fern's `level_for` list,
+/// so tests can apply the very filter the server applies.
+pub fn level_for(target: &str, own: LevelFilter) -> LevelFilter {
+    const LEVELS: [(&str, Option<LevelFilter>); 6] = [
+        // One line per request, unmatched route or caught status, each with the whole path
+        // and query (which may hold a token); panics reach the log through the hook instead.
+        ("rocket::server::_", Some(LevelFilter::Off)),
+        // Its warnings repeat a request's raw URI or headers.
+        ("rocket::request", Some(LevelFilter::Error)),
+        // Rocket's launch chatter is noise next to our own.
+        ("rocket", Some(LevelFilter::Warn)),
+        ("_", Some(LevelFilter::Warn)),
+        ("sqlx::query", Some(LevelFilter::Warn)),
+        ("eventide", None),
+    ];
+    let matches = |prefix: &str| {
+        target.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    };
+    LEVELS
+        .iter()
+        .filter(|(prefix, _)| matches(prefix))
+        .max_by_key(|(prefix, _)| prefix.len())
+        .map_or(LevelFilter::Warn, |(_, level)| level.unwrap_or(own))
+}
+
+/// The longest request path a log line repeats.
+const LOGGED_PATH_MAX: usize = 120;
+
+/// A request's path as log lines show it: no query string, secret-looking segments (feed
+/// tokens and any other long run of base64url) replaced, and cut at `LOGGED_PATH_MAX`
+/// characters, so a log line neither leaks a bearer secret nor grows with the request.
+pub fn path_for_log(uri: &rocket::http::uri::Origin<'_>) -> String {
+    let path = uri.path().as_str();
+    let mut shown: String = path
+        .split('/')
+        .map(|segment| if looks_secret(segment) { "<redacted>" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/");
+    if let Some((cut, _)) = shown.char_indices().nth(LOGGED_PATH_MAX) {
+        shown.truncate(cut);
+        shown.push('…');
+    }
+    shown
+}
+
+/// Tokens are at least 128 random bits: 22 or more base64url characters, optionally with an
+/// extension (`.ics`). Eventide's own path segments (ids, dates, words) are shorter.
+fn looks_secret(segment: &str) -> bool {
+    let stem = segment.split('.').next().unwrap_or(segment);
+    stem.len() >= 22 && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'%')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rocket::http::uri::Origin;
+
+    #[test]
+    fn logged_paths_hide_tokens_and_stay_short() {
+        let token = "kq3ZJ0b5wL9xY7-vU2_tS1rQpOnMlKjIhGfEdCbA0aZ";
+        let feed = Origin::parse_owned(format!("/feeds/{token}.ics?x={token}")).unwrap();
+        assert_eq!(path_for_log(&feed), "/feeds/<redacted>");
+        let plain = Origin::parse("/calendar/month/2026-06-01").unwrap();
+        assert_eq!(path_for_log(&plain), "/calendar/month/2026-06-01");
+        let long = Origin::parse_owned(format!("/{}", "a/".repeat(5000))).unwrap();
+        assert_eq!(path_for_log(&long).chars().count(), LOGGED_PATH_MAX + 1);
+    }
+
+    #[test]
+    fn levels_follow_the_most_specific_target() {
+        assert_eq!(level_for("eventide::cache", LevelFilter::Debug), LevelFilter::Debug);
+        assert_eq!(level_for("eventide::ical::routes::_", LevelFilter::Info), LevelFilter::Info);
+        assert_eq!(level_for("rocket::launch", LevelFilter::Debug), LevelFilter::Warn);
+        assert_eq!(level_for("rocket::server::_", LevelFilter::Debug), LevelFilter::Off);
+        assert_eq!(level_for("eventidex", LevelFilter::Debug), LevelFilter::Warn);
+        assert_eq!(level_for("hyper::proto", LevelFilter::Debug), LevelFilter::Warn);
+    }
 }

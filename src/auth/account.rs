@@ -16,12 +16,11 @@ use super::identity::Identity;
 use super::session::{Sessions, Snapshot};
 use super::{password, validate};
 use crate::cache::Cache;
-use crate::config::AppConfig;
 use crate::error::AppError;
 use crate::ical::routes::feed_links;
-use crate::ical::RequestHost;
 use crate::store::{SessionUser, Store, User};
 use crate::web::page::Page;
+use crate::web::public_url::PublicUrl;
 
 #[derive(FromForm)]
 pub struct PasswordForm {
@@ -68,13 +67,12 @@ pub async fn account_page(
     page: Page,
     store: &State<Store>,
     flash: Option<FlashMessage<'_>>,
-    host: RequestHost,
-    config: &State<AppConfig>,
+    public_url: &State<PublicUrl>,
 ) -> Result<Template, AppError> {
     let account = account_of(store, &user).await?;
     let mut context =
         account_context(&account, &account.time_zone, &account.week_start.to_string(), Map::new());
-    let feed = feed_links(store, user.user.id, &host.0, config.secure_cookies).await?;
+    let feed = feed_links(store, user.user.id, public_url).await?;
     if let Some(map) = context.as_object_mut() {
         if let Some(flash) = flash {
             map.insert("notice".into(), json!(flash.message()));

@@ -44,8 +44,7 @@ impl<'a> rocket::request::FromParam<'a> for View {
     }
 }
 
-/// A `YYYY-MM-DD` path segment within years 1000-9000 (far from chrono's limits, so
-/// period arithmetic cannot overflow).
+/// A `YYYY-MM-DD` path segment within `time::YEARS`.
 #[derive(Debug, Clone, Copy)]
 pub struct Day(pub NaiveDate);
 
@@ -55,7 +54,7 @@ impl<'a> rocket::request::FromParam<'a> for Day {
     fn from_param(param: &'a str) -> Result<Self, Self::Error> {
         NaiveDate::parse_from_str(param, "%Y-%m-%d")
             .ok()
-            .filter(|date| (1000..=9000).contains(&date.year()) && param.len() == 10)
+            .filter(|date| time::within_years(*date) && param.len() == 10)
             .map(Day)
             .ok_or(param)
     }

@@ -27,6 +27,15 @@ pub fn start_of_day(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
 }
 
+/// The years Eventide keeps events in, everywhere (forms, imports, calendar addresses): far
+/// from chrono's limits, so no arithmetic around a date can overflow, and wider than any
+/// calendar needs.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+pub fn within_years(date: NaiveDate) -> bool {
+    YEARS.contains(&chrono::Datelike::year(&date))
+}
+
 /// Why a typed local time cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LocalTimeError {

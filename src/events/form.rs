@@ -174,6 +174,8 @@ impl EventForm {
         let first =
             time::parse_date(&self.start).ok_or(("start", "Enter a date as YYYY-MM-DD.".to_string()))?;
         let last = time::parse_date(&self.end).ok_or(("end", "Enter a date as YYYY-MM-DD.".to_string()))?;
+        within_years("start", first)?;
+        within_years("end", last)?;
         if last < first {
             return Err(("end", "The event cannot end before it starts.".into()));
         }
@@ -195,12 +197,23 @@ impl EventForm {
             })
         };
         let start = parse("start", &self.start)?;
+        within_years("start", start.with_timezone(&zone).date_naive())?;
         let end = parse("end", &self.end)?;
+        within_years("end", end.with_timezone(&zone).date_naive())?;
         if end < start {
             return Err(("end", "The event cannot end before it starts.".into()));
         }
         Ok((start, end))
     }
+}
+
+/// Dates outside `time::YEARS` are refused with the window in the message.
+pub(crate) fn within_years(field: &'static str, date: NaiveDate) -> Result<(), FieldError> {
+    if time::within_years(date) {
+        return Ok(());
+    }
+    let (first, last) = (time::YEARS.start(), time::YEARS.end());
+    Err((field, format!("Choose a date between the years {first} and {last}.")))
 }
 
 /// The local date an event starts on (an all-day event's date in any zone).

@@ -113,6 +113,7 @@ impl EventForm {
             "until" => {
                 let last = crate::calendar::time::parse_date(&self.until)
                     .ok_or(("until", "Enter the last day as YYYY-MM-DD.".to_string()))?;
+                super::form::within_years("until", last)?;
                 if last < first_day {
                     return Err(("until", "The last day cannot be before the event starts.".into()));
                 }

@@ -12,8 +12,9 @@ use sha2::{Digest, Sha256};
 
 use super::parse::{parse, unescape_text, Component, ParseError, Property};
 use super::zones::resolve_zone;
+use crate::calendar::time;
 use crate::events::form::{DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX};
-use crate::recurrence::{format_exdates, Rule};
+use crate::recurrence::{format_exdates, Rule, EXDATES_MAX};
 use crate::store::{Change, Event, EventDraft, EventId, NewEvent, SeriesRef};
 
 /// One readable VEVENT.
@@ -64,8 +65,7 @@ impl Plan {
 /// Reads every VEVENT of `text`; times without a zone are in `zone`.
 pub fn read(text: &str, zone: Tz) -> Result<(Vec<Imported>, Vec<Failure>), ParseError> {
     let calendar = parse(text)?;
-    let mut vevents = Vec::new();
-    calendar.descendants("VEVENT", &mut vevents);
+    let vevents = calendar.descendants("VEVENT");
     let (mut events, mut failures) = (Vec::new(), Vec::new());
     for (index, vevent) in vevents.into_iter().enumerate() {
         match read_event(vevent, zone) {
@@ -84,7 +84,16 @@ pub fn read(text: &str, zone: Tz) -> Result<(Vec<Imported>, Vec<Failure>), Parse
 /// A DATE or DATE-TIME value: the instant, whether it is a date, and the zone it names
 /// (`None` for UTC or floating).
 fn read_time(property: &Property, zone: Tz) -> Result<(DateTime<Utc>, bool, Option<Tz>), String> {
-    let value = property.value.trim();
+    read_time_value(property, &property.value, zone)
+}
+
+/// `value` read with `property`'s name and parameters: one of an EXDATE's list of values.
+fn read_time_value(
+    property: &Property,
+    value: &str,
+    zone: Tz,
+) -> Result<(DateTime<Utc>, bool, Option<Tz>), String> {
+    let value = value.trim();
     let name = &property.name;
     let is_date = property.param("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE")) || value.len() == 8;
     if is_date {
@@ -167,8 +176,9 @@ fn read_event(vevent: &Component, zone: Tz) -> Result<Imported, String> {
     let start = vevent.property("DTSTART").ok_or("it has no start (DTSTART)")?;
     let (start_at, all_day, named_zone) = read_time(start, zone)?;
     // Checked before any arithmetic on the start: chrono panics on overflow.
-    let plausible = |t: DateTime<Utc>| (1900..=2200).contains(&chrono::Datelike::year(&t));
-    let implausible = || "its dates are outside the years 1900-2200".to_string();
+    let plausible = |t: DateTime<Utc>| time::within_years(t.date_naive());
+    let implausible =
+        || format!("its dates are outside the years {}-{}", time::YEARS.start(), time::YEARS.end());
     if !plausible(start_at) {
         return Err(implausible());
     }
@@ -228,8 +238,10 @@ fn read_event(vevent: &Component, zone: Tz) -> Result<Imported, String> {
     let mut exdates = Vec::new();
     for exdate in vevent.all("EXDATE") {
         for value in exdate.value.split(',') {
-            let single = Property { value: value.to_string(), ..exdate.clone() };
-            exdates.push(read_time(&single, series_zone)?.0);
+            if exdates.len() == EXDATES_MAX {
+                return Err(format!("it has more than {EXDATES_MAX} cancelled dates (EXDATE)"));
+            }
+            exdates.push(read_time_value(exdate, value, series_zone)?.0);
         }
     }
     let uid = match vevent.property("UID").map(|p| unescape_text(&p.value)) {
@@ -275,6 +287,10 @@ pub fn plan(events: Vec<Imported>, mut failures: Vec<Failure>, existing: &[Event
         existing.iter().filter_map(|e| Some(((e.series_id?, e.recurrence_id?), e))).collect();
     let (series, occurrences): (Vec<Imported>, Vec<Imported>) =
         events.into_iter().partition(|e| e.recurrence_id.is_none());
+    let mut edited_by_uid: HashMap<&str, Vec<&Imported>> = HashMap::new();
+    for occurrence in &occurrences {
+        edited_by_uid.entry(occurrence.uid.as_str()).or_default().push(occurrence);
+    }
     let mut planned = Vec::new();
     let mut changes = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -291,7 +307,7 @@ pub fn plan(events: Vec<Imported>, mut failures: Vec<Failure>, existing: &[Event
         }
         // Cancelled occurrences in the file become cancelled dates of their series.
         let mut exdates = crate::recurrence::parse_exdates(&master.exdates);
-        let edited: Vec<&Imported> = occurrences.iter().filter(|o| o.uid == master.uid).collect();
+        let edited = edited_by_uid.remove(master.uid.as_str()).unwrap_or_default();
         exdates.extend(edited.iter().filter(|o| o.cancelled).filter_map(|o| o.recurrence_id));
         let exdates =
             if master.draft.recurrence.is_some() { format_exdates(&exdates) } else { String::new() };

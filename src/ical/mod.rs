@@ -3,6 +3,7 @@
 
 pub mod export;
 pub mod import;
+pub mod limit;
 pub mod parse;
 pub mod routes;
 pub mod write;
@@ -15,6 +16,13 @@ use rocket::response::{self, Responder, Response};
 use sha2::{Digest, Sha256};
 
 use crate::store::EventId;
+
+/// The iCalendar routes, and the limits on concurrent imports they share.
+pub fn stage() -> rocket::fairing::AdHoc {
+    rocket::fairing::AdHoc::on_ignite("iCalendar", |rocket| async {
+        rocket.manage(limit::ImportLimits::default()).mount("/", routes::routes())
+    })
+}
 
 /// How often subscribed clients are asked to check the feed.
 pub const FEED_REFRESH: Duration = Duration::hours(1);
@@ -34,17 +42,27 @@ impl<'a> FromParam<'a> for IcsEventId {
 /// The token in `/feeds/{token}.ics`: 43 base64url characters (256 random bits).
 pub struct FeedToken(pub String);
 
+/// A refused secret parameter. Rocket logs a forwarding guard's error with `{:?}`: this one
+/// says what was wrong, never what was sent.
+pub struct NotAToken;
+
+impl std::fmt::Debug for NotAToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not a feed address (value not logged)")
+    }
+}
+
 impl<'a> FromParam<'a> for FeedToken {
-    type Error = &'a str;
+    type Error = NotAToken;
 
     fn from_param(param: &'a str) -> Result<Self, Self::Error> {
-        let token = param.strip_suffix(".ics").ok_or(param)?;
+        let token = param.strip_suffix(".ics").ok_or(NotAToken)?;
         let well_formed =
             token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if well_formed {
             Ok(FeedToken(token.to_string()))
         } else {
-            Err(param)
+            Err(NotAToken)
         }
     }
 }
@@ -64,19 +82,6 @@ impl<'r> FromRequest<'r> for IfNoneMatch {
 
     async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
         request::Outcome::Success(IfNoneMatch(request.headers().get_one("If-None-Match").map(str::to_string)))
-    }
-}
-
-/// The host the browser used, for the feed's absolute URLs.
-pub struct RequestHost(pub String);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for RequestHost {
-    type Error = ();
-
-    async fn from_request(request: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        let host = request.host().map_or_else(|| "localhost:8000".to_string(), |h| h.to_string());
-        request::Outcome::Success(RequestHost(host))
     }
 }
 

@@ -32,21 +32,32 @@ impl Component {
         self.properties.iter().filter(move |p| p.name == name)
     }
 
-    /// Every descendant component named `name`.
-    pub fn descendants<'a>(&'a self, name: &str, found: &mut Vec<&'a Component>) {
-        for child in &self.children {
-            if child.name == name {
-                found.push(child);
+    /// Every descendant component named `name`, in file order. Walked with an explicit
+    /// stack: the parser caps nesting, but nothing here should depend on that for safety.
+    pub fn descendants<'a>(&'a self, name: &str) -> Vec<&'a Component> {
+        let mut found = Vec::new();
+        let mut pending: Vec<&Component> = self.children.iter().rev().collect();
+        while let Some(component) = pending.pop() {
+            if component.name == name {
+                found.push(component);
             }
-            child.descendants(name, found);
+            pending.extend(component.children.iter().rev());
         }
+        found
     }
 }
+
+/// How deep components may nest. Real files need 3 (VCALENDAR > VEVENT > VALARM, or
+/// VCALENDAR > VTIMEZONE > STANDARD); a file nested deeper is hostile or broken, and a deep
+/// tree would cost stack in every recursive walk, drop and comparison.
+pub const MAX_DEPTH: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     #[error("this is not an iCalendar file (no BEGIN:VCALENDAR)")]
     NotCalendar,
+    #[error("its components are nested more than {MAX_DEPTH} levels deep")]
+    TooDeep,
 }
 
 /// Joins folded lines: a line starting with a space or tab continues the previous one.
@@ -101,15 +112,24 @@ pub fn parse_line(line: &str) -> Option<Property> {
 }
 
 /// The VCALENDAR in `text`. Lines that are not content lines are skipped; an END without its
-/// BEGIN is ignored; components left open are closed at the end.
+/// BEGIN is ignored; components left open are closed at the end. Iterative, with nesting
+/// capped at `MAX_DEPTH`.
 pub fn parse(text: &str) -> Result<Component, ParseError> {
     let text = text.trim_start_matches('\u{feff}');
+    // The root holds what the file's top level holds; it is not a component of the file.
     let mut stack: Vec<Component> = vec![Component::default()];
     for line in unfold(text) {
         let Some(property) = parse_line(&line) else { continue };
         match property.name.as_str() {
-            "BEGIN" => stack
-                .push(Component { name: property.value.trim().to_ascii_uppercase(), ..Default::default() }),
+            "BEGIN" => {
+                if stack.len() > MAX_DEPTH {
+                    return Err(ParseError::TooDeep);
+                }
+                stack.push(Component {
+                    name: property.value.trim().to_ascii_uppercase(),
+                    ..Default::default()
+                })
+            }
             "END" => {
                 let name = property.value.trim().to_ascii_uppercase();
                 if let Some(depth) = stack.iter().rposition(|c| c.name == name).filter(|d| *d > 0) {

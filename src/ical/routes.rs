@@ -15,6 +15,7 @@ use tokio::io::AsyncReadExt;
 
 use super::export::{calendar, Calendar};
 use super::import::{self, Outcome, Plan};
+use super::limit::ImportLimits;
 use super::{new_feed_token, FeedToken, Ics, IcsEventId, IfNoneMatch, FEED_REFRESH};
 use crate::auth::csrf;
 use crate::auth::guard::CurrentUser;
@@ -26,6 +27,7 @@ use crate::error::AppError;
 use crate::kv::Backends;
 use crate::store::{Store, UserId};
 use crate::web::page::Page;
+use crate::web::public_url::PublicUrl;
 
 /// Renders `owner`'s events (all, or one event with its edited occurrences) through the cache.
 async fn cached_calendar(
@@ -123,13 +125,11 @@ pub async fn reset_feed(
 pub async fn feed_links(
     store: &Store,
     user: UserId,
-    host: &str,
-    secure: bool,
+    public_url: &PublicUrl,
 ) -> Result<Option<(String, String)>, AppError> {
     let Some(token) = store.feed_token(user).await? else { return Ok(None) };
-    let scheme = if secure { "https" } else { "http" };
-    let path = format!("{host}/feeds/{token}.ics");
-    Ok(Some((format!("{scheme}://{path}"), format!("webcal://{path}"))))
+    let path = format!("/feeds/{token}.ics");
+    Ok(Some((public_url.join(&path), public_url.webcal(&path))))
 }
 
 /// Multipart import form: the file to preview, or the token of a previewed file to import.
@@ -193,18 +193,22 @@ async fn read_upload(file: &TempFile<'_>) -> Result<String, String> {
         .map_err(|_| "The file is not UTF-8 text, so it is not an iCalendar file.".to_string())
 }
 
+/// Reads and plans `text` against the user's events as they are now. The parsing and
+/// planning run on the blocking pool: they grow with the file and must not hold an async
+/// worker (every other request shares those).
 async fn plan_for(
     store: &Store,
     user: &CurrentUser,
-    text: &str,
+    text: String,
     zone: Tz,
 ) -> Result<Result<Plan, String>, AppError> {
-    let (events, failures) = match import::read(text, zone) {
-        Ok(read) => read,
-        Err(e) => return Ok(Err(format!("{}.", capitalise(&e.to_string())))),
-    };
     let existing = store.all_events(user.user.id).await?;
-    Ok(Ok(import::plan(events, failures, &existing, zone)))
+    let planned = tokio::task::spawn_blocking(move || {
+        let (events, failures) =
+            import::read(&text, zone).map_err(|e| format!("{}.", capitalise(&e.to_string())))?;
+        Ok(import::plan(events, failures, &existing, zone))
+    });
+    planned.await.map_err(|e| AppError::Internal(format!("import planning stopped: {e}")))
 }
 
 fn capitalise(text: &str) -> String {
@@ -235,19 +239,25 @@ pub async fn import_post(
     store: &State<Store>,
     cache: &State<Cache>,
     backends: &State<Backends>,
+    limits: &State<ImportLimits>,
 ) -> Result<(Status, Template), AppError> {
     let form = form.0;
     let zone = time::zone_of(&user.user);
-    let error = |message: String| {
+    let refuse = |status: Status, message: &str| {
         let context =
             json!({ "error": message, "events": [], "failures": [], "upload": "", "imported": false });
-        page.render_status(Status::UnprocessableEntity, "import.html", context)
+        page.render_status(status, "import.html", context)
+    };
+    let error = |message: String| refuse(Status::UnprocessableEntity, &message);
+    let Some(_slot) = limits.claim(user.user.id).await else {
+        let message = "Another import of yours is still running. Try again when it has finished.";
+        return Ok(refuse(Status::TooManyRequests, message));
     };
     if !form.upload.is_empty() {
         let Some(text) = stashed_upload(backends, user.user.id, &form.upload).await? else {
             return Ok(error("That preview has expired. Choose the file again.".into()));
         };
-        let plan = match plan_for(store, &user, &text, zone).await? {
+        let plan = match plan_for(store, &user, text, zone).await? {
             Ok(plan) => plan,
             Err(message) => return Ok(error(message)),
         };
@@ -264,7 +274,7 @@ pub async fn import_post(
         Ok(text) => text,
         Err(message) => return Ok(error(message)),
     };
-    let plan = match plan_for(store, &user, &text, zone).await? {
+    let plan = match plan_for(store, &user, text.clone(), zone).await? {
         Ok(plan) => plan,
         Err(message) => return Ok(error(message)),
     };

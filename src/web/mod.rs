@@ -4,6 +4,7 @@ pub mod assets;
 pub mod headers;
 pub mod htmx;
 pub mod page;
+pub mod public_url;
 pub mod templates;
 
 use rocket::fairing::AdHoc;

@@ -302,10 +302,15 @@ static LOG_LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 struct CapturingLogger;
 
 impl log::Log for CapturingLogger {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
+    /// What the server's own logger would write at the debug level, nothing more: tests of
+    /// what must never reach a log see the real filter.
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= eventide::logging::level_for(metadata.target(), log::LevelFilter::Debug)
     }
     fn log(&self, record: &log::Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
         LOG_LINES.lock().unwrap().push(format!("{} {}: {}", record.level(), record.target(), record.args()));
     }
     fn flush(&self) {}

@@ -65,7 +65,7 @@ fn vevents(calendar: &str) -> Vec<String> {
     events
 }
 
-fn multipart(fields: &[(&str, &str)], file: Option<&str>) -> (ContentType, String) {
+pub fn multipart(fields: &[(&str, &str)], file: Option<&str>) -> (ContentType, String) {
     let boundary = "----eventide-test-boundary";
     let mut body = String::new();
     for (name, value) in fields {
@@ -82,7 +82,7 @@ fn multipart(fields: &[(&str, &str)], file: Option<&str>) -> (ContentType, Strin
     (ContentType::new("multipart", "form-data").with_params(("boundary", boundary)), body)
 }
 
-async fn import(browser: &impl Browse, fields: &[(&str, &str)], file: Option<&str>) -> (Status, String) {
+pub async fn import(browser: &impl Browse, fields: &[(&str, &str)], file: Option<&str>) -> (Status, String) {
     let token = browser.csrf_token().await;
     let mut all = vec![("csrf_token", token.as_str())];
     all.extend_from_slice(fields);

@@ -9,6 +9,8 @@ mod foundation;
 mod helpers;
 mod ical;
 mod outage;
+mod probe;
+mod process;
 mod recurrence;
 mod search;
 mod store;

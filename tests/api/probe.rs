@@ -1,0 +1,157 @@
+//! Regression tests for the findings of the black-box probe (issue 14): one request, however
+//! hostile, must never take the server down, stall it, or leak a secret.
+
+use rocket::http::{Header, Status};
+
+use crate::helpers::*;
+use crate::ical::{import, multipart};
+use crate::process::ServerProcess;
+
+/// Finding 1: 100,000 nested components (under the 1 MiB cap) overflowed the worker's stack
+/// and aborted the process. Sent to the real binary, which must still serve afterwards.
+#[test]
+fn deeply_nested_import_is_refused_and_the_server_survives() {
+    let mut server = ServerProcess::start();
+    server.register("amy", PASSWORD);
+    let token = server.csrf_token();
+    let file = format!("BEGIN:VCALENDAR\r\n{}", "BEGIN:X\r\n".repeat(100_000));
+    let (content_type, body) = multipart(&[("csrf_token", &token)], Some(&file));
+    let content_type = content_type.to_string();
+    let reply = server.request("POST", "/import", &[("Content-Type", &content_type)], body.as_bytes());
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert!(reply.body.contains("nested more than 8 levels deep"), "{}", reply.body);
+    assert!(server.is_running(), "the server process exited");
+    assert_eq!(server.request("GET", "/healthz", &[], b"").status, 200);
+}
+
+fn daily_with_exdates(count: usize) -> String {
+    let exdates: Vec<String> = (0..count)
+        .map(|i| {
+            let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Duration::days(i as i64);
+            day.format("%Y%m%dT090000Z").to_string()
+        })
+        .collect();
+    format!(
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:many@x\r\nSUMMARY:Daily\r\nDTSTART:20260101T090000Z\r\n\
+         DTEND:20260101T093000Z\r\nRRULE:FREQ=DAILY\r\nEXDATE:{}\r\nEND:VEVENT\r\n\
+         BEGIN:VEVENT\r\nUID:plain@x\r\nSUMMARY:Plain\r\nDTSTART:20260301T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        exdates.join(",")
+    )
+}
+
+/// Finding 2: EXDATEs are capped per event (the cap itself imports), the rest of the file
+/// still imports, and a user's second import waits for the first.
+async fn exdates_are_capped_and_imports_run_one_at_a_time(engine: Engine) {
+    let app = spawn(engine, Backend::Redis).await;
+    assert_status(&app.register("amy", PASSWORD).await, Status::SeeOther);
+    let (status, preview) = import(&app, &[], Some(&daily_with_exdates(50_000))).await;
+    assert_eq!(status, Status::Ok);
+    assert!(preview.contains("more than 1000 cancelled dates (EXDATE)"), "{preview}");
+    assert!(preview.contains("Plain"));
+
+    let (status, preview) = import(&app, &[], Some(&daily_with_exdates(1000))).await;
+    assert_eq!(status, Status::Ok);
+    assert!(!preview.contains("cancelled dates"), "{preview}");
+
+    let limits = app.client.rocket().state::<eventide::ical::limit::ImportLimits>().unwrap();
+    let running = limits.claim(eventide::store::UserId(1)).await.expect("no import is running");
+    let (status, page) = import(&app, &[], Some(&daily_with_exdates(3))).await;
+    assert_eq!(status, Status::TooManyRequests);
+    assert!(page.contains("Another import of yours is still running"), "{page}");
+    drop(running);
+    assert_eq!(import(&app, &[], Some(&daily_with_exdates(3))).await.0, Status::Ok);
+}
+
+/// Finding 3: an all-day end in 9999 made the exclusive end land in year 10000 (a 500 from
+/// the database's CHECK). Dates are kept to the years 1900-2200 everywhere, with the input kept.
+async fn form_dates_outside_the_window_are_422_with_the_input_kept(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    assert_status(&app.register("amy", PASSWORD).await, Status::SeeOther);
+    let cases = [
+        ([("all_day", "on"), ("start", "2026-12-05"), ("end", "9999-12-31")], "end", "9999-12-31"),
+        (
+            [("all_day", ""), ("start", "1899-12-31T10:00"), ("end", "2026-01-01T10:00")],
+            "start",
+            "1899-12-31T10:00",
+        ),
+    ];
+    for (fields, field, typed) in cases {
+        let mut all = vec![("title", "Far away")];
+        all.extend(fields.iter().filter(|(_, v)| !v.is_empty()));
+        let response = app.post_with_token("/events", &all).await;
+        assert_status(&response, Status::UnprocessableEntity);
+        let page = response.into_string().await.unwrap();
+        assert!(page.contains("between the years 1900 and 2200"), "{field}: {page}");
+        assert!(page.contains(&format!("value=\"{typed}\"")), "the typed {field} is kept");
+        assert!(page.contains("value=\"Far away\""));
+    }
+    let until = [
+        ("title", "Weekly"),
+        ("start", "2026-12-07T10:00"),
+        ("end", "2026-12-07T11:00"),
+        ("repeat", "weekly"),
+        ("weekdays", "MO"),
+        ("ends", "until"),
+        ("until", "9999-12-31"),
+    ];
+    assert_status(&app.post_with_token("/events", &until).await, Status::UnprocessableEntity);
+    let events = app.store().all_events(eventide::store::UserId(1)).await.unwrap();
+    assert!(events.is_empty(), "nothing was written");
+    assert_status(&app.get("/calendar/month/9999-12-01").await, Status::NotFound);
+}
+
+async fn feed_link_of(app: &TestApp) -> String {
+    let account = app
+        .send(app.client.get("/account").header(Header::new("Host", "evil.com")))
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(!account.contains("evil.com"), "a link was built from the Host header");
+    let start = account.find("webcal://").expect("a feed link");
+    account[start..account[start..].find('"').unwrap() + start].to_string()
+}
+
+/// Finding 4: absolute links come from `public_url`, never from the `Host` header.
+async fn absolute_links_come_from_the_public_url(engine: Engine) {
+    let options = Options::new(engine, Backend::Memory).with("public_url", "https://cal.example.org/");
+    let app = spawn_with(options).await;
+    assert_status(&app.register("amy", PASSWORD).await, Status::SeeOther);
+    assert_status(&app.post_with_token("/account/feed", &[]).await, Status::SeeOther);
+    let link = feed_link_of(&app).await;
+    assert!(link.starts_with("webcal://cal.example.org/feeds/"), "{link}");
+
+    // Without the setting: the address and port the server listens on.
+    let app = spawn(engine, Backend::Memory).await;
+    assert_status(&app.register("amy", PASSWORD).await, Status::SeeOther);
+    assert_status(&app.post_with_token("/account/feed", &[]).await, Status::SeeOther);
+    assert!(feed_link_of(&app).await.starts_with("webcal://127.0.0.1:8000/feeds/"));
+}
+
+/// Finding 5: a feed token (a bearer secret) reached the log when its guard forwarded.
+async fn feed_tokens_never_reach_the_log(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    let secret = format!("{}Zq", hex::encode(rand::random::<[u8; 20]>()).to_uppercase().replace('0', "x"));
+    let long = "y".repeat(5000);
+    for path in [
+        format!("/feeds/{secret}"),
+        format!("/feeds/{secret}.ics"),
+        format!("/feeds/{}.ics", &secret[..43.min(secret.len())]),
+        format!("/events/{secret}?q={secret}"),
+        format!("/{long}"),
+    ] {
+        let status = app.get(&path).await.status();
+        assert!(status == Status::NotFound || status == Status::SeeOther, "{path}: {status}");
+    }
+    let logs = captured_logs();
+    let leaked: Vec<&String> = logs.iter().filter(|line| line.contains(&secret[..30])).collect();
+    assert!(leaked.is_empty(), "a token was logged: {leaked:?}");
+    assert!(logs.iter().all(|line| !line.contains(&long[..200])), "a long path was logged whole");
+}
+
+crate::on_both_engines!(
+    exdates_are_capped_and_imports_run_one_at_a_time,
+    form_dates_outside_the_window_are_422_with_the_input_kept,
+    absolute_links_come_from_the_public_url,
+    feed_tokens_never_reach_the_log,
+);

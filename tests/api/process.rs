@@ -1,0 +1,165 @@
+//! The real `eventide` binary in a process of its own, spoken to over a real socket: for
+//! tests that must see whether the server survives a request (a crash ends the process, which
+//! an in-process client would take down with the test).
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::helpers::{free_port, meta_csrf, unique};
+
+pub struct ServerProcess {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+    cookies: BTreeMap<String, String>,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl ServerProcess {
+    /// The server on a free port with a SQLite file of its own and the in-process cache and
+    /// sessions (nothing left behind in a shared Redis).
+    pub fn start() -> ServerProcess {
+        let dir = std::env::temp_dir().join(unique("eventide_process"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_eventide"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", format!("sqlite://{}", dir.join("app.db").display()))
+            .env("ROCKET_ADDRESS", "127.0.0.1")
+            .env("ROCKET_PORT", port.to_string())
+            .env("EVENTIDE_LOG_FILE", "")
+            .env("ROCKET_LOG_LEVEL", "critical")
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the eventide binary starts");
+        let mut server = ServerProcess { child, port, dir, cookies: BTreeMap::new() };
+        for _ in 0..500 {
+            if server.try_request("GET", "/healthz", &[], b"").is_some_and(|r| r.status == 200) {
+                return server;
+            }
+            assert!(server.is_running(), "the server exited during start-up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the server did not answer /healthz on port {port}");
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// One HTTP/1.1 request on a fresh connection, with this client's cookies.
+    pub fn request(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        self.try_request(method, path, headers, body).unwrap_or_else(|| panic!("{method} {path}: no answer"))
+    }
+
+    fn try_request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Option<Reply> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
+        let cookies: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.port,
+            body.len()
+        );
+        if !cookies.is_empty() {
+            head.push_str(&format!("Cookie: {}\r\n", cookies.join("; ")));
+        }
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).ok()?;
+        stream.write_all(body).ok()?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).ok()?;
+        let reply = parse_reply(&raw)?;
+        for (name, value) in &reply.headers {
+            if name.eq_ignore_ascii_case("set-cookie") {
+                let pair = value.split(';').next().unwrap_or_default();
+                if let Some((k, v)) = pair.split_once('=') {
+                    self.cookies.insert(k.trim().to_string(), v.trim().to_string());
+                }
+            }
+        }
+        Some(reply)
+    }
+
+    /// The CSRF token of this client, from a page's meta tag.
+    pub fn csrf_token(&mut self) -> String {
+        let page = self.request("GET", "/about", &[], b"");
+        meta_csrf(&page.body).expect("a csrf meta tag")
+    }
+
+    pub fn register(&mut self, username: &str, password: &str) {
+        let token = self.csrf_token();
+        let body = crate::helpers::encode_form(&[
+            ("csrf_token", &token),
+            ("username", username),
+            ("password", password),
+            ("password_confirm", password),
+        ]);
+        let headers = [("Content-Type", "application/x-www-form-urlencoded")];
+        let reply = self.request("POST", "/register", &headers, body.as_bytes());
+        assert_eq!(reply.status, 303, "registration: {}", reply.body);
+    }
+}
+
+/// A response with `Connection: close`: the body is what follows the head (chunked bodies
+/// are joined).
+fn parse_reply(raw: &[u8]) -> Option<Reply> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&raw[..split]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked =
+        headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        body = dechunk(&body)?;
+    }
+    Some(Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
+}
+
+fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n")?;
+        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).ok()?.trim(), 16).ok()?;
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(data.get(..size)?);
+        data = data.get(size + 2..)?;
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
