@@ -110,6 +110,7 @@ pub async fn create_admin<R>(figment: Figment, username: &str, input: R) -> Resu
 where
     R: tokio::io::AsyncBufRead + Unpin,
 {
+    let username = &auth::validate::normalise_username(username);
     auth::validate::username(username).map_err(|e| format!("invalid username: {e}"))?;
     let rocket = build(figment).map_err(|e| e.to_string())?;
     let rocket = rocket.ignite().await.map_err(|e| describe_launch_error(&e))?;

@@ -10,6 +10,7 @@ use super::{audit, confirm_page, notice, pages, Confirmation};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::guard::AdminUser;
 use crate::auth::session::{Sessions, Snapshot};
+use crate::auth::throttle::LoginThrottle;
 use crate::cache::Cache;
 use crate::error::AppError;
 use crate::store::admin::{AdminRefusal, UserSort};
@@ -59,17 +60,19 @@ enum Action {
     Demote,
     EndSessions,
     FlushCache,
+    Unlock,
     Delete,
 }
 
 impl Action {
-    const ALL: [Action; 7] = [
+    const ALL: [Action; 8] = [
         Action::Deactivate,
         Action::Reactivate,
         Action::Promote,
         Action::Demote,
         Action::EndSessions,
         Action::FlushCache,
+        Action::Unlock,
         Action::Delete,
     ];
 
@@ -86,6 +89,7 @@ impl Action {
             Action::Demote => "demote",
             Action::EndSessions => "end-sessions",
             Action::FlushCache => "flush-cache",
+            Action::Unlock => "unlock",
             Action::Delete => "delete",
         }
     }
@@ -97,7 +101,7 @@ impl Action {
             Action::Reactivate => !is_active,
             Action::Promote => !is_admin,
             Action::Demote => is_admin,
-            Action::EndSessions | Action::FlushCache | Action::Delete => true,
+            Action::EndSessions | Action::FlushCache | Action::Unlock | Action::Delete => true,
         }
     }
 
@@ -109,6 +113,7 @@ impl Action {
             Action::Demote => "Remove admin",
             Action::EndSessions => "Log out everywhere",
             Action::FlushCache => "Empty cache",
+            Action::Unlock => "Allow logins",
             Action::Delete => "Delete…",
         }
     }
@@ -123,6 +128,9 @@ impl Action {
             Action::Demote => format!("Take admin rights from {name}?"),
             Action::EndSessions => format!("Log {name} out everywhere?"),
             Action::FlushCache => format!("Empty {name}'s cached pages?"),
+            Action::Unlock => {
+                format!("Forget {name}'s failed logins, so they can log in again from anywhere now?")
+            }
             Action::Delete => format!(
                 "Delete {name} and all their events? This cannot be undone. Type the username to confirm."
             ),
@@ -137,6 +145,7 @@ impl Action {
             Action::Demote => "demote admin",
             Action::EndSessions => "end sessions",
             Action::FlushCache => "flush user cache",
+            Action::Unlock => "unlock logins",
             Action::Delete => "delete user",
         }
     }
@@ -161,6 +170,7 @@ pub async fn act(
     store: &State<Store>,
     sessions: &State<Sessions>,
     cache: &State<Cache>,
+    throttle: &State<LoginThrottle>,
 ) -> Result<ActionReply, AppError> {
     let action = Action::parse(action).ok_or(AppError::NotFound)?;
     let user = store.user_by_id(id).await?.ok_or(AppError::NotFound)?;
@@ -179,6 +189,10 @@ pub async fn act(
         Action::EndSessions => (!store.end_sessions_of(id).await?).then_some(AdminRefusal::NoSuchUser),
         Action::FlushCache => {
             cache.purge_user(id).await;
+            None
+        }
+        Action::Unlock => {
+            throttle.unlock(&user.username).await;
             None
         }
         Action::Delete => store.delete_user(id).await?.err(),

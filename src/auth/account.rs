@@ -13,7 +13,9 @@ use serde_json::{json, Map, Value};
 use super::csrf::CsrfForm;
 use super::guard::CurrentUser;
 use super::identity::Identity;
+use super::routes::Refused;
 use super::session::{Sessions, Snapshot};
+use super::throttle::{LoginThrottle, Throttled};
 use super::{password, validate};
 use crate::cache::Cache;
 use crate::error::AppError;
@@ -92,12 +94,30 @@ pub async fn change_password(
     page: Page,
     store: &State<Store>,
     identity: Identity<'_>,
-) -> Result<Either<Flash<Redirect>, (Status, Template)>, AppError> {
+    throttle: &State<LoginThrottle>,
+) -> Result<Either<Refused, Flash<Redirect>>, AppError> {
     let form = form.0;
     let account = account_of(store, &user).await?;
     let mut errors = Map::new();
+    let rerender = |errors: Map<String, Value>, status: Status| {
+        let context = account_context(&account, &account.time_zone, &account.week_start.to_string(), errors);
+        page.render_status(status, "account.html", context)
+    };
+    let check = match throttle.password_check(account.id).await {
+        Ok(check) => check,
+        Err(Throttled(wait)) => {
+            let seconds = wait.as_secs().max(1);
+            let message =
+                format!("Too many wrong current passwords. Try again in {} minute(s).", seconds.div_ceil(60));
+            errors.insert("current_password".into(), json!(message));
+            let page = rerender(errors, Status::TooManyRequests);
+            return Ok(Either::Left(Refused { page, retry_after: Some(seconds) }));
+        }
+    };
     let stored = Some(account.password_hash.clone());
-    if !password::verify(form.current_password.clone(), stored).await? {
+    if password::verify(form.current_password.clone(), stored).await? {
+        throttle.password_verified(check).await;
+    } else {
         errors.insert("current_password".into(), json!("This is not your current password."));
     }
     if let Err(e) = validate::password(&form.new_password) {
@@ -106,8 +126,8 @@ pub async fn change_password(
         errors.insert("new_password_confirm".into(), json!("The passwords do not match."));
     }
     if !errors.is_empty() {
-        let context = account_context(&account, &account.time_zone, &account.week_start.to_string(), errors);
-        return Ok(Either::Right(page.render_status(Status::UnprocessableEntity, "account.html", context)));
+        let page = rerender(errors, Status::UnprocessableEntity);
+        return Ok(Either::Left(Refused { page, retry_after: None }));
     }
     let hash = password::hash(form.new_password).await?;
     // Bumping the epoch ends every session of the user, this one included; `start` then
@@ -115,7 +135,7 @@ pub async fn change_password(
     let epoch = store.change_password(account.id, &hash).await?;
     let changed = User { session_epoch: epoch, password_hash: hash, ..account };
     identity.start(&changed).await?;
-    Ok(Either::Left(Flash::success(
+    Ok(Either::Right(Flash::success(
         Redirect::to("/account"),
         "Password changed. Every other session has been logged out.",
     )))

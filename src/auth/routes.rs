@@ -58,13 +58,14 @@ pub fn login_page(page: Page, next: Option<&str>) -> Either<Template, Redirect> 
     Either::Left(page.render("login.html", json!({ "next": next, "username": "", "errors": {} })))
 }
 
-/// A login or registration page re-rendered with an error, plus `Retry-After` when throttled.
-pub struct LoginRefused {
-    page: (Status, Template),
-    retry_after: Option<u64>,
+/// A page re-rendered with an error (login, registration, password change), plus
+/// `Retry-After` when throttled.
+pub struct Refused {
+    pub page: (Status, Template),
+    pub retry_after: Option<u64>,
 }
 
-impl<'r> Responder<'r, 'static> for LoginRefused {
+impl<'r> Responder<'r, 'static> for Refused {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         let mut response = Response::build_from(self.page.respond_to(request)?);
         if let Some(seconds) = self.retry_after {
@@ -82,10 +83,11 @@ pub async fn login(
     store: &State<Store>,
     throttle: &State<LoginThrottle>,
     identity: Identity<'_>,
-) -> Result<Either<Navigate, LoginRefused>, AppError> {
+) -> Result<Either<Navigate, Refused>, AppError> {
     let form = form.0;
+    let username = validate::normalise_username(&form.username);
     let next = safe_next(Some(&form.next));
-    let refuse = |status: Status, message: String, retry_after: Option<u64>| LoginRefused {
+    let refuse = |status: Status, message: String, retry_after: Option<u64>| Refused {
         page: page.render_status(
             status,
             "login.html",
@@ -93,18 +95,22 @@ pub async fn login(
         ),
         retry_after,
     };
-    if let Err(Throttled(wait)) = throttle.attempt(&form.username, address).await {
-        let seconds = wait.as_secs().max(1);
-        let message = format!("Too many login attempts. Try again in {} minute(s).", seconds.div_ceil(60));
-        return Ok(Either::Right(refuse(Status::TooManyRequests, message, Some(seconds))));
-    }
-    let user = store.user_by_username(&form.username).await?;
+    let attempt = match throttle.attempt(&username, address).await {
+        Ok(attempt) => attempt,
+        Err(Throttled(wait)) => {
+            let seconds = wait.as_secs().max(1);
+            let message =
+                format!("Too many login attempts. Try again in {} minute(s).", seconds.div_ceil(60));
+            return Ok(Either::Right(refuse(Status::TooManyRequests, message, Some(seconds))));
+        }
+    };
+    let user = store.user_by_username(&username).await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let verified = password::verify(form.password.clone(), stored_hash).await?;
     let Some(user) = user.filter(|u| verified && u.is_active) else {
         return Ok(Either::Right(refuse(Status::Unauthorized, LOGIN_FAILED.into(), None)));
     };
-    throttle.succeeded(&form.username).await;
+    throttle.succeeded(attempt).await;
     identity.start(&user).await?;
     Ok(Either::Left(Navigate { to: next, htmx: page.htmx }))
 }
@@ -135,7 +141,7 @@ pub async fn register(
     identity: Identity<'_>,
     throttle: &State<LoginThrottle>,
     address: Option<IpAddr>,
-) -> Result<Either<Navigate, LoginRefused>, AppError> {
+) -> Result<Either<Navigate, Refused>, AppError> {
     let form = form.0;
     if let Err(Throttled(wait)) = throttle.registration(address).await {
         let seconds = wait.as_secs().max(1);
@@ -143,10 +149,11 @@ pub async fn register(
             format!("Too many new accounts from here. Try again in {} minute(s).", seconds.div_ceil(60));
         let context = json!({ "username": form.username, "errors": { "form": message } });
         let page = page.render_status(Status::TooManyRequests, "register.html", context);
-        return Ok(Either::Right(LoginRefused { page, retry_after: Some(seconds) }));
+        return Ok(Either::Right(Refused { page, retry_after: Some(seconds) }));
     }
     let mut errors = serde_json::Map::new();
-    if let Err(e) = validate::username(&form.username) {
+    let username = validate::normalise_username(&form.username);
+    if let Err(e) = validate::username(&username) {
         errors.insert("username".into(), json!(e));
     }
     if let Err(e) = validate::password(&form.password) {
@@ -157,18 +164,19 @@ pub async fn register(
     let rerender = |errors: serde_json::Map<String, serde_json::Value>| {
         let context = json!({ "username": form.username, "errors": errors });
         let page = page.render_status(Status::UnprocessableEntity, "register.html", context);
-        Either::Right(LoginRefused { page, retry_after: None })
+        Either::Right(Refused { page, retry_after: None })
     };
     if !errors.is_empty() {
         return Ok(rerender(errors));
     }
     let password_hash = password::hash(form.password.clone()).await?;
-    let new = NewUser { username: &form.username, password_hash: &password_hash, is_admin: false };
+    let new = NewUser { username: &username, password_hash: &password_hash, is_admin: false };
     if store.create_user(new).await?.is_err() {
-        errors.insert("username".into(), json!("This username is taken."));
+        errors
+            .insert("username".into(), json!("This username is taken, or looks too much like one that is."));
         return Ok(rerender(errors));
     }
-    let user = store.user_by_username(&form.username).await?;
+    let user = store.user_by_username(&username).await?;
     let user = user.ok_or(AppError::NotFound)?;
     identity.start(&user).await?;
     Ok(Either::Left(Navigate { to: "/".into(), htmx: page.htmx }))

@@ -7,6 +7,36 @@ pub const USERNAME_MAX: usize = 32;
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 128;
 
+/// A username as typed, made canonical before it is checked, stored or looked up: NFKC (so
+/// full-width `ａｄｍｉｎ` is `admin`), control and invisible formatting characters (NUL, bidi
+/// overrides, zero-width joiners) removed, spaces trimmed.
+pub fn normalise_username(typed: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    strip_invisible(typed).nfkc().collect::<String>().trim().to_string()
+}
+
+/// Text without control characters (except newline and tab when `multiline`) and without
+/// the formatting characters that reorder or hide text: bidi embeddings, overrides and
+/// isolates, zero-width spaces and joiners, the BOM.
+pub fn strip_controls(text: &str, multiline: bool) -> String {
+    text.chars()
+        .filter(|c| !(c.is_control() && !(multiline && matches!(c, '\n' | '\t'))) && !is_invisible_format(*c))
+        .collect()
+}
+
+fn strip_invisible(text: &str) -> String {
+    strip_controls(text, false)
+}
+
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}')
+}
+
+/// Checks a normalised name (see `normalise_username`). Letters may come from any script,
+/// but from one script per name (with digits and `_.-`) and from TR 39's everyday set, so
+/// `pаypal` with a Cyrillic а or `ᴀdmin` with a small capital are refused even before a
+/// `paypal` or `admin` exists; look-alikes of existing names (`rn` for `m`, `0` for `o`)
+/// are refused by the store's skeleton index.
 pub fn username(name: &str) -> Result<(), &'static str> {
     let length = name.chars().count();
     if length < USERNAME_MIN {
@@ -17,6 +47,17 @@ pub fn username(name: &str) -> Result<(), &'static str> {
     }
     if !name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-')) {
         return Err("Use only letters, digits, '_', '.' and '-'.");
+    }
+    // TR 39's identifier profile: letters in everyday use, not small capitals, letter-like
+    // symbols or historic scripts, which exist mostly to look like something else.
+    let everyday = |c: char| {
+        matches!(c, '_' | '.' | '-') || unicode_security::GeneralSecurityProfile::identifier_allowed(c)
+    };
+    if !name.chars().all(everyday) {
+        return Err("Use everyday letters: this one contains characters that imitate others.");
+    }
+    if !unicode_security::MixedScript::is_single_script(name) {
+        return Err("Use letters of one alphabet: names that mix scripts can imitate others.");
     }
     Ok(())
 }
@@ -49,6 +90,24 @@ mod tests {
         assert!(username("<script>").is_err());
         assert!(username(&"x".repeat(33)).is_err());
         assert!(username(&"x".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn look_alikes_normalise_or_are_refused() {
+        assert_eq!(normalise_username("ａｄｍｉｎ"), "admin");
+        assert_eq!(normalise_username(" ad\u{0}mi\u{202E}n "), "admin");
+        assert!(username(&normalise_username("аdmin")).is_err(), "Cyrillic а among Latin letters");
+        assert!(username("Ωμέγα").is_ok() && username("東京タワー").is_ok());
+        use crate::store::users::username_skeleton;
+        assert!(username("ᴀdmin").is_err(), "a small capital imitating a");
+        assert_eq!(username_skeleton("аdmin"), username_skeleton("Admin"));
+        assert_ne!(username_skeleton("alice"), username_skeleton("admin"));
+    }
+
+    #[test]
+    fn control_characters_are_stripped() {
+        assert_eq!(strip_controls("a\u{0}b\u{202E}c\u{2066}d\re\n\tf", false), "abcdef");
+        assert_eq!(strip_controls("line\r\nnext\tcell", true), "line\nnext\tcell");
     }
 
     #[test]

@@ -103,6 +103,16 @@ impl MemoryKv {
         entry.0 = count.to_be_bytes().to_vec();
         (count, entry.1.saturating_duration_since(now))
     }
+
+    /// Takes back one hit of a live window (never below zero); the window keeps its end.
+    pub(super) fn refund(&self, key: &str) {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        if let Some(entry) = entries.get_mut(&format!("{}{key}", self.prefix)).filter(|e| e.1 > now) {
+            let count = entry.0.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(0);
+            entry.0 = count.saturating_sub(1).to_be_bytes().to_vec();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -307,6 +307,22 @@ impl Kv {
             Kv::Memory(m) => Ok(m.hit(key, window)),
         }
     }
+
+    /// Takes back one `hit` (a login that turned out to be right): only failures stay
+    /// counted. Never below zero; the window keeps its end.
+    pub async fn refund(&self, key: &str) -> Result<(), KvError> {
+        match self {
+            Kv::Redis(r) => {
+                const SCRIPT: &str = "local n = tonumber(redis.call('GET', KEYS[1]) or '0') \
+                    if n > 0 then redis.call('DECR', KEYS[1]) end return 0";
+                r.run::<()>(redis::cmd("EVAL").arg(SCRIPT).arg(1).arg(r.key(key)).to_owned()).await
+            }
+            Kv::Memory(m) => {
+                m.refund(key);
+                Ok(())
+            }
+        }
+    }
 }
 
 pub(crate) fn millis(duration: Duration) -> u64 {

@@ -124,11 +124,13 @@ async fn migrate_and_manage(rocket: Rocket<Build>) -> Result<Rocket<Build>, Rock
     } else {
         return Err(rocket);
     };
-    match store.migrate().await {
-        Ok(()) => Ok(rocket.manage(store)),
-        Err(e) => {
-            log::error!("database migration failed: {e}");
-            Err(rocket)
-        }
+    if let Err(e) = store.migrate().await {
+        log::error!("database migration failed: {e}");
+        return Err(rocket);
     }
+    if let Err(e) = store.fill_username_skeletons().await {
+        log::error!("database migration failed (username skeletons): {e}");
+        return Err(rocket);
+    }
+    Ok(rocket.manage(store))
 }

@@ -68,7 +68,8 @@ pub struct NewUser<'a> {
     pub is_admin: bool,
 }
 
-/// The username (compared case-insensitively) already belongs to someone.
+/// The username (compared case-insensitively), or one that looks like it, already belongs to
+/// someone.
 #[derive(Debug, PartialEq, Eq)]
 pub struct UsernameTaken;
 
@@ -79,6 +80,17 @@ pub fn username_key(username: &str) -> String {
     username.to_lowercase()
 }
 
+/// What a name looks like: its confusable skeleton (Unicode TR 39), compared without case.
+/// Two names with one skeleton are look-alikes (`admin`, `аdmin` with a Cyrillic а, `ᴀdmin`).
+pub fn username_skeleton(username: &str) -> String {
+    // Twice, because case and confusables interleave: `I` looks like `l` only before lower-
+    // casing, and some look-alikes appear only after it.
+    let fold = |text: &str| {
+        unicode_security::confusable_detection::skeleton(text).collect::<String>().to_lowercase()
+    };
+    fold(&fold(username))
+}
+
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
@@ -87,14 +99,15 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 // that is not stepped to its end keeps its implicit transaction open, so the next query on
 // another pooled connection would not yet see the write.
 impl Store {
-    /// Inserts the user; the unique index (not a prior SELECT) decides a race between two
-    /// registrations of one name.
+    /// Inserts the user; the unique indexes (not a prior SELECT) decide a race between two
+    /// registrations of one name or of look-alikes.
     pub async fn create_user(&self, new: NewUser<'_>) -> DbResult<Result<UserId, UsernameTaken>> {
-        let sql = "INSERT INTO users (username, username_key, password_hash, is_admin, created_at) \
-                   VALUES ($1, $2, $3, $4, $5) RETURNING id";
+        let sql = "INSERT INTO users (username, username_key, username_skeleton, password_hash, is_admin, \
+                   created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
         let inserted = with_pool!(self, pool => sqlx::query_scalar::<_, i64>(sql)
             .bind(new.username)
             .bind(username_key(new.username))
+            .bind(username_skeleton(new.username))
             .bind(new.password_hash)
             .bind(new.is_admin)
             .bind(Utc::now())
@@ -105,6 +118,27 @@ impl Store {
             Err(e) if is_unique_violation(&e) => Ok(Err(UsernameTaken)),
             Err(e) => Err(e),
         }
+    }
+
+    /// Gives rows from before skeletons were stored theirs. Where two old names look alike,
+    /// the later one keeps none (and is logged for an admin to look at): nothing is renamed.
+    pub async fn fill_username_skeletons(&self) -> DbResult<()> {
+        let sql = "SELECT id, username FROM users WHERE username_skeleton IS NULL ORDER BY id";
+        let missing =
+            with_pool!(self, pool => sqlx::query_as::<_, (UserId, String)>(sql).fetch_all(pool).await)?;
+        for (id, username) in missing {
+            let sql = "UPDATE users SET username_skeleton = $1 WHERE id = $2";
+            let skeleton = username_skeleton(&username);
+            let done = with_pool!(self, pool => sqlx::query(sql).bind(&skeleton).bind(id).execute(pool).await.map(|_| ()));
+            match done {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    log::warn!("user {} looks like an older username; it keeps working, but check it", id.0);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     pub async fn user_by_username(&self, username: &str) -> DbResult<Option<User>> {

@@ -4,7 +4,7 @@ use rocket::http::Status;
 
 use crate::helpers::*;
 
-async fn create_admin(app: &TestApp, username: &str, stdin: &str) -> Result<String, String> {
+pub async fn create_admin(app: &TestApp, username: &str, stdin: &str) -> Result<String, String> {
     // The CLI is another process: it reaches the running app's sessions through Redis.
     let figment = test_figment(&app.db.url, &app.prefix).merge(("redis_url", REDIS_URL));
     eventide::create_admin(figment, username, stdin.as_bytes()).await

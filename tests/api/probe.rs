@@ -149,9 +149,134 @@ async fn feed_tokens_never_reach_the_log(engine: Engine) {
     assert!(logs.iter().all(|line| !line.contains(&long[..200])), "a long path was logged whole");
 }
 
+/// Finding 6: `аdmin` (Cyrillic а), `ａｄｍｉｎ` (full-width) and `ᴀdmin` registered beside
+/// `admin` and looked the same in the admin list.
+async fn look_alike_usernames_are_refused(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    assert_status(&app.register("admin", PASSWORD).await, Status::SeeOther);
+    assert_status(&app.register("bob", PASSWORD).await, Status::SeeOther);
+    for name in ["аdmin", "ａｄｍｉｎ", "ᴀdmin", "ADMIN", "b0b", "ad\u{202E}min", "pаypal"] {
+        let browser = app.browser();
+        let response = browser.register(name, PASSWORD).await;
+        assert_status(&response, Status::UnprocessableEntity);
+        let page = response.into_string().await.unwrap();
+        let refusals = ["looks too much like one that is", "everyday letters", "one alphabet"];
+        assert!(refusals.iter().any(|r| page.contains(r)), "{name}: {page}");
+    }
+    assert_eq!(app.store().count_users().await.unwrap(), 2);
+    // The full-width spelling is the same name, so it logs into the same account.
+    let typed_wide = app.browser();
+    assert_status(&typed_wide.login("ａｄｍｉｎ", PASSWORD).await, Status::SeeOther);
+    assert!(typed_wide.get("/").await.into_string().await.unwrap().contains("admin"));
+    assert_status(&app.browser().register("Ωμέγα", PASSWORD).await, Status::SeeOther);
+}
+
+/// Rows from before skeletons were stored get theirs at launch, and are then protected too.
+async fn old_usernames_get_their_skeletons(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    let sql = "INSERT INTO users (username, username_key, password_hash, created_at) \
+               VALUES ($1, $2, 'x', '2026-01-01T00:00:00Z')";
+    for name in ["carol", "caro1"] {
+        match engine {
+            Engine::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&app.db.url).await.unwrap();
+                sqlx::query(sql).bind(name).bind(name).execute(&pool).await.unwrap();
+            }
+            Engine::Postgres => {
+                let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
+                let sql = sql.replace("'2026-01-01T00:00:00Z'", "now()");
+                sqlx::query(&sql).bind(name).bind(name).execute(&pool).await.unwrap();
+            }
+        }
+    }
+    app.store().fill_username_skeletons().await.unwrap();
+    let response = app.register("caroI", PASSWORD).await;
+    assert_status(&response, Status::UnprocessableEntity);
+    assert!(app.store().user_by_username("caro1").await.unwrap().is_some(), "an old look-alike stays");
+}
+
+fn from(ip: &str) -> std::net::SocketAddr {
+    format!("{ip}:5000").parse().unwrap()
+}
+
+async fn login_from(browser: &impl Browse, name: &str, password: &str, ip: &str) -> Status {
+    let token = browser.csrf_token().await;
+    let body = encode_form(&[("csrf_token", &token), ("username", name), ("password", password)]);
+    let request = browser.client().post("/login").header(rocket::http::ContentType::Form);
+    browser.send(request.remote(from(ip)).body(body)).await.status()
+}
+
+/// Finding 7: only failures count; a stranger cannot lock the owner out; the current-password
+/// check is throttled; an admin can unlock an account.
+async fn only_failures_count_and_owners_stay_reachable(backend: Backend) {
+    let options = Options::new(Engine::Sqlite, backend).with("login_attempts_per_address", 3);
+    let app = spawn_with(options).await;
+    assert_status(&app.register("root", PASSWORD).await, Status::SeeOther);
+    crate::admin::create_admin(&app, "root", "").await.unwrap();
+    // The CLI refreshes sessions in Redis; on the in-process backend a new login sees it.
+    assert_status(&app.login("root", PASSWORD).await, Status::SeeOther);
+    assert_status(&app.browser().register("ola", PASSWORD).await, Status::SeeOther);
+
+    // Five right logins from one address do not use up its limit of three.
+    for _ in 0..5 {
+        assert_eq!(login_from(&app.browser(), "ola", PASSWORD, "198.51.100.7").await, Status::SeeOther);
+    }
+    assert_eq!(
+        login_from(&app.browser(), "ola", "wrong-password-1", "198.51.100.7").await,
+        Status::Unauthorized
+    );
+
+    // A stranger guessing from other addresses locks the account for strangers only.
+    for i in 0..5 {
+        let ip = format!("203.0.113.{i}");
+        assert_eq!(login_from(&app.browser(), "ola", "wrong-password-1", &ip).await, Status::Unauthorized);
+    }
+    assert_eq!(login_from(&app.browser(), "ola", PASSWORD, "203.0.113.9").await, Status::TooManyRequests);
+    assert_eq!(login_from(&app.browser(), "ola", PASSWORD, "198.51.100.7").await, Status::SeeOther);
+
+    // From a new address the owner waits, unless an admin unlocks the account.
+    assert_eq!(login_from(&app.browser(), "ola", PASSWORD, "192.0.2.1").await, Status::TooManyRequests);
+    let ola = app.store().user_by_username("ola").await.unwrap().unwrap().id.0;
+    let unlock = app.post_with_token(&format!("/admin/users/{ola}/unlock"), &[("confirm", "yes")]).await;
+    assert_status(&unlock, Status::SeeOther);
+    assert_eq!(login_from(&app.browser(), "ola", PASSWORD, "192.0.2.2").await, Status::SeeOther);
+}
+
+async fn change_password<'a>(
+    app: &'a TestApp,
+    current: &str,
+) -> rocket::local::asynchronous::LocalResponse<'a> {
+    let fields = [
+        ("current_password", current),
+        ("new_password", "another-long-pass-9"),
+        ("new_password_confirm", "another-long-pass-9"),
+    ];
+    app.post_with_token("/account/password", &fields).await
+}
+
+/// Finding 7: a hijacked session could guess `current_password` without limit.
+async fn password_change_guesses_are_throttled(backend: Backend) {
+    let app = spawn(Engine::Sqlite, backend).await;
+    assert_status(&app.register("pat", PASSWORD).await, Status::SeeOther);
+    for _ in 0..5 {
+        assert_status(&change_password(&app, "wrong-password-1").await, Status::UnprocessableEntity);
+    }
+    let refused = change_password(&app, PASSWORD).await;
+    assert_status(&refused, Status::TooManyRequests);
+    assert!(refused.headers().get_one("Retry-After").is_some());
+    assert!(refused.into_string().await.unwrap().contains("Too many wrong current passwords"));
+}
+
+crate::on_both_backends!(
+    only_failures_count_and_owners_stay_reachable,
+    password_change_guesses_are_throttled
+);
+
 crate::on_both_engines!(
     exdates_are_capped_and_imports_run_one_at_a_time,
     form_dates_outside_the_window_are_422_with_the_input_kept,
     absolute_links_come_from_the_public_url,
     feed_tokens_never_reach_the_log,
+    look_alike_usernames_are_refused,
+    old_usernames_get_their_skeletons,
 );
