@@ -19,6 +19,7 @@ pub mod recurrence;
 pub mod search;
 pub mod seed;
 pub mod store;
+pub mod text;
 pub mod web;
 
 use rocket::fairing::AdHoc;

@@ -8,7 +8,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use super::csrf;
 use super::guard::CurrentUser;
 use super::session::{Sessions, Snapshot};
-use crate::config::{AppConfig, Secret};
+use crate::config::AppConfig;
 use crate::error::AppError;
 use crate::store::{SessionUser, Store, User};
 
@@ -17,7 +17,6 @@ pub struct Identity<'r> {
     sessions: &'r Sessions,
     store: &'r Store,
     config: &'r AppConfig,
-    secret: &'r Secret,
     /// The session this request arrived with, if it is still live.
     current: Option<CurrentUser>,
 }
@@ -28,12 +27,9 @@ impl<'r> FromRequest<'r> for Identity<'r> {
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
         let rocket = request.rocket();
-        let (Some(sessions), Some(store), Some(config), Some(secret)) = (
-            rocket.state::<Sessions>(),
-            rocket.state::<Store>(),
-            rocket.state::<AppConfig>(),
-            rocket.state::<Secret>(),
-        ) else {
+        let (Some(sessions), Some(store), Some(config)) =
+            (rocket.state::<Sessions>(), rocket.state::<Store>(), rocket.state::<AppConfig>())
+        else {
             return Outcome::Error((Status::InternalServerError, ()));
         };
         // A session store outage must not look like "no session": that would turn a logout
@@ -42,7 +38,7 @@ impl<'r> FromRequest<'r> for Identity<'r> {
             Ok(current) => current,
             Err(status) => return Outcome::Error((status, ())),
         };
-        Outcome::Success(Identity { cookies: request.cookies(), sessions, store, config, secret, current })
+        Outcome::Success(Identity { cookies: request.cookies(), sessions, store, config, current })
     }
 }
 
@@ -59,7 +55,7 @@ impl Identity<'_> {
         self.sessions.remember_user(&SessionUser::from(user), Snapshot::Changed).await?;
         let id = self.sessions.create(user).await?;
         self.sessions.set_cookie(self.cookies, &id);
-        csrf::rotate(self.cookies, self.config, self.secret);
+        csrf::rotate(self.cookies, self.config);
         if let Err(e) = self.store.record_login(user.id).await {
             log::warn!("could not record the login time of user {}: {e}", user.id.0);
         }
@@ -73,7 +69,7 @@ impl Identity<'_> {
             log::info!("user {} logged out", current.user.id.0);
         }
         self.sessions.remove_cookie(self.cookies);
-        csrf::rotate(self.cookies, self.config, self.secret);
+        csrf::rotate(self.cookies, self.config);
         Ok(())
     }
 }

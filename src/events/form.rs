@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::calendar::time::{self, LocalTimeError};
 use crate::recurrence::compact;
 use crate::store::{Event, EventDraft};
+use crate::text::strip_controls;
 
 pub const TITLE_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 10_000;
@@ -113,16 +114,21 @@ impl EventForm {
         let mut error = |field: &str, message: String| {
             errors.entry(field.to_string()).or_insert(json!(message));
         };
-        let title = self.title.trim();
+        // What is stored is what shows: no control or text-reordering characters.
+        let title = strip_controls(&self.title, false);
+        let title = title.trim();
+        let description = strip_controls(&self.description, true);
+        let location = strip_controls(&self.location, false);
+        let location = location.trim();
         if title.is_empty() {
             error("title", "Give the event a title.".into());
         } else if title.chars().count() > TITLE_MAX {
             error("title", format!("Use at most {TITLE_MAX} characters."));
         }
-        if self.description.chars().count() > DESCRIPTION_MAX {
+        if description.chars().count() > DESCRIPTION_MAX {
             error("description", format!("Use at most {DESCRIPTION_MAX} characters."));
         }
-        if self.location.trim().chars().count() > LOCATION_MAX {
+        if location.chars().count() > LOCATION_MAX {
             error("location", format!("Use at most {LOCATION_MAX} characters."));
         }
         let times = if self.all_day { self.all_day_range() } else { self.timed_range(zone) };
@@ -153,8 +159,8 @@ impl EventForm {
         let draft = match range {
             Some((start_at, end_at)) if errors.is_empty() => EventDraft {
                 title: title.to_string(),
-                description: self.description.clone(),
-                location: self.location.trim().to_string(),
+                description,
+                location: location.to_string(),
                 all_day: self.all_day,
                 start_at,
                 end_at,

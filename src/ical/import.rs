@@ -16,6 +16,7 @@ use crate::calendar::time;
 use crate::events::form::{DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX};
 use crate::recurrence::{format_exdates, Rule, EXDATES_MAX};
 use crate::store::{Change, Event, EventDraft, EventId, NewEvent, SeriesRef};
+use crate::text::strip_controls;
 
 /// One readable VEVENT.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,6 +163,8 @@ fn read_duration(text: &str) -> Option<Duration> {
 
 fn text(vevent: &Component, name: &str, max: usize) -> String {
     let value = vevent.property(name).map(|p| unescape_text(&p.value)).unwrap_or_default();
+    // Apple writes addresses as several lines: only the title is one line.
+    let value = strip_controls(&value, name != "SUMMARY");
     let value = value.trim();
     if value.chars().count() > max {
         let mut cut: String = value.chars().take(max - 1).collect();

@@ -137,7 +137,9 @@ pub async fn feed_links(
 pub struct ImportForm<'r> {
     #[field(default = String::new())]
     csrf_token: String,
-    file: Option<TempFile<'r>>,
+    /// A `Result`, not an `Option`: an `Option` would turn a file over the limit into "no
+    /// file" (a 422), where the answer is 413.
+    file: rocket::form::Result<'r, TempFile<'r>>,
     #[field(default = String::new())]
     upload: String,
 }
@@ -155,10 +157,10 @@ impl<'r> FromData<'r> for CsrfMultipart<'r> {
             data::Outcome::Error((status, _)) => return data::Outcome::Error((status, ())),
             data::Outcome::Forward((data, status)) => return data::Outcome::Forward((data, status)),
         };
-        if csrf::verify(request, request.headers().get_one(csrf::HEADER).or(Some(form.csrf_token.as_str()))) {
-            data::Outcome::Success(CsrfMultipart(form))
-        } else {
-            data::Outcome::Error((Status::Forbidden, ()))
+        let supplied = request.headers().get_one(csrf::HEADER).or(Some(form.csrf_token.as_str()));
+        match csrf::check(request, supplied).await {
+            Ok(()) => data::Outcome::Success(CsrfMultipart(form)),
+            Err(status) => data::Outcome::Error((status, ())),
         }
     }
 }
@@ -267,8 +269,14 @@ pub async fn import_post(
         cache.invalidate_user(user.user.id).await;
         return Ok(page.render_status(Status::Ok, "import.html", context));
     }
-    let Some(file) = form.file.filter(|f| f.len() > 0) else {
-        return Ok(error("Choose an .ics file to import.".into()));
+    let file = match form.file {
+        Ok(file) if file.len() > 0 => file,
+        Err(errors) if errors.status() == Status::PayloadTooLarge => {
+            let message =
+                "The file is larger than this server imports at once. Split it, or export fewer events.";
+            return Ok(refuse(Status::PayloadTooLarge, message));
+        }
+        _ => return Ok(error("Choose an .ics file to import.".into())),
     };
     let text = match read_upload(&file).await {
         Ok(text) => text,

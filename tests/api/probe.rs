@@ -267,6 +267,78 @@ async fn password_change_guesses_are_throttled(backend: Backend) {
     assert!(refused.into_string().await.unwrap().contains("Too many wrong current passwords"));
 }
 
+/// Finding 8: one user's session beside another user's CSRF cookie and token was accepted.
+async fn csrf_tokens_are_bound_to_the_session(engine: Engine) {
+    let app = spawn(engine, Backend::Redis).await;
+    assert_status(&app.register("amy", PASSWORD).await, Status::SeeOther);
+    let other = app.browser();
+    assert_status(&other.register("bob", PASSWORD).await, Status::SeeOther);
+    let (bob_cookie, bob_token) = (other.jar().get("eventide_csrf").unwrap(), other.csrf_token().await);
+    app.jar().set("eventide_csrf", &bob_cookie);
+    let fields = [
+        ("csrf_token", bob_token.as_str()),
+        ("title", "Forged"),
+        ("start", "2026-06-01T09:00"),
+        ("end", "2026-06-01T10:00"),
+    ];
+    assert_status(&app.post_form("/events", &fields).await, Status::Forbidden);
+    assert!(app.store().all_events(eventide::store::UserId(1)).await.unwrap().is_empty());
+    // The same cookie with amy's own token (for her session) works.
+    let fields = [("title", "Mine"), ("start", "2026-06-01T09:00"), ("end", "2026-06-01T10:00")];
+    assert_status(&app.post_with_token("/events", &fields).await, Status::SeeOther);
+}
+
+/// Finding 8: state changes from a foreign `Origin` are refused.
+async fn foreign_origins_are_refused(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    assert_status(&app.register("amy", PASSWORD).await, Status::SeeOther);
+    let token = app.csrf_token().await;
+    for (origin, expected) in [
+        ("https://evil.example", Status::Forbidden),
+        ("null", Status::Forbidden),
+        ("http://127.0.0.1:8000.evil.example", Status::Forbidden),
+        ("http://127.0.0.1:8000", Status::SeeOther),
+    ] {
+        let fields = [
+            ("csrf_token", token.as_str()),
+            ("title", origin),
+            ("start", "2026-06-01T09:00"),
+            ("end", "2026-06-01T10:00"),
+        ];
+        let request =
+            app.client.post("/events").header(rocket::http::ContentType::Form).body(encode_form(&fields));
+        assert_status(&app.send(request.header(Header::new("Origin", origin))).await, expected);
+    }
+    let events = app.store().all_events(eventide::store::UserId(1)).await.unwrap();
+    let titles: Vec<&str> = events.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(titles, ["http://127.0.0.1:8000"]);
+}
+
+/// Finding 8: control characters and bidi overrides are stripped from text on input.
+async fn control_characters_are_stripped_on_input(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    assert_status(&app.register("amy", PASSWORD).await, Status::SeeOther);
+    let fields = [
+        ("title", "Pay\u{202E}fdp.exe\u{0}"),
+        ("location", "Room\u{7}\u{2066} 4"),
+        ("description", "line one\r\nline\u{1b} two"),
+        ("start", "2026-06-01T09:00"),
+        ("end", "2026-06-01T10:00"),
+    ];
+    assert_status(&app.post_with_token("/events", &fields).await, Status::SeeOther);
+    let event = app.store().all_events(eventide::store::UserId(1)).await.unwrap().remove(0);
+    assert_eq!((event.title.as_str(), event.location.as_str()), ("Payfdp.exe", "Room 4"));
+    assert_eq!(event.description, "line one\nline two");
+}
+
+/// Finding 8: an upload over the file limit is 413, not 422.
+async fn oversized_uploads_are_413(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    assert_status(&app.register("amy", PASSWORD).await, Status::SeeOther);
+    let file = format!("BEGIN:VCALENDAR\r\nX-PAD:{}\r\nEND:VCALENDAR\r\n", "x".repeat(1536 * 1024));
+    assert_eq!(import(&app, &[], Some(&file)).await.0, Status::PayloadTooLarge);
+}
+
 crate::on_both_backends!(
     only_failures_count_and_owners_stay_reachable,
     password_change_guesses_are_throttled
@@ -279,4 +351,8 @@ crate::on_both_engines!(
     feed_tokens_never_reach_the_log,
     look_alike_usernames_are_refused,
     old_usernames_get_their_skeletons,
+    csrf_tokens_are_bound_to_the_session,
+    foreign_origins_are_refused,
+    control_characters_are_stripped_on_input,
+    oversized_uploads_are_413,
 );
