@@ -202,8 +202,80 @@ def run_engine(engine, report):
             subprocess.run(["psql", f"{PG_ADMIN}/postgres", "-qc", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"])
 
 
+def daily_with_exdates(count):
+    """One daily series with `count` comma-separated EXDATEs (the probe's import bomb)."""
+    start = time.mktime((2026, 1, 1, 12, 0, 0, 0, 0, 0))
+    days = (time.strftime("%Y%m%dT090000Z", time.gmtime(start + 86400 * i)) for i in range(count))
+    return ("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:bomb@bench\r\nSUMMARY:Daily\r\n"
+            "DTSTART:20260101T090000Z\r\nRRULE:FREQ=DAILY\r\nEXDATE:" + ",".join(days) +
+            "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").encode()
+
+
+def preview(port, session, file):
+    """POSTs an import preview; returns (status, seconds)."""
+    cookie = {"Cookie": f"eventide_session={session}"}
+    response, page = request(port, "GET", "/import", cookie)
+    jar = dict(cookies_of(response), eventide_session=session)
+    token = re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1)
+    boundary = b"----bench-boundary"
+    body = (b"--" + boundary + b'\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n' + token +
+            b"\r\n--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="b.ics"\r\n'
+            b"Content-Type: text/calendar\r\n\r\n" + file + b"\r\n--" + boundary + b"--\r\n")
+    headers = {"Content-Type": "multipart/form-data; boundary=" + boundary.decode(),
+               "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+    started = time.perf_counter()
+    response, _ = request(port, "POST", "/import", headers, body)
+    return response.status, time.perf_counter() - started
+
+
+def run_imports():
+    """The probe's import bombs: one preview of 50,000 and of 1,000 EXDATEs (median of 5), and
+    24 concurrent 50,000-EXDATE uploads from one account with /healthz timed meanwhile."""
+    import concurrent.futures, statistics, threading
+    work = tempfile.mkdtemp(prefix="eventide-bench-")
+    url = f"sqlite://{work}/bench.db"
+    env = dict(os.environ, DATABASE_URL=url, EVENTIDE_LOG_FILE="", ROCKET_LOG_LEVEL="critical")
+    subprocess.run([BIN, "seed", "--users", "1", "--events", "100", "--prefix", "imp"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    server = Server(url, True, f"bench:{os.getpid()}:imports:")
+    try:
+        session = login(server.port, "imp1")
+        print("\n| import preview | status | median s | max s |\n|---|---:|---:|---:|")
+        for count in (50_000, 1_000):
+            file = daily_with_exdates(count)
+            runs = [preview(server.port, session, file) for _ in range(5)]
+            times = [t for _, t in runs]
+            print(f"| {count:,} EXDATEs ({len(file) // 1024} KiB) | {runs[0][0]} | "
+                  f"{statistics.median(times):.3f} | {max(times):.3f} |")
+        bomb, done, health = daily_with_exdates(50_000), threading.Event(), []
+
+        def probe_health():
+            while not done.is_set():
+                started = time.perf_counter()
+                response, _ = request(server.port, "GET", "/healthz")
+                health.append((response.status, time.perf_counter() - started))
+                time.sleep(0.01)
+
+        watcher = threading.Thread(target=probe_health)
+        watcher.start()
+        with concurrent.futures.ThreadPoolExecutor(24) as pool:
+            statuses = list(pool.map(lambda _: preview(server.port, session, bomb)[0], range(24)))
+        done.set()
+        watcher.join()
+        latencies = sorted(t for _, t in health)
+        counts = {code: statuses.count(code) for code in sorted(set(statuses))}
+        print(f"\n24 concurrent 50,000-EXDATE previews from one account: statuses {counts}; "
+              f"/healthz during them: {len(latencies)} probes, median {statistics.median(latencies) * 1000:.1f} ms, "
+              f"max {latencies[-1] * 1000:.1f} ms, all 200: {all(code == 200 for code, _ in health)}")
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if which == "imports":
+        return run_imports()
     engines = ["sqlite", "postgres"] if which == "all" else [which]
     report = []
     for engine in engines:
