@@ -18,12 +18,38 @@ use rand::{Rng, SeedableRng};
 /// Pieces the mutator splices in: the grammar's punctuation, component boundaries, values
 /// that have broken readers before, and characters of every width.
 const PIECES: &[&str] = &[
-    "\r\n ", "\r\n\t", ":", ";", "=", "\"", "\\", ",", "BEGIN:VEVENT\r\n", "END:VEVENT\r\n",
-    "BEGIN:VCALENDAR\r\n", "END:VCALENDAR\r\n", "BEGIN:X\r\n", "END:X\r\n", "BEGIN:VALARM\r\n",
-    "END:\r\n", "BEGIN:\r\n", "é", "😀", "\u{202E}", "\0", "T", "Z", "99999999", "2621431231T235959",
-    "P999999999999W", "DURATION:P9999999W\r\n", "RRULE:FREQ=DAILY;COUNT=1000\r\n",
-    "RRULE:FREQ=MONTHLY;BYDAY=9MO;BYSETPOS=-400\r\n", "EXDATE:20260101T090000Z,20260102T090000Z\r\n",
-    "RECURRENCE-ID:20260101T090000Z\r\n", "DTSTART;TZID=\"Mars\":20260101T090000\r\n",
+    "\r\n ",
+    "\r\n\t",
+    ":",
+    ";",
+    "=",
+    "\"",
+    "\\",
+    ",",
+    "BEGIN:VEVENT\r\n",
+    "END:VEVENT\r\n",
+    "BEGIN:VCALENDAR\r\n",
+    "END:VCALENDAR\r\n",
+    "BEGIN:X\r\n",
+    "END:X\r\n",
+    "BEGIN:VALARM\r\n",
+    "END:\r\n",
+    "BEGIN:\r\n",
+    "é",
+    "😀",
+    "\u{202E}",
+    "\0",
+    "T",
+    "Z",
+    "99999999",
+    "2621431231T235959",
+    "P999999999999W",
+    "DURATION:P9999999W\r\n",
+    "RRULE:FREQ=DAILY;COUNT=1000\r\n",
+    "RRULE:FREQ=MONTHLY;BYDAY=9MO;BYSETPOS=-400\r\n",
+    "EXDATE:20260101T090000Z,20260102T090000Z\r\n",
+    "RECURRENCE-ID:20260101T090000Z\r\n",
+    "DTSTART;TZID=\"Mars\":20260101T090000\r\n",
 ];
 
 fn seeds() -> Vec<(String, String)> {
@@ -46,7 +72,8 @@ fn mutate(rng: &mut StdRng, seeds: &[(String, String)]) -> String {
         match rng.gen_range(0..8) {
             // A line repeated many times: deep nesting when it is a BEGIN, long lists otherwise.
             0 if at < lines.len() => {
-                let copies = if rng.gen_bool(0.2) { rng.gen_range(100..20_000) } else { rng.gen_range(1..10) };
+                let copies =
+                    if rng.gen_bool(0.2) { rng.gen_range(100..20_000) } else { rng.gen_range(1..10) };
                 let line = lines[at].clone();
                 lines.splice(at..at, std::iter::repeat_n(line, copies)).for_each(drop);
             }
@@ -55,7 +82,8 @@ fn mutate(rng: &mut StdRng, seeds: &[(String, String)]) -> String {
                 // Crossover: a run of lines from another seed.
                 let other: Vec<&str> = seeds[rng.gen_range(0..seeds.len())].1.split_inclusive('\n').collect();
                 let from = rng.gen_range(0..other.len());
-                let run = other[from..(from + rng.gen_range(1..20)).min(other.len())].iter().map(|l| l.to_string());
+                let run =
+                    other[from..(from + rng.gen_range(1..20)).min(other.len())].iter().map(|l| l.to_string());
                 lines.splice(at..at, run).for_each(drop);
             }
             3 => lines.insert(at, PIECES[rng.gen_range(0..PIECES.len())].to_string()),
@@ -120,7 +148,8 @@ fn save_failure(text: &str, seed: u64, round: u64) -> PathBuf {
 #[test]
 fn ics_reader_survives_mutated_and_deeply_nested_files() {
     let seconds = std::env::var("EVENTIDE_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(15);
-    let seed = std::env::var("EVENTIDE_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
+    let seed =
+        std::env::var("EVENTIDE_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
     let seeds = seeds();
     // A quarter of a default worker's stack: recursion per component cannot hide here.
     let worker = std::thread::Builder::new().stack_size(512 * 1024).spawn(move || {
