@@ -69,6 +69,17 @@ pub fn level_for(target: &str, own: LevelFilter) -> LevelFilter {
         .map_or(LevelFilter::Warn, |(_, level)| level.unwrap_or(own))
 }
 
+/// The error of every path parameter that does not parse. Rocket logs a forwarding guard's
+/// error with `{:?}`: this one says nothing of the value, which may be a secret (a feed token)
+/// or as long as the request line.
+pub struct Unlogged;
+
+impl std::fmt::Debug for Unlogged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not a valid value (not logged)")
+    }
+}
+
 /// The longest request path a log line repeats.
 const LOGGED_PATH_MAX: usize = 120;
 

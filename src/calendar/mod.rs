@@ -37,10 +37,10 @@ impl View {
 }
 
 impl<'a> rocket::request::FromParam<'a> for View {
-    type Error = &'a str;
+    type Error = crate::logging::Unlogged;
 
     fn from_param(param: &'a str) -> Result<Self, Self::Error> {
-        View::ALL.into_iter().find(|view| view.name() == param).ok_or(param)
+        View::ALL.into_iter().find(|view| view.name() == param).ok_or(crate::logging::Unlogged)
     }
 }
 
@@ -49,14 +49,14 @@ impl<'a> rocket::request::FromParam<'a> for View {
 pub struct Day(pub NaiveDate);
 
 impl<'a> rocket::request::FromParam<'a> for Day {
-    type Error = &'a str;
+    type Error = crate::logging::Unlogged;
 
     fn from_param(param: &'a str) -> Result<Self, Self::Error> {
         NaiveDate::parse_from_str(param, "%Y-%m-%d")
             .ok()
             .filter(|date| time::within_years(*date) && param.len() == 10)
             .map(Day)
-            .ok_or(param)
+            .ok_or(crate::logging::Unlogged)
     }
 }
 

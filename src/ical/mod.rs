@@ -15,6 +15,7 @@ use rocket::request::{self, FromParam, FromRequest, Request};
 use rocket::response::{self, Responder, Response};
 use sha2::{Digest, Sha256};
 
+use crate::logging::Unlogged;
 use crate::store::EventId;
 
 /// The iCalendar routes, and the limits on concurrent imports they share.
@@ -31,38 +32,28 @@ pub const FEED_REFRESH: Duration = Duration::hours(1);
 pub struct IcsEventId(pub EventId);
 
 impl<'a> FromParam<'a> for IcsEventId {
-    type Error = &'a str;
+    type Error = Unlogged;
 
     fn from_param(param: &'a str) -> Result<Self, Self::Error> {
-        let id = param.strip_suffix(".ics").ok_or(param)?;
-        EventId::from_param(id).map(IcsEventId).map_err(|_| param)
+        let id = param.strip_suffix(".ics").ok_or(Unlogged)?;
+        EventId::from_param(id).map(IcsEventId)
     }
 }
 
 /// The token in `/feeds/{token}.ics`: 43 base64url characters (256 random bits).
 pub struct FeedToken(pub String);
 
-/// A refused secret parameter. Rocket logs a forwarding guard's error with `{:?}`: this one
-/// says what was wrong, never what was sent.
-pub struct NotAToken;
-
-impl std::fmt::Debug for NotAToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("not a feed address (value not logged)")
-    }
-}
-
 impl<'a> FromParam<'a> for FeedToken {
-    type Error = NotAToken;
+    type Error = Unlogged;
 
     fn from_param(param: &'a str) -> Result<Self, Self::Error> {
-        let token = param.strip_suffix(".ics").ok_or(NotAToken)?;
+        let token = param.strip_suffix(".ics").ok_or(Unlogged)?;
         let well_formed =
             token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if well_formed {
             Ok(FeedToken(token.to_string()))
         } else {
-            Err(NotAToken)
+            Err(Unlogged)
         }
     }
 }

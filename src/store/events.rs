@@ -20,12 +20,12 @@ pub const LONG_EVENT: Duration = Duration::days(7);
 pub struct EventId(pub i64);
 
 impl<'a> rocket::request::FromParam<'a> for EventId {
-    type Error = &'a str;
+    type Error = crate::logging::Unlogged;
 
     fn from_param(param: &'a str) -> Result<Self, Self::Error> {
         match param.parse::<i64>() {
             Ok(id) if id > 0 => Ok(EventId(id)),
-            _ => Err(param),
+            _ => Err(crate::logging::Unlogged),
         }
     }
 }

@@ -10,12 +10,12 @@ use super::{with_pool, DbResult, Store};
 pub struct UserId(pub i64);
 
 impl<'a> rocket::request::FromParam<'a> for UserId {
-    type Error = &'a str;
+    type Error = crate::logging::Unlogged;
 
     fn from_param(param: &'a str) -> Result<Self, Self::Error> {
         match param.parse::<i64>() {
             Ok(id) if id > 0 => Ok(UserId(id)),
-            _ => Err(param),
+            _ => Err(crate::logging::Unlogged),
         }
     }
 }
