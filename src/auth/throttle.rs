@@ -23,6 +23,10 @@ use crate::store::UserId;
 /// How long an address that logged into an account stays known to it.
 const KNOWN_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
+fn address_key(address: Option<IpAddr>) -> String {
+    address.map_or_else(|| "unknown".to_string(), |ip| ip.to_string())
+}
+
 pub struct LoginThrottle {
     shared: Kv,
     fallback: Kv,
@@ -55,7 +59,7 @@ impl LoginThrottle {
     /// Counts a login attempt for `username` from `address`; refused over either limit.
     pub async fn attempt(&self, username: &str, address: Option<IpAddr>) -> Result<LoginAttempt, Throttled> {
         let account = Self::account_hash(username);
-        let from = address.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
+        let from = address_key(address);
         let known = format!("throttle:login:known:{account}:{from}");
         let is_known = address.is_some() && matches!(self.shared.get(&known).await, Ok(Some(_)));
         let account = if is_known {
@@ -88,8 +92,7 @@ impl LoginThrottle {
     /// Registrations per client address share the address limit: each one costs a password
     /// hash, so unlimited sign-ups would be an easy way to load the server.
     pub async fn registration(&self, address: Option<IpAddr>) -> Result<(), Throttled> {
-        let from = address.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
-        self.count(&format!("throttle:register:address:{from}"), self.per_address).await
+        self.count(&format!("throttle:register:address:{}", address_key(address)), self.per_address).await
     }
 
     /// Counts a check of the current password on the account page (a stolen session must
