@@ -36,17 +36,43 @@ impl Drop for Driver {
 
 const REDIS_URL: &str = "redis://127.0.0.1:6379/0";
 
+/// A test's server: its address, and its SQLite directory and Redis keys, removed when the
+/// test ends, passing or not.
+struct Served {
+    base: String,
+    dir: std::path::PathBuf,
+    prefix: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        use rocket_db_pools::deadpool_redis::redis;
+        let cleanup = || -> redis::RedisResult<()> {
+            let mut connection = redis::Client::open(REDIS_URL)?.get_connection()?;
+            let keys: Vec<String> =
+                redis::cmd("KEYS").arg(format!("{}*", self.prefix)).query(&mut connection)?;
+            if !keys.is_empty() {
+                redis::cmd("DEL").arg(keys).query::<()>(&mut connection)?;
+            }
+            Ok(())
+        };
+        let _ = cleanup();
+    }
+}
+
 /// The app on a real port, with its own SQLite file and its own Redis key prefix; with an
 /// admin account `root` when asked.
-async fn serve_with(admin: bool) -> (String, std::path::PathBuf) {
+async fn serve_with(admin: bool) -> Served {
     let label = hex::encode(rand::random::<[u8; 6]>());
     let dir = std::env::temp_dir().join(format!("eventide-browser-{label}"));
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
+    let prefix = format!("eventide_browser_{label}:");
     let figment = eventide::config::figment()
         .merge(("database_url", format!("sqlite://{}", dir.join("app.db").display())))
         .merge(("redis_url", REDIS_URL))
-        .merge(("redis_prefix", format!("eventide_browser_{label}:")))
+        .merge(("redis_prefix", &prefix))
         .merge(("log_file", ""))
         .merge(("port", port))
         .merge(("address", "127.0.0.1"));
@@ -63,10 +89,10 @@ async fn serve_with(admin: bool) -> (String, std::path::PathBuf) {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    (base, dir)
+    Served { base, dir, prefix }
 }
 
-async fn serve() -> (String, std::path::PathBuf) {
+async fn serve() -> Served {
     serve_with(false).await
 }
 
@@ -211,10 +237,10 @@ where
     F: FnOnce(Client, String) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let (base, dir) = serve().await;
+    let served = serve().await;
     let (client, _driver) = browser(javascript).await;
+    let base = served.base.clone();
     run(name, &client, move |client| body(client, base)).await;
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 async fn path_of(client: &Client) -> String {
@@ -500,7 +526,8 @@ async fn keyboard_only_from_grid_to_new_event() {
 /// next click.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deactivated_user_is_sent_to_login() {
-    let (base, dir) = serve_with(true).await;
+    let served = serve_with(true).await;
+    let base = served.base.clone();
     let (client, _driver) = browser(true).await;
     let (admin, _admin_driver) = browser(true).await;
     let admin_client = admin.clone();
@@ -528,7 +555,6 @@ async fn deactivated_user_is_sent_to_login() {
     })
     .await;
     admin_client.close().await.unwrap();
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Issue 9 in a browser: a weekly event fills its days; one occurrence is deleted, and an edit

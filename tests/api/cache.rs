@@ -21,36 +21,44 @@ async fn create(app: &TestApp, title: &str, start: &str, end: &str) {
     assert_status(&app.post_with_token("/events", &fields).await, Status::SeeOther);
 }
 
+async fn check_miss_then_hit(app: &TestApp, uri: &str) {
+    let first = app.get(uri).await;
+    assert_status(&first, Status::Ok);
+    assert_eq!(x_cache(&first), "MISS", "{uri}");
+    let second = app.get(uri).await;
+    assert_eq!(x_cache(&second), "HIT", "{uri}");
+    let fragment = app.get_htmx(uri).await;
+    assert_eq!(x_cache(&fragment), "HIT", "{uri}: page and fragment share the entry");
+}
+
 async fn miss_then_hit_and_writes_show_at_once(backend: Backend) {
     let app = spawn(Engine::Sqlite, backend).await;
     assert_status(&app.register("ann", PASSWORD).await, Status::SeeOther);
-    create(&app, "Standup", "2026-06-01T09:00", "2026-06-01T09:15").await;
-    for uri in [
-        "/calendar/month/2026-06-01",
-        "/calendar/day/2026-06-01",
-        "/calendar/week/2026-06-01",
-        "/calendar/agenda/2026-06-01",
-        "/",
-    ] {
-        let first = app.get(uri).await;
-        assert_status(&first, Status::Ok);
-        assert_eq!(x_cache(&first), "MISS", "{uri}");
-        let second = app.get(uri).await;
-        assert_eq!(x_cache(&second), "HIT", "{uri}");
-        let fragment = app.get_htmx(uri).await;
-        assert_eq!(x_cache(&fragment), "HIT", "{uri}: page and fragment share the entry");
+    // A day of this test's own: every test's first user is "user 1", and the log is the whole
+    // process's, so only the date tells this test's log lines from another's.
+    let day = chrono::NaiveDate::from_ymd_opt(2150, 1, 1).unwrap()
+        + chrono::Duration::days(i64::from(rand::random::<u16>() % 18_000));
+    let day = day.format("%Y-%m-%d").to_string();
+    create(&app, "Standup", &format!("{day}T09:00"), &format!("{day}T09:15")).await;
+    for view in ["month", "day", "week", "agenda"] {
+        let uri = format!("/calendar/{view}/{day}");
+        check_miss_then_hit(&app, &uri).await;
     }
+    check_miss_then_hit(&app, "/").await;
     // A write is visible on the very next read.
-    create(&app, "Retro", "2026-06-01T16:00", "2026-06-01T17:00").await;
-    let day = app.get("/calendar/day/2026-06-01").await;
-    assert_eq!(x_cache(&day), "MISS");
-    assert!(day.into_string().await.unwrap().contains("Retro"));
+    create(&app, "Retro", &format!("{day}T16:00"), &format!("{day}T17:00")).await;
+    let page = app.get(&format!("/calendar/day/{day}")).await;
+    assert_eq!(x_cache(&page), "MISS");
+    assert!(page.into_string().await.unwrap().contains("Retro"));
     let logs = captured_logs();
-    assert!(
-        logs.iter().any(|l| l.contains("Cache hit for events on 2026-06-01 for user 1")),
-        "DEBUG line per hit"
+    let hit = format!("Cache hit for events on {day} for user 1");
+    assert_eq!(
+        logs.iter().filter(|l| l.contains(&hit)).count(),
+        2,
+        "one DEBUG line per hit (page, fragment)"
     );
-    assert!(logs.iter().any(|l| l.contains("Cache miss for month view of 2026-06-01 for user 1")));
+    let miss = format!("Cache miss for month view of {day} for user 1");
+    assert_eq!(logs.iter().filter(|l| l.contains(&miss)).count(), 1, "one DEBUG line per miss");
     // Pages without a cache layer carry no X-Cache.
     assert_eq!(x_cache(&app.get("/account").await), "none");
 }

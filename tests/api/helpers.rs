@@ -93,8 +93,31 @@ impl Drop for TestDb {
     }
 }
 
+/// Removes every Redis key under a test's prefix when the test ends, passing or not (the
+/// generation counters, for one, never expire by themselves).
+pub struct RedisCleanup(pub String);
+
+impl Drop for RedisCleanup {
+    fn drop(&mut self) {
+        use rocket_db_pools::deadpool_redis::redis;
+        let pattern = format!("{}*", self.0);
+        let cleanup = || -> redis::RedisResult<()> {
+            let mut connection = redis::Client::open(REDIS_URL)?.get_connection()?;
+            let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut connection)?;
+            if !keys.is_empty() {
+                redis::cmd("DEL").arg(keys).query::<()>(&mut connection)?;
+            }
+            Ok(())
+        };
+        // Best effort: a test that stopped Redis on purpose has nothing left to clean.
+        let _ = cleanup();
+    }
+}
+
 pub struct TestApp {
     pub client: Client,
+    /// After the client: its connections are gone before the keys are removed.
+    _redis: RedisCleanup,
     pub prefix: String,
     pub clock: Clock,
     /// The default browser; `app.browser()` makes more.
@@ -142,7 +165,14 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let clock = Clock::manual();
     let rocket = eventide::build_with_clock(figment, clock.clone()).expect("valid test configuration");
     let client = Client::untracked(rocket).await.expect("the app launches");
-    TestApp { client, prefix, clock, cookies: CookieStore::default(), db }
+    TestApp {
+        client,
+        _redis: RedisCleanup(prefix.clone()),
+        prefix,
+        clock,
+        cookies: CookieStore::default(),
+        db,
+    }
 }
 
 pub async fn spawn(engine: Engine, backend: Backend) -> TestApp {
