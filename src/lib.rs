@@ -21,6 +21,7 @@ pub mod seed;
 pub mod store;
 pub mod text;
 pub mod web;
+pub mod writes;
 
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
@@ -164,6 +165,7 @@ async fn read_first_line<R: tokio::io::AsyncBufRead + Unpin>(mut input: R) -> Re
 pub async fn seed(figment: Figment, plan: &seed::SeedPlan) -> Result<Vec<String>, String> {
     let rocket = build(figment).map_err(|e| e.to_string())?;
     let rocket = rocket.ignite().await.map_err(|e| describe_launch_error(&e))?;
-    let store = rocket.state::<Store>().ok_or("the database did not start")?.clone();
-    seed::run(&store, plan).await
+    let store = rocket.state::<Store>().ok_or("the database did not start")?;
+    let cache = rocket.state::<cache::Cache>().ok_or("the cache did not start")?;
+    seed::run(store, &writes::Writes::new(store, cache), plan).await
 }

@@ -7,6 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::store::{EventDraft, NewUser, Store};
+use crate::writes::Writes;
 
 const WORDS: &[&str] = &[
     "project",
@@ -184,7 +185,7 @@ pub struct SeedPlan {
 }
 
 /// Creates the users (or reuses them) and adds the events; returns one line per user.
-pub async fn run(store: &Store, plan: &SeedPlan) -> Result<Vec<String>, String> {
+pub async fn run(store: &Store, writes: &Writes<'_>, plan: &SeedPlan) -> Result<Vec<String>, String> {
     let hash = crate::auth::password::hash(plan.password.clone()).await.map_err(|e| e.to_string())?;
     let mut rng = StdRng::seed_from_u64(42);
     let mut report = Vec::new();
@@ -198,15 +199,16 @@ pub async fn run(store: &Store, plan: &SeedPlan) -> Result<Vec<String>, String> 
                 store.user_by_username(&username).await.map_err(|e| e.to_string())?.ok_or("vanished")?.id
             }
         };
+        let calendar = store.default_calendar(id).await.map_err(|e| e.to_string())?.id;
         let mut added = 0;
         while added < plan.events {
             let batch: Vec<EventDraft> =
                 (0..(plan.events - added).min(1000)).map(|_| draft(&mut rng)).collect();
-            store.insert_events(id, &batch).await.map_err(|e| e.to_string())?;
+            writes.insert_events(id, calendar, &batch).await.map_err(|e| e.to_string())?;
             added += batch.len() as u32;
         }
         let series: Vec<EventDraft> = (0..plan.series).map(|n| repeating(&mut rng, n)).collect();
-        store.insert_events(id, &series).await.map_err(|e| e.to_string())?;
+        writes.insert_events(id, calendar, &series).await.map_err(|e| e.to_string())?;
         report.push(format!("{username} (user {}): {added} events, {} repeating", id.0, series.len()));
     }
     store.analyze().await.map_err(|e| e.to_string())?;

@@ -132,7 +132,7 @@ fn target(text: &str) {
         Err(ParseError::TooDeep | ParseError::NotCalendar) => {}
     }
     if let Ok((events, failures)) = read(text, Berlin) {
-        let planned = plan(events, failures, &[], Berlin);
+        let planned = plan(events, failures, &[], Berlin, eventide::store::CalendarId(1));
         assert!(planned.changes.len() <= planned.events.len());
     }
 }

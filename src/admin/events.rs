@@ -9,10 +9,10 @@ use rocket_dyn_templates::Template;
 use super::{audit, confirm_page, notice, pages, Confirmation};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::guard::AdminUser;
-use crate::cache::Cache;
 use crate::error::AppError;
-use crate::store::{EventId, Store};
+use crate::store::{Change, EventId, Store};
 use crate::web::page::{Navigate, Page};
+use crate::writes::Writes;
 
 #[rocket::get("/admin/events?<q>&<p>")]
 pub async fn list(
@@ -50,7 +50,7 @@ pub async fn delete(
     admin: AdminUser,
     page: Page,
     store: &State<Store>,
-    cache: &State<Cache>,
+    writes: Writes<'_>,
 ) -> Result<Either<Flash<Navigate>, Template>, AppError> {
     let event = store.event_by_id(id).await?.ok_or(AppError::NotFound)?;
     if !form.0.given() {
@@ -62,9 +62,7 @@ pub async fn delete(
             None,
         )));
     }
-    if store.delete_event(event.user_id, id).await?.is_some() {
-        // The owner's cached pages showed it.
-        cache.invalidate_user(event.user_id).await;
+    if !writes.apply(event.user_id, vec![Change::Delete(id)]).await?.missed {
         audit(store, &admin, "delete event", &format!("event #{} of user #{}", id.0, event.user_id.0))
             .await?;
     }

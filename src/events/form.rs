@@ -57,6 +57,10 @@ pub struct EventForm {
     /// The occurrence being edited (`20260601T070000Z`), empty for a whole event.
     #[field(default = String::new())]
     pub occurrence: String,
+    /// The calendar (its id); empty: the default calendar for a new event, the event's own
+    /// for a change.
+    #[field(default = String::new())]
+    pub calendar_id: String,
     /// A new event's page to return to (a local path; checked again on use).
     #[field(default = String::new())]
     pub next: String,
@@ -103,6 +107,7 @@ impl EventForm {
             end,
             all_day: event.all_day,
             occurrence: at.map(compact).unwrap_or_default(),
+            calendar_id: event.calendar_id.0.to_string(),
             scope: if at.is_some() { "this".into() } else { String::new() },
             ..<EventForm as Default>::default()
         }

@@ -13,15 +13,19 @@ use serde_json::{json, Value};
 
 use crate::auth::csrf::{CsrfForm, CsrfHeader};
 use crate::auth::guard::CurrentUser;
-use crate::cache::{Cache, CacheKey, CacheScope, Fragment};
+use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::calendar::time::{self, local_days};
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::recurrence::describe::describe;
 use crate::recurrence::{compact, parse_compact};
-use crate::store::{Event, EventDraft, EventId, EventSummary, Store, UserId};
+use crate::store::events::new_uid;
+use crate::store::{
+    Calendar, CalendarId, Change, Event, EventDraft, EventId, EventSummary, NewEvent, Store, UserId,
+};
 use crate::web::page::{safe_next, Page, SwapMain};
 use crate::web::templates::render_to_string;
+use crate::writes::Writes;
 use form::{EventForm, FieldErrors};
 use series::Scope;
 
@@ -32,6 +36,7 @@ fn form_context(
     errors: &FieldErrors,
     target: Option<&Target>,
     zone: chrono_tz::Tz,
+    calendars: &[Calendar],
 ) -> Value {
     let first_day = time::parse_date(form.start.get(..10).unwrap_or(""))
         .unwrap_or_else(|| time::today(zone, chrono::Utc::now()));
@@ -51,6 +56,12 @@ fn form_context(
         "monthly_choices": repeat::monthly_choices(first_day),
         "asks_scope": target.is_some_and(|t| t.at.is_some() && t.event.series_id.is_none()),
         "is_edited_occurrence": target.is_some_and(|t| t.event.series_id.is_some()),
+        "calendars": calendars,
+        "calendar_id": if form.calendar_id.is_empty() {
+            calendars.iter().find(|c| c.is_default).map(|c| c.id.0.to_string()).unwrap_or_default()
+        } else {
+            form.calendar_id.clone()
+        },
     })
 }
 
@@ -61,19 +72,32 @@ fn render_form(page: &Page, status: Status, context: Value) -> (Status, Template
 
 /// `next`: where to go once the event is created (the calendar view it was opened from).
 #[rocket::get("/events/new?<date>&<next>")]
-pub fn new(
+pub async fn new(
     user: CurrentUser,
     page: Page,
     date: Option<&str>,
     next: Option<&str>,
     clock: &State<Clock>,
-) -> (Status, Template) {
+    store: &State<Store>,
+) -> Result<(Status, Template), AppError> {
     let zone = time::zone_of(&user.user);
     let day = date.and_then(time::parse_date).unwrap_or_else(|| time::today(zone, clock.now()));
     let mut form = EventForm::new_on(day);
     form.next = next.map(|n| safe_next(Some(n))).unwrap_or_default();
-    let context = form_context(&form, &FieldErrors::new(), None, zone);
-    render_form(&page, Status::Ok, context)
+    let calendars = store.calendars_of(user.user.id).await?;
+    let context = form_context(&form, &FieldErrors::new(), None, zone, &calendars);
+    Ok(render_form(&page, Status::Ok, context))
+}
+
+/// The calendar a form names: the user's own (another user's is a 404, as a missing one),
+/// or `None` when the form names none.
+async fn named_calendar(calendars: &[Calendar], form: &EventForm) -> Result<Option<CalendarId>, AppError> {
+    let typed = form.calendar_id.trim();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    let id = typed.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    calendars.iter().find(|c| c.id.0 == id).map(|c| Some(c.id)).ok_or(AppError::NotFound)
 }
 
 #[rocket::post("/events", data = "<form>")]
@@ -82,18 +106,25 @@ pub async fn create(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
-    cache: &State<Cache>,
+    writes: Writes<'_>,
 ) -> Result<FormReply, AppError> {
     let zone = time::zone_of(&user.user);
+    let calendars = store.calendars_of(user.user.id).await?;
+    let named = named_calendar(&calendars, &form.0).await?;
     let draft = match form.0.validate(zone) {
         Ok(draft) => draft,
         Err(errors) => {
-            let context = form_context(&form.0, &errors, None, zone);
+            let context = form_context(&form.0, &errors, None, zone, &calendars);
             return Ok(Either::Right(render_form(&page, Status::UnprocessableEntity, context)));
         }
     };
-    let id = store.create_event(user.user.id, &draft).await?;
-    cache.invalidate_user(user.user.id).await;
+    let calendar = match named.or_else(|| calendars.iter().find(|c| c.is_default).map(|c| c.id)) {
+        Some(calendar) => calendar,
+        None => store.default_calendar(user.user.id).await?.id,
+    };
+    let new = NewEvent { calendar, draft, uid: new_uid(), exdates: String::new(), series: None };
+    let applied = writes.apply(user.user.id, vec![Change::Insert(new)]).await?;
+    let id = applied.inserted.first().copied().ok_or(AppError::NotFound)?;
     let to = if form.0.next.is_empty() { format!("/events/{}", id.0) } else { safe_next(Some(&form.0.next)) };
     Ok(Either::Left(SwapMain { to, htmx: page.htmx }))
 }
@@ -251,7 +282,9 @@ pub async fn edit(
     let zone = time::zone_of(&user.user);
     let occurrence = target.at.filter(|_| target.event.series_id.is_none());
     let form = EventForm::from_event(&target.event, zone, occurrence);
-    Ok(render_form(&page, Status::Ok, form_context(&form, &FieldErrors::new(), Some(&target), zone)))
+    let calendars = store.calendars_of(user.user.id).await?;
+    let context = form_context(&form, &FieldErrors::new(), Some(&target), zone, &calendars);
+    Ok(render_form(&page, Status::Ok, context))
 }
 
 async fn update(
@@ -260,51 +293,78 @@ async fn update(
     user: CurrentUser,
     page: Page,
     store: &Store,
-    cache: &Cache,
+    writes: Writes<'_>,
 ) -> Result<FormReply, AppError> {
     let occurrence = Some(form.occurrence.as_str()).filter(|o| !o.is_empty());
     let target = target(store, &user, id, occurrence).await?;
     let zone = time::zone_of(&user.user);
+    let owner = user.user.id;
+    let calendars = store.calendars_of(owner).await?;
+    let named = named_calendar(&calendars, &form).await?;
     let draft = match form.validate(zone) {
         Ok(draft) => draft,
         Err(errors) => {
-            let context = form_context(&form, &errors, Some(&target), zone);
+            let context = form_context(&form, &errors, Some(&target), zone, &calendars);
             return Ok(Either::Right(render_form(&page, Status::UnprocessableEntity, context)));
         }
     };
-    let owner = user.user.id;
-    let to = match (&target.series, target.at) {
+    let (mut changes, to) = match (&target.series, target.at) {
         // An edited occurrence stays one occurrence: it cannot start a series of its own.
         (Some(_), _) if target.event.series_id.is_some() => {
             // The edited occurrence's own row, whichever URL the form came from.
             let edited = target.event.id;
             let single = EventDraft { recurrence: None, ..draft };
-            store.update_event(owner, edited, &single).await?;
-            format!("/events/{}", edited.0)
+            (
+                vec![Change::Update { id: edited, draft: single, exdates: String::new() }],
+                Landing::Event(edited),
+            )
         }
         (Some(master), Some(at)) => {
             let scope = Scope::parse(&form.scope).unwrap_or(Scope::This);
             let overrides = target.overrides(store, owner).await?;
-            let inserted = store.apply(owner, series::edit(master, &overrides, at, scope, &draft)).await?;
-            match (scope, inserted.first()) {
-                (Scope::Following, Some(new_series)) => format!("/events/{}", new_series.0),
-                (Scope::This, Some(edited)) => format!("/events/{}", edited.0),
-                _ => day_url(&Event { start_at: draft.start_at, ..master.clone() }, zone),
-            }
+            let day = day_url(&Event { start_at: draft.start_at, ..master.clone() }, zone);
+            let landing = match scope {
+                Scope::Following | Scope::This => Landing::FirstInserted { otherwise: day },
+                Scope::All => Landing::Day(day),
+            };
+            (series::edit(master, &overrides, at, scope, &draft), landing)
         }
         _ if target.event.rrule.is_some() => {
             let overrides = target.overrides(store, owner).await?;
             let master = &target.event;
-            store.apply(owner, series::edit(master, &overrides, master.start_at, Scope::All, &draft)).await?;
-            format!("/events/{}", id.0)
+            (series::edit(master, &overrides, master.start_at, Scope::All, &draft), Landing::Event(id))
         }
         _ => {
-            store.update_event(owner, id, &draft).await?;
-            format!("/events/{}", id.0)
+            let exdates = target.event.exdates.clone();
+            (vec![Change::Update { id, draft, exdates }], Landing::Event(id))
         }
     };
-    cache.invalidate_user(owner).await;
+    // A new calendar takes the whole object: the series with every occurrence and edit.
+    let object = target.series.as_ref().unwrap_or(&target.event);
+    if let Some(calendar) = named.filter(|c| *c != object.calendar_id) {
+        changes.push(Change::Move { id: object.id, calendar });
+    }
+    let applied = writes.apply(owner, changes).await?;
+    let to = match to {
+        Landing::Event(id) => format!("/events/{}", id.0),
+        Landing::Day(url) => url,
+        Landing::FirstInserted { otherwise } => match applied.inserted.first() {
+            Some(inserted) => format!("/events/{}", inserted.0),
+            None => otherwise,
+        },
+    };
     Ok(Either::Left(SwapMain { to, htmx: page.htmx }))
+}
+
+/// Where a saved change sends the browser.
+enum Landing {
+    Event(EventId),
+    Day(String),
+    /// The series or edited occurrence the change inserted ("this", "this and following"),
+    /// or else a day.
+    FirstInserted {
+        otherwise: String,
+    },
 }
 
 #[rocket::post("/events/<id>", data = "<form>")]
@@ -314,9 +374,9 @@ pub async fn update_post(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
-    cache: &State<Cache>,
+    writes: Writes<'_>,
 ) -> Result<FormReply, AppError> {
-    update(id, form.0, user, page, store, cache).await
+    update(id, form.0, user, page, store, writes).await
 }
 
 #[rocket::put("/events/<id>", data = "<form>")]
@@ -326,9 +386,9 @@ pub async fn update_put(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
-    cache: &State<Cache>,
+    writes: Writes<'_>,
 ) -> Result<FormReply, AppError> {
-    update(id, form.0, user, page, store, cache).await
+    update(id, form.0, user, page, store, writes).await
 }
 
 /// Asks which part of a repeating event to delete (and, without JavaScript, confirms any
@@ -370,7 +430,7 @@ async fn delete(
     choice: &DeleteForm,
     user: &CurrentUser,
     store: &Store,
-    cache: &Cache,
+    writes: &Writes<'_>,
 ) -> Result<String, AppError> {
     let owner = user.user.id;
     let occurrence = Some(choice.occurrence.as_str()).filter(|o| !o.is_empty());
@@ -385,13 +445,14 @@ async fn delete(
                 Scope::parse(&choice.scope).unwrap_or(Scope::This)
             };
             let overrides = target.overrides(store, owner).await?;
-            store.apply(owner, series::delete(master, &overrides, at, scope)).await?;
+            writes.apply(owner, series::delete(master, &overrides, at, scope)).await?;
         }
         _ => {
-            store.delete_event(owner, id).await?.ok_or(AppError::NotFound)?;
+            if writes.apply(owner, vec![Change::Delete(id)]).await?.missed {
+                return Err(AppError::NotFound);
+            }
         }
     }
-    cache.invalidate_user(owner).await;
     Ok(back)
 }
 
@@ -402,9 +463,9 @@ pub async fn delete_post(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
-    cache: &State<Cache>,
+    writes: Writes<'_>,
 ) -> Result<SwapMain, AppError> {
-    let to = delete(id, &form.0, &user, store, cache).await?;
+    let to = delete(id, &form.0, &user, store, &writes).await?;
     Ok(SwapMain { to, htmx: page.htmx })
 }
 
@@ -417,9 +478,9 @@ pub async fn delete_htmx(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
-    cache: &State<Cache>,
+    writes: Writes<'_>,
 ) -> Result<SwapMain, AppError> {
-    let to = delete(id, &choice, &user, store, cache).await?;
+    let to = delete(id, &choice, &user, store, &writes).await?;
     Ok(SwapMain { to, htmx: page.htmx })
 }
 

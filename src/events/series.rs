@@ -110,6 +110,7 @@ pub fn edit(
             match overrides.iter().find(|o| o.recurrence_id == Some(at)) {
                 Some(edited) => vec![Change::Update { id: edited.id, draft: single, exdates: String::new() }],
                 None => vec![Change::Insert(NewEvent {
+                    calendar: master.calendar_id,
                     draft: single,
                     uid: master.uid.clone(),
                     exdates: String::new(),
@@ -141,6 +142,7 @@ pub fn edit(
                 carry_over(master, overrides, Some(at), shift, &successor, SeriesRef::Inserted);
             let mut changes = end_before(master, at);
             changes.push(Change::Insert(NewEvent {
+                calendar: master.calendar_id,
                 draft: successor,
                 uid: new_uid(),
                 exdates,

@@ -15,7 +15,7 @@ use super::zones::resolve_zone;
 use crate::calendar::time;
 use crate::events::form::{DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX};
 use crate::recurrence::{format_exdates, Rule, EXDATES_MAX};
-use crate::store::{Change, Event, EventDraft, EventId, NewEvent, SeriesRef};
+use crate::store::{CalendarId, Change, Event, EventDraft, EventId, NewEvent, SeriesRef};
 use crate::text::strip_controls;
 
 /// One readable VEVENT.
@@ -282,8 +282,15 @@ fn same(existing: &Event, imported: &EventDraft, exdates: &str) -> bool {
         && existing.exdates == exdates
 }
 
-/// Plans the import of `events` into an account holding `existing`.
-pub fn plan(events: Vec<Imported>, mut failures: Vec<Failure>, existing: &[Event], zone: Tz) -> Plan {
+/// Plans the import of `events` into an account holding `existing`: new events go to
+/// `calendar`; events the account has already (same UID) are updated where they are.
+pub fn plan(
+    events: Vec<Imported>,
+    mut failures: Vec<Failure>,
+    existing: &[Event],
+    zone: Tz,
+    calendar: CalendarId,
+) -> Plan {
     let masters: HashMap<&str, &Event> =
         existing.iter().filter(|e| e.series_id.is_none()).map(|e| (e.uid.as_str(), e)).collect();
     let overrides: HashMap<(EventId, DateTime<Utc>), &Event> =
@@ -315,6 +322,8 @@ pub fn plan(events: Vec<Imported>, mut failures: Vec<Failure>, existing: &[Event
         let exdates =
             if master.draft.recurrence.is_some() { format_exdates(&exdates) } else { String::new() };
         let when = describe(&master.draft, zone);
+        // Edited occurrences belong where their series is.
+        let series_calendar = masters.get(master.uid.as_str()).map_or(calendar, |event| event.calendar_id);
         let (outcome, series_ref) = match masters.get(master.uid.as_str()) {
             Some(event) if same(event, &master.draft, &exdates) => {
                 (Outcome::Unchanged, SeriesRef::Existing(event.id))
@@ -324,8 +333,13 @@ pub fn plan(events: Vec<Imported>, mut failures: Vec<Failure>, existing: &[Event
                 (Outcome::Update, SeriesRef::Existing(event.id))
             }
             None => {
-                let new =
-                    NewEvent { draft: master.draft.clone(), uid: master.uid.clone(), exdates, series: None };
+                let new = NewEvent {
+                    calendar,
+                    draft: master.draft.clone(),
+                    uid: master.uid.clone(),
+                    exdates,
+                    series: None,
+                };
                 changes.push(Change::Insert(new));
                 (Outcome::Create, SeriesRef::Inserted)
             }
@@ -350,6 +364,7 @@ pub fn plan(events: Vec<Imported>, mut failures: Vec<Failure>, existing: &[Event
                 }
                 None => {
                     let new = NewEvent {
+                        calendar: series_calendar,
                         draft: draft.clone(),
                         uid: master.uid.clone(),
                         exdates: String::new(),

@@ -20,14 +20,15 @@ use super::{new_feed_token, FeedToken, Ics, IcsEventId, IfNoneMatch, FEED_REFRES
 use crate::auth::csrf;
 use crate::auth::guard::CurrentUser;
 use crate::auth::routes::TokenOnly;
-use crate::cache::{Cache, CacheKey, CacheScope, Fragment};
+use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::calendar::time;
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::kv::Backends;
-use crate::store::{Store, UserId};
+use crate::store::{CalendarId, Store, UserId};
 use crate::web::page::Page;
 use crate::web::public_url::PublicUrl;
+use crate::writes::Writes;
 
 /// Renders `owner`'s events (all, or one event with its edited occurrences) through the cache.
 async fn cached_calendar(
@@ -142,6 +143,9 @@ pub struct ImportForm<'r> {
     file: rocket::form::Result<'r, TempFile<'r>>,
     #[field(default = String::new())]
     upload: String,
+    /// Where new events go; empty: the default calendar.
+    #[field(default = String::new())]
+    calendar_id: String,
 }
 
 /// A multipart form whose CSRF token (field or header) is checked before it is used.
@@ -203,12 +207,13 @@ async fn plan_for(
     user: &CurrentUser,
     text: String,
     zone: Tz,
+    calendar: CalendarId,
 ) -> Result<Result<Plan, String>, AppError> {
     let existing = store.all_events(user.user.id).await?;
     let planned = tokio::task::spawn_blocking(move || {
         let (events, failures) =
             import::read(&text, zone).map_err(|e| format!("{}.", capitalise(&e.to_string())))?;
-        Ok(import::plan(events, failures, &existing, zone))
+        Ok(import::plan(events, failures, &existing, zone, calendar))
     });
     planned.await.map_err(|e| AppError::Internal(format!("import planning stopped: {e}")))
 }
@@ -231,6 +236,18 @@ fn plan_context(plan: &Plan, upload: &str, imported: bool) -> serde_json::Value 
     })
 }
 
+/// The calendar an import names (the user's own: another user's is a 404), or the default.
+async fn import_calendar(store: &Store, owner: UserId, typed: &str) -> Result<CalendarId, AppError> {
+    match typed.trim() {
+        "" => Ok(store.default_calendar(owner).await?.id),
+        id => {
+            let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+            let calendar = store.calendar_for(owner, CalendarId(id)).await?;
+            calendar.map(|c| c.id).ok_or(AppError::NotFound)
+        }
+    }
+}
+
 /// With a file: the preview (nothing written). With `upload`: the import, in one transaction,
 /// of the file previewed, checked again against the calendar as it is now.
 #[rocket::post("/import", data = "<form>")]
@@ -239,12 +256,13 @@ pub async fn import_post(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
-    cache: &State<Cache>,
+    writes: Writes<'_>,
     backends: &State<Backends>,
     limits: &State<ImportLimits>,
 ) -> Result<(Status, Template), AppError> {
     let form = form.0;
     let zone = time::zone_of(&user.user);
+    let calendar = import_calendar(store, user.user.id, &form.calendar_id).await?;
     let refuse = |status: Status, message: &str| {
         let context =
             json!({ "error": message, "events": [], "failures": [], "upload": "", "imported": false });
@@ -259,14 +277,13 @@ pub async fn import_post(
         let Some(text) = stashed_upload(backends, user.user.id, &form.upload).await? else {
             return Ok(error("That preview has expired. Choose the file again.".into()));
         };
-        let plan = match plan_for(store, &user, text, zone).await? {
+        let plan = match plan_for(store, &user, text, zone, calendar).await? {
             Ok(plan) => plan,
             Err(message) => return Ok(error(message)),
         };
         let context = plan_context(&plan, "", true);
-        store.apply(user.user.id, plan.changes).await?;
+        writes.apply(user.user.id, plan.changes).await?;
         backends.sessions.delete(&stash_key(user.user.id)).await.ok();
-        cache.invalidate_user(user.user.id).await;
         return Ok(page.render_status(Status::Ok, "import.html", context));
     }
     let file = match form.file {
@@ -282,7 +299,7 @@ pub async fn import_post(
         Ok(text) => text,
         Err(message) => return Ok(error(message)),
     };
-    let plan = match plan_for(store, &user, text.clone(), zone).await? {
+    let plan = match plan_for(store, &user, text.clone(), zone, calendar).await? {
         Ok(plan) => plan,
         Err(message) => return Ok(error(message)),
     };

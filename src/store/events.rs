@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use chrono_tz::Tz;
 
-use super::{with_pool, DbResult, Pool, Store, UserId};
+use super::calendars::{CalendarId, ChangeKind};
+use super::{with_pool, Committed, DbResult, Pool, Store, UserId};
 use crate::recurrence::{compact, parse_exdates, Rule, RuleError, Series};
 use crate::search::text::fold;
 
@@ -34,6 +35,7 @@ impl<'a> rocket::request::FromParam<'a> for EventId {
 pub struct Event {
     pub id: EventId,
     pub user_id: UserId,
+    pub calendar_id: CalendarId,
     pub title: String,
     pub description: String,
     pub location: String,
@@ -111,6 +113,7 @@ impl Event {
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct EventSummary {
     pub id: EventId,
+    pub calendar_id: CalendarId,
     pub title: String,
     pub location: String,
     pub all_day: bool,
@@ -248,9 +251,11 @@ const DRAFT_UPDATE: &str = "title = $2, description = $3, location = $4, all_day
      end_at = $7, is_long = $8, updated_at = $9, search_title = $10, search_text = $11, rrule = $12, \
      tzid = $13, repeats_until = $14";
 pub(super) const EVENT_COLUMNS: &str =
-    "id, user_id, title, description, location, all_day, start_at, end_at, created_at, \
+    "id, user_id, calendar_id, title, description, location, all_day, start_at, end_at, created_at, \
      updated_at, uid, rrule, tzid, exdates, series_id, recurrence_id";
-const SUMMARY_COLUMNS: &str = "id, title, location, all_day, start_at, end_at";
+const SUMMARY_COLUMNS: &str = "id, calendar_id, title, location, all_day, start_at, end_at";
+/// Range reads leave out the events of calendars their owner has hidden.
+const SHOWN: &str = "calendar_id IN (SELECT id FROM calendars WHERE user_id = $1 AND shown)";
 /// No series yields more occurrences than this into one range (a daily event in a 6-week
 /// month grid yields 42).
 const OCCURRENCES_PER_RANGE: usize = 400;
@@ -258,6 +263,7 @@ const OCCURRENCES_PER_RANGE: usize = 400;
 /// A row to insert: a draft with its identity, and for an edited occurrence, its series.
 #[derive(Debug)]
 pub struct NewEvent {
+    pub calendar: CalendarId,
     pub draft: EventDraft,
     pub uid: String,
     pub exdates: String,
@@ -288,6 +294,57 @@ pub enum Change {
         recurrence_id: DateTime<Utc>,
     },
     Delete(EventId),
+    /// Moves an event, or a series with its edited occurrences, to another calendar.
+    Move {
+        id: EventId,
+        calendar: CalendarId,
+    },
+}
+
+/// What an `apply` did: the ids it inserted, and whether a change found no row of the
+/// owner's to change (a concurrent delete, or another user's id).
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub inserted: Vec<EventId>,
+    pub missed: bool,
+}
+
+impl Applied {
+    fn record(&mut self, log: &mut ChangeLog, rows: Vec<(CalendarId, String)>, kind: ChangeKind) {
+        self.missed |= rows.is_empty();
+        for (calendar, uid) in rows {
+            log.record(calendar, &uid, kind);
+        }
+    }
+}
+
+/// The objects one transaction changed, one entry per (calendar, UID), in first-change order.
+#[derive(Default)]
+struct ChangeLog(Vec<(CalendarId, String, ChangeKind)>);
+
+impl ChangeLog {
+    fn record(&mut self, calendar: CalendarId, uid: &str, kind: ChangeKind) {
+        match self.0.iter_mut().find(|(c, u, _)| *c == calendar && u == uid) {
+            Some(entry) => entry.2 = entry.2.then(kind),
+            None => self.0.push((calendar, uid.to_string(), kind)),
+        }
+    }
+
+    /// Calendars in id order (so concurrent writers lock them in one order), each with its
+    /// objects.
+    fn by_calendar(&self) -> Vec<(CalendarId, Vec<(&str, ChangeKind)>)> {
+        let mut calendars: Vec<CalendarId> = self.0.iter().map(|(c, _, _)| *c).collect();
+        calendars.sort();
+        calendars.dedup();
+        calendars
+            .into_iter()
+            .map(|calendar| {
+                let objects =
+                    self.0.iter().filter(|(c, _, _)| *c == calendar).map(|(_, u, k)| (u.as_str(), *k));
+                (calendar, objects.collect())
+            })
+            .collect()
+    }
 }
 
 pub fn new_uid() -> String {
@@ -296,19 +353,17 @@ pub fn new_uid() -> String {
 }
 
 impl Store {
-    pub async fn create_event(&self, owner: UserId, draft: &EventDraft) -> DbResult<EventId> {
-        let new = NewEvent { draft: draft.clone(), uid: new_uid(), exdates: String::new(), series: None };
-        let ids = self.apply(owner, vec![Change::Insert(new)]).await?;
-        ids.first().copied().ok_or(sqlx::Error::RowNotFound)
-    }
-
-    /// Applies `changes` in one transaction, in order; returns the ids inserted. Every
-    /// statement names the owner, so a change can never touch another user's row.
-    pub async fn apply(&self, owner: UserId, changes: Vec<Change>) -> DbResult<Vec<EventId>> {
+    /// Applies `changes` in one transaction, in order, and logs each changed object in its
+    /// calendar's change log in the same transaction (one row per object, numbered from the
+    /// calendar's `change_seq`, which the transaction holds locked until it commits, so the
+    /// numbers of concurrent writers are committed in order). Every statement names the
+    /// owner, so a change can never touch another user's row.
+    pub async fn apply(&self, owner: UserId, changes: Vec<Change>) -> DbResult<Committed<Applied>> {
         macro_rules! run {
             ($pool:expr) => {{
                 let mut tx = $pool.begin().await?;
-                let mut inserted: Vec<EventId> = Vec::new();
+                let mut applied = Applied::default();
+                let mut log = ChangeLog::default();
                 let mut last_series: Option<EventId> = None;
                 for change in &changes {
                     self.count_query();
@@ -324,8 +379,8 @@ impl Store {
                             };
                             let sql = format!(
                                 "INSERT INTO events (user_id, {DRAFT_COLUMNS}, created_at, uid, exdates, \
-                                 series_id, recurrence_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-                                 $11, $12, $13, $14, $9, $15, $16, $17, $18) RETURNING id"
+                                 series_id, recurrence_id, calendar_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+                                 $9, $10, $11, $12, $13, $14, $9, $15, $16, $17, $18, $19) RETURNING id"
                             );
                             let search = new.draft.search_text();
                             let ids = bind_draft!(sqlx::query_scalar::<_, i64>(&sql).bind(owner), &new.draft, search)
@@ -333,47 +388,114 @@ impl Store {
                                 .bind(&new.exdates)
                                 .bind(series_id)
                                 .bind(recurrence_id)
+                                .bind(new.calendar)
                                 .fetch_all(&mut *tx)
                                 .await?;
                             let id = ids.first().map(|id| EventId(*id)).ok_or(sqlx::Error::RowNotFound)?;
                             if series_id.is_none() {
                                 last_series = Some(id);
                             }
-                            inserted.push(id);
+                            let kind = if series_id.is_none() { ChangeKind::Created } else { ChangeKind::Updated };
+                            log.record(new.calendar, &new.uid, kind);
+                            applied.inserted.push(id);
                         }
                         Change::Update { id, draft, exdates } => {
                             let sql = format!(
-                                "UPDATE events SET {DRAFT_UPDATE}, exdates = $15 WHERE user_id = $1 AND id = $16"
+                                "UPDATE events SET {DRAFT_UPDATE}, exdates = $15 WHERE user_id = $1 AND id = $16 \
+                                 RETURNING calendar_id, uid"
                             );
                             let search = draft.search_text();
-                            bind_draft!(sqlx::query(&sql).bind(owner), draft, search)
+                            let rows = bind_draft!(sqlx::query_as::<_, (CalendarId, String)>(&sql).bind(owner), draft, search)
                                 .bind(exdates)
                                 .bind(*id)
-                                .execute(&mut *tx)
+                                .fetch_all(&mut *tx)
                                 .await?;
+                            applied.record(&mut log, rows, ChangeKind::Updated);
                         }
                         Change::Reparent { id, series, recurrence_id } => {
-                            sqlx::query(
-                                "UPDATE events SET series_id = $3, recurrence_id = $4 WHERE user_id = $1 AND id = $2",
+                            let rows = sqlx::query_as::<_, (CalendarId, String)>(
+                                "UPDATE events SET series_id = $3, recurrence_id = $4 WHERE user_id = $1 AND id = $2 \
+                                 RETURNING calendar_id, uid",
                             )
                             .bind(owner)
                             .bind(*id)
                             .bind(resolve(*series)?)
                             .bind(*recurrence_id)
-                            .execute(&mut *tx)
+                            .fetch_all(&mut *tx)
                             .await?;
+                            applied.record(&mut log, rows, ChangeKind::Updated);
                         }
                         Change::Delete(id) => {
-                            sqlx::query("DELETE FROM events WHERE user_id = $1 AND id = $2")
-                                .bind(owner)
-                                .bind(*id)
-                                .execute(&mut *tx)
-                                .await?;
+                            // Deleting a series deletes the object; deleting an edited occurrence
+                            // changes its series.
+                            let rows = sqlx::query_as::<_, (CalendarId, String, Option<EventId>)>(
+                                "DELETE FROM events WHERE user_id = $1 AND id = $2 RETURNING calendar_id, uid, series_id",
+                            )
+                            .bind(owner)
+                            .bind(*id)
+                            .fetch_all(&mut *tx)
+                            .await?;
+                            applied.missed |= rows.is_empty();
+                            for (calendar, uid, series) in rows {
+                                let kind = if series.is_none() { ChangeKind::Deleted } else { ChangeKind::Updated };
+                                log.record(calendar, &uid, kind);
+                            }
+                        }
+                        Change::Move { id, calendar } => {
+                            let rows = sqlx::query_as::<_, (CalendarId, String)>(
+                                "SELECT calendar_id, uid FROM events WHERE user_id = $1 AND id = $2",
+                            )
+                            .bind(owner)
+                            .bind(*id)
+                            .fetch_all(&mut *tx)
+                            .await?;
+                            sqlx::query(
+                                "UPDATE events SET calendar_id = $3 WHERE user_id = $1 AND (id = $2 OR series_id = $2)",
+                            )
+                            .bind(owner)
+                            .bind(*id)
+                            .bind(*calendar)
+                            .execute(&mut *tx)
+                            .await?;
+                            applied.missed |= rows.is_empty();
+                            for (from, uid) in rows.into_iter().filter(|(from, _)| from != calendar) {
+                                log.record(from, &uid, ChangeKind::Deleted);
+                                log.record(*calendar, &uid, ChangeKind::Created);
+                            }
                         }
                     }
                 }
+                let now = Utc::now();
+                for (calendar, objects) in log.by_calendar() {
+                    self.count_query();
+                    let count = i64::try_from(objects.len()).unwrap_or(i64::MAX);
+                    let last = sqlx::query_scalar::<_, i64>(
+                        "UPDATE calendars SET change_seq = change_seq + $3 WHERE id = $1 AND user_id = $2 \
+                         RETURNING change_seq",
+                    )
+                    .bind(calendar)
+                    .bind(owner)
+                    .bind(count)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let last = last.first().copied().ok_or(sqlx::Error::RowNotFound)?;
+                    for (offset, (uid, kind)) in objects.iter().enumerate() {
+                        let seq = last - count + 1 + i64::try_from(offset).unwrap_or(0);
+                        sqlx::query(
+                            "INSERT INTO calendar_changes (calendar_id, seq, uid, kind, changed_at) \
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(calendar)
+                        .bind(seq)
+                        .bind(uid)
+                        .bind(kind.as_str())
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
                 tx.commit().await?;
-                Ok(inserted)
+                Ok(Committed::new(owner, applied))
             }};
         }
         match &self.pool {
@@ -389,30 +511,6 @@ impl Store {
         with_pool!(self, pool => sqlx::query_as::<_, Event>(&sql).bind(id).bind(owner).fetch_optional(pool).await)
     }
 
-    /// Returns false when there is no such event of `owner`'s.
-    pub async fn update_event(&self, owner: UserId, id: EventId, draft: &EventDraft) -> DbResult<bool> {
-        let sql = format!("UPDATE events SET {DRAFT_UPDATE} WHERE user_id = $1 AND id = $15");
-        let search = draft.search_text();
-        let updated = with_pool!(self, pool => bind_draft!(sqlx::query(&sql).bind(owner), draft, search)
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-        Ok(updated > 0)
-    }
-
-    /// Deletes the event and returns what it was (for the page to go back to), or `None`
-    /// when there is no such event of `owner`'s. One statement: no read before the delete.
-    pub async fn delete_event(&self, owner: UserId, id: EventId) -> DbResult<Option<EventSummary>> {
-        let sql = format!("DELETE FROM events WHERE id = $1 AND user_id = $2 RETURNING {SUMMARY_COLUMNS}");
-        let deleted = with_pool!(self, pool => sqlx::query_as::<_, EventSummary>(&sql)
-            .bind(id)
-            .bind(owner)
-            .fetch_all(pool)
-            .await)?;
-        Ok(deleted.into_iter().next())
-    }
-
     /// `owner`'s events that overlap `[from, until)` (an event ending exactly at `from` is
     /// included; callers place events by local date and drop it), ordered by start. Series
     /// are expanded into their occurrences in the range; edited occurrences come as their own
@@ -425,14 +523,14 @@ impl Store {
     ) -> DbResult<Vec<EventSummary>> {
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS}, CAST(NULL AS TEXT) AS rrule, '' AS tzid, '' AS exdates FROM events \
-             WHERE user_id = $1 AND start_at >= $2 AND start_at < $3 AND end_at >= $4 AND rrule IS NULL \
+             WHERE user_id = $1 AND start_at >= $2 AND start_at < $3 AND end_at >= $4 AND rrule IS NULL AND {SHOWN} \
              UNION ALL \
              SELECT {SUMMARY_COLUMNS}, CAST(NULL AS TEXT), '', '' FROM events \
-             WHERE user_id = $1 AND is_long AND start_at < $2 AND end_at >= $4 AND rrule IS NULL \
+             WHERE user_id = $1 AND is_long AND start_at < $2 AND end_at >= $4 AND rrule IS NULL AND {SHOWN} \
              UNION ALL \
              SELECT {SUMMARY_COLUMNS}, rrule, tzid, exdates FROM events \
              WHERE user_id = $1 AND rrule IS NOT NULL AND start_at < $3 \
-             AND (repeats_until IS NULL OR repeats_until >= $4) \
+             AND (repeats_until IS NULL OR repeats_until >= $4) AND {SHOWN} \
              ORDER BY start_at, id"
         );
         let rows = with_pool!(self, pool => sqlx::query_as::<_, RangeRow>(&sql)
@@ -529,9 +627,15 @@ fn expand(
 
 impl Store {
     /// Adds many events in one transaction (seeding, imports).
-    pub async fn insert_events(&self, owner: UserId, drafts: &[EventDraft]) -> DbResult<()> {
+    /// Bulk loads bypass the change log: they fill a new calendar before anyone syncs it.
+    pub async fn insert_events(
+        &self,
+        owner: UserId,
+        calendar: CalendarId,
+        drafts: &[EventDraft],
+    ) -> DbResult<Committed<()>> {
         const COLUMNS: &str =
-            "INSERT INTO events (user_id, title, description, location, all_day, start_at, \
+            "INSERT INTO events (user_id, calendar_id, title, description, location, all_day, start_at, \
                                end_at, is_long, created_at, updated_at, search_title, search_text, uid, tzid, \
                                rrule, repeats_until) ";
         let now = Utc::now();
@@ -544,6 +648,7 @@ impl Store {
                     query.push_values(chunk, |mut row, draft| {
                         let (search_title, search_text) = draft.search_text();
                         row.push_bind(owner)
+                            .push_bind(calendar)
                             .push_bind(draft.title.clone())
                             .push_bind(draft.description.clone())
                             .push_bind(draft.location.clone())
@@ -570,7 +675,7 @@ impl Store {
                 Pool::Postgres(pool) => push_rows!(sqlx::Postgres, pool)?,
             }
         }
-        Ok(())
+        Ok(Committed::new(owner, ()))
     }
 
     /// Refreshes the planner's statistics after a bulk load.

@@ -3,6 +3,7 @@
 //! and `with_pool!` compiles it against both engines.
 
 pub mod admin;
+pub mod calendars;
 pub mod events;
 pub mod search;
 pub mod users;
@@ -16,7 +17,8 @@ use rocket_db_pools::Database;
 
 use crate::config::DatabaseTarget;
 
-pub use events::{Change, Event, EventDraft, EventId, EventSummary, NewEvent, Scheduled, SeriesRef};
+pub use calendars::{Calendar, CalendarDraft, CalendarId, LastCalendar};
+pub use events::{Applied, Change, Event, EventDraft, EventId, EventSummary, NewEvent, Scheduled, SeriesRef};
 pub use search::SearchHit;
 pub use users::{NewUser, SessionUser, User, UserId, UsernameTaken};
 
@@ -56,6 +58,48 @@ macro_rules! with_pool {
 pub(crate) use with_pool;
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
+
+/// A committed write of `owner`'s data, handed back by every store method that changes what
+/// a user sees. Only the write path (`crate::writes`) should hold one: it settles it once the
+/// cache no longer serves what the write changed. Dropping one unsettled is a bug: it is
+/// logged, and in debug builds (every test) it panics, so a handler that writes past the
+/// write path fails its tests.
+#[must_use = "a write must be settled by the write path (crate::writes), which invalidates the cache"]
+pub struct Committed<T> {
+    owner: UserId,
+    value: Option<T>,
+}
+
+impl<T> Committed<T> {
+    pub(crate) fn new(owner: UserId, value: T) -> Committed<T> {
+        Committed { owner, value: Some(value) }
+    }
+
+    /// Whose views the write changed.
+    pub fn owner(&self) -> UserId {
+        self.owner
+    }
+
+    /// What the write returned; call only once the cache has been invalidated.
+    pub fn settle(mut self) -> T {
+        match self.value.take() {
+            Some(value) => value,
+            None => unreachable!("a Committed is settled once, by value"),
+        }
+    }
+}
+
+impl<T> Drop for Committed<T> {
+    fn drop(&mut self) {
+        if self.value.is_some() && !std::thread::panicking() {
+            log::error!(
+                "a write of user {} committed without the write path: the cache may be stale",
+                self.owner.0
+            );
+            debug_assert!(false, "a Committed was dropped unsettled: write through crate::writes");
+        }
+    }
+}
 
 impl Store {
     pub fn new(pool: Pool) -> Store {

@@ -3,13 +3,14 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{DbResult, EventId, Pool, Store, UserId};
+use super::{CalendarId, DbResult, EventId, Pool, Store, UserId};
 use crate::search::text::Terms;
 
 /// One search result.
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct SearchHit {
     pub id: EventId,
+    pub calendar_id: CalendarId,
     pub title: String,
     pub description: String,
     pub location: String,
@@ -19,6 +20,9 @@ pub struct SearchHit {
     /// Every word of the query is in the title: these come first.
     pub title_hit: bool,
 }
+
+/// Hidden calendars are left out of search as of every view.
+const SHOWN: &str = "calendar_id IN (SELECT id FROM calendars WHERE user_id = $6 AND shown)";
 
 const SEARCH_ORDER: &str = "ORDER BY title_hit DESC, (start_at >= $3) DESC, \
      CASE WHEN start_at >= $3 THEN start_at END ASC, \
@@ -43,10 +47,10 @@ impl Store {
                 // CROSS JOIN pins the plan: matches from the index first, then their rows by
                 // primary key (never a walk over all of the user's events).
                 let sql = format!(
-                    "SELECT e.id, e.title, e.description, e.location, e.all_day, e.start_at, e.end_at, \
-                     e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH $2) AS title_hit \
+                    "SELECT e.id, e.calendar_id, e.title, e.description, e.location, e.all_day, e.start_at, \
+                     e.end_at, e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH $2) AS title_hit \
                      FROM events_fts f CROSS JOIN events e ON e.id = f.rowid \
-                     WHERE events_fts MATCH $1 AND e.user_id = $6 {SEARCH_ORDER}"
+                     WHERE events_fts MATCH $1 AND e.user_id = $6 AND {SHOWN} {SEARCH_ORDER}"
                 );
                 let (everywhere, in_title) = (terms.fts5("title body"), terms.fts5("title"));
                 sqlx::query_as::<_, SearchHit>(&sql)
@@ -61,9 +65,10 @@ impl Store {
             }
             Pool::Postgres(pool) => {
                 let sql = format!(
-                    "SELECT id, title, description, location, all_day, start_at, end_at, \
+                    "SELECT id, calendar_id, title, description, location, all_day, start_at, end_at, \
                      search_title_tsv @@ to_tsquery('simple', $2) AS title_hit \
-                     FROM events WHERE user_id = $6 AND search_all @@ to_tsquery('simple', $1) {SEARCH_ORDER}"
+                     FROM events WHERE user_id = $6 AND search_all @@ to_tsquery('simple', $1) AND {SHOWN} \
+                     {SEARCH_ORDER}"
                 );
                 sqlx::query_as::<_, SearchHit>(&sql)
                     .bind(terms.tsquery())

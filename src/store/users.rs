@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{with_pool, DbResult, Store};
+use super::{with_pool, DbResult, Pool, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, sqlx::Type)]
 #[sqlx(transparent)]
@@ -76,6 +76,10 @@ pub struct UsernameTaken;
 const USER_COLUMNS: &str = "id, username, password_hash, is_admin, is_active, time_zone, \
                             week_start, session_epoch, created_at, last_login_at";
 
+/// A new account's first calendar: its name and colour (the migration gives existing accounts
+/// the same).
+pub const DEFAULT_CALENDAR: (&str, &str) = ("Personal", "#1a73e8");
+
 pub fn username_key(username: &str) -> String {
     username.to_lowercase()
 }
@@ -104,19 +108,41 @@ impl Store {
     pub async fn create_user(&self, new: NewUser<'_>) -> DbResult<Result<UserId, UsernameTaken>> {
         let sql = "INSERT INTO users (username, username_key, username_skeleton, password_hash, is_admin, \
                    created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
-        let inserted = with_pool!(self, pool => sqlx::query_scalar::<_, i64>(sql)
-            .bind(new.username)
-            .bind(username_key(new.username))
-            .bind(username_skeleton(new.username))
-            .bind(new.password_hash)
-            .bind(new.is_admin)
-            .bind(Utc::now())
-            .fetch_all(pool)
-            .await);
-        match inserted {
-            Ok(ids) => ids.first().map(|id| Ok(UserId(*id))).ok_or(sqlx::Error::RowNotFound),
-            Err(e) if is_unique_violation(&e) => Ok(Err(UsernameTaken)),
-            Err(e) => Err(e),
+        // With the account, in the same transaction, its first (default) calendar.
+        let calendar = "INSERT INTO calendars (user_id, name, color, position, is_default, created_at) \
+                        VALUES ($1, $2, $3, 0, TRUE, $4)";
+        macro_rules! run {
+            ($pool:expr) => {{
+                let mut tx = $pool.begin().await?;
+                let inserted = sqlx::query_scalar::<_, i64>(sql)
+                    .bind(new.username)
+                    .bind(username_key(new.username))
+                    .bind(username_skeleton(new.username))
+                    .bind(new.password_hash)
+                    .bind(new.is_admin)
+                    .bind(Utc::now())
+                    .fetch_all(&mut *tx)
+                    .await;
+                let id = match inserted {
+                    Ok(ids) => ids.first().map(|id| UserId(*id)).ok_or(sqlx::Error::RowNotFound)?,
+                    Err(e) if is_unique_violation(&e) => return Ok(Err(UsernameTaken)),
+                    Err(e) => return Err(e),
+                };
+                sqlx::query(calendar)
+                    .bind(id)
+                    .bind(DEFAULT_CALENDAR.0)
+                    .bind(DEFAULT_CALENDAR.1)
+                    .bind(Utc::now())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Ok(id))
+            }};
+        }
+        self.count_query();
+        match &self.pool {
+            Pool::Sqlite(pool) => run!(pool),
+            Pool::Postgres(pool) => run!(pool),
         }
     }
 

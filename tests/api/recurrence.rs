@@ -241,7 +241,9 @@ async fn seeded_series_expand(engine: Engine) {
         prefix: "rs".into(),
         password: "eventide-seed".into(),
     };
-    let report = eventide::seed::run(app.store(), &plan).await.unwrap();
+    let cache = app.client.rocket().state::<eventide::cache::Cache>().unwrap();
+    let writes = eventide::writes::Writes::new(app.store(), cache);
+    let report = eventide::seed::run(app.store(), &writes, &plan).await.unwrap();
     assert!(report[0].ends_with("10 events, 6 repeating"), "{report:?}");
     let from: DateTime<Utc> = "2026-06-01T00:00:00Z".parse().unwrap();
     let until: DateTime<Utc> = "2026-07-01T00:00:00Z".parse().unwrap();

@@ -1,6 +1,7 @@
 //! Imports of files shaped like Google's, Apple's and Outlook's exports, written by hand.
 
 use super::*;
+use crate::store::CalendarId;
 use chrono_tz::Europe::Berlin;
 
 pub const GOOGLE: &str = "BEGIN:VCALENDAR\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\nVERSION:2.0\r\nCALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\nX-WR-CALNAME:Work\r\nX-WR-TIMEZONE:Europe/Berlin\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nX-LIC-LOCATION:Europe/Berlin\r\nBEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nTZNAME:CEST\r\nDTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\nBEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\nDTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nDTSTART;TZID=Europe/Berlin:20260302T093000\r\nDTEND;TZID=Europe/Berlin:20260302T094500\r\nRRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\r\nEXDATE;TZID=Europe/Berlin:20260304T093000\r\nDTSTAMP:20261101T120000Z\r\nUID:standup-123@google.com\r\nCREATED:20260201T100000Z\r\nDESCRIPTION:Daily standup\\, be on time.\\nAgenda in the doc.\r\nLAST-MODIFIED:20260201T100000Z\r\nLOCATION:Room 4\\; 2nd floor\r\nSEQUENCE:0\r\nSTATUS:CONFIRMED\r\nSUMMARY:Standup\r\nTRANSP:OPAQUE\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:This is an event reminder\r\nTRIGGER:-P0DT0H10M0S\r\nEND:VALARM\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nDTSTART;TZID=Europe/Berlin:20260305T100000\r\nDTEND;TZID=Europe/Berlin:20260305T101500\r\nDTSTAMP:20261101T120000Z\r\nUID:standup-123@google.com\r\nRECURRENCE-ID;TZID=Europe/Berlin:20260305T093000\r\nSUMMARY:Standup (moved)\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20260614\r\nDTEND;VALUE=DATE:20260616\r\nDTSTAMP:20261101T120000Z\r\nUID:trip-1@google.com\r\nSUMMARY:Weekend trip with a very long title that Google folds because it goes on and \r\n on past the limit\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nDTEND;TZID=Europe/Berlin:20260701T100000\r\nDTSTAMP:20261101T120000Z\r\nUID:broken-1@google.com\r\nSUMMARY:No start\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
@@ -33,7 +34,7 @@ fn google_shapes() {
     assert!(trip.draft.title.ends_with("goes on and on past the limit"), "{}", trip.draft.title);
     assert_eq!((trip.draft.end_at - trip.draft.start_at).num_days(), 2);
 
-    let plan = plan(events, failures, &[], Berlin);
+    let plan = plan(events, failures, &[], Berlin, CalendarId(1));
     assert_eq!((plan.count(Outcome::Create), plan.failures.len()), (3, 1));
     assert_eq!(plan.changes.len(), 3);
 }
@@ -137,7 +138,7 @@ fn damaged_files_never_panic() {
         }
         let text: String = text.into_iter().collect();
         if let Ok((events, failures)) = read(&text, Berlin) {
-            let _ = plan(events, failures, &[], Berlin);
+            let _ = plan(events, failures, &[], Berlin, CalendarId(1));
         }
     }
 }

@@ -1,0 +1,254 @@
+//! Calendars: each user has one or more, one of them the default; every event belongs to
+//! one. Each calendar numbers its changes (`change_seq`), and `calendar_changes` holds a row
+//! per changed object, written by `Store::apply` in the transaction that makes the change.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{with_pool, Committed, DbResult, Pool, Store, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct CalendarId(pub i64);
+
+impl<'a> rocket::request::FromParam<'a> for CalendarId {
+    type Error = crate::logging::Unlogged;
+
+    fn from_param(param: &'a str) -> Result<Self, Self::Error> {
+        match param.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(CalendarId(id)),
+            _ => Err(crate::logging::Unlogged),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Calendar {
+    pub id: CalendarId,
+    pub user_id: UserId,
+    pub name: String,
+    /// `#rrggbb`, lower case.
+    pub color: String,
+    pub position: i32,
+    pub shown: bool,
+    pub is_default: bool,
+    /// The number of the calendar's last change (its sync token).
+    pub change_seq: i64,
+}
+
+/// What a new calendar (or a changed one) is called and how it looks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarDraft {
+    pub name: String,
+    pub color: String,
+}
+
+/// The calendar is the user's last: a user always keeps one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LastCalendar;
+
+/// What happened to an object (a series with its edited occurrences, or an event) in a
+/// calendar, as its change log says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Created,
+    Updated,
+    Deleted,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Created => "created",
+            ChangeKind::Updated => "updated",
+            ChangeKind::Deleted => "deleted",
+        }
+    }
+
+    fn parse(text: &str) -> ChangeKind {
+        match text {
+            "created" => ChangeKind::Created,
+            "deleted" => ChangeKind::Deleted,
+            _ => ChangeKind::Updated,
+        }
+    }
+
+    /// Two changes of one object in one transaction, as one.
+    pub fn then(self, next: ChangeKind) -> ChangeKind {
+        match (self, next) {
+            (_, ChangeKind::Deleted) => ChangeKind::Deleted,
+            (ChangeKind::Created, _) => ChangeKind::Created,
+            (ChangeKind::Deleted, _) => ChangeKind::Updated,
+            (ChangeKind::Updated, _) => ChangeKind::Updated,
+        }
+    }
+}
+
+/// One row of a calendar's change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedChange {
+    pub seq: i64,
+    pub uid: String,
+    pub kind: ChangeKind,
+    pub changed_at: DateTime<Utc>,
+}
+
+pub(super) const CALENDAR_COLUMNS: &str = "id, user_id, name, color, position, shown, is_default, change_seq";
+
+impl Store {
+    /// The user's calendars in their order.
+    pub async fn calendars_of(&self, owner: UserId) -> DbResult<Vec<Calendar>> {
+        let sql =
+            format!("SELECT {CALENDAR_COLUMNS} FROM calendars WHERE user_id = $1 ORDER BY position, id");
+        with_pool!(self, pool => sqlx::query_as::<_, Calendar>(&sql).bind(owner).fetch_all(pool).await)
+    }
+
+    /// The calendar, if it is `owner`'s: another user's calendar is as absent as a missing one.
+    pub async fn calendar_for(&self, owner: UserId, id: CalendarId) -> DbResult<Option<Calendar>> {
+        let sql = format!("SELECT {CALENDAR_COLUMNS} FROM calendars WHERE id = $1 AND user_id = $2");
+        with_pool!(self, pool => sqlx::query_as::<_, Calendar>(&sql).bind(id).bind(owner).fetch_optional(pool).await)
+    }
+
+    pub async fn default_calendar(&self, owner: UserId) -> DbResult<Calendar> {
+        let sql = format!("SELECT {CALENDAR_COLUMNS} FROM calendars WHERE user_id = $1 AND is_default");
+        let found = with_pool!(self, pool => sqlx::query_as::<_, Calendar>(&sql).bind(owner).fetch_optional(pool).await)?;
+        found.ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// Adds a calendar after the user's others; the first one becomes the default.
+    pub async fn insert_calendar(
+        &self,
+        owner: UserId,
+        draft: &CalendarDraft,
+    ) -> DbResult<Committed<CalendarId>> {
+        let sql = "INSERT INTO calendars (user_id, name, color, position, is_default, created_at) \
+                   SELECT $1, $2, $3, COALESCE(MAX(position) + 1, 0), COUNT(*) = 0, $4 \
+                   FROM calendars WHERE user_id = $1 RETURNING id";
+        let ids = with_pool!(self, pool => sqlx::query_scalar::<_, i64>(sql)
+            .bind(owner)
+            .bind(&draft.name)
+            .bind(&draft.color)
+            .bind(Utc::now())
+            .fetch_all(pool)
+            .await)?;
+        let id = ids.first().map(|id| CalendarId(*id)).ok_or(sqlx::Error::RowNotFound)?;
+        Ok(Committed::new(owner, id))
+    }
+
+    /// Renames and recolours; false when there is no such calendar of `owner`'s.
+    pub async fn update_calendar(
+        &self,
+        owner: UserId,
+        id: CalendarId,
+        draft: &CalendarDraft,
+    ) -> DbResult<Committed<bool>> {
+        let sql = "UPDATE calendars SET name = $3, color = $4 WHERE id = $1 AND user_id = $2";
+        let done = with_pool!(self, pool => sqlx::query(sql)
+            .bind(id)
+            .bind(owner)
+            .bind(&draft.name)
+            .bind(&draft.color)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(Committed::new(owner, done > 0))
+    }
+
+    /// Shows or hides the calendar in the user's views; false when there is no such calendar.
+    pub async fn set_calendar_shown(
+        &self,
+        owner: UserId,
+        id: CalendarId,
+        shown: bool,
+    ) -> DbResult<Committed<bool>> {
+        let sql = "UPDATE calendars SET shown = $3 WHERE id = $1 AND user_id = $2";
+        let done = with_pool!(self, pool => sqlx::query(sql)
+            .bind(id)
+            .bind(owner)
+            .bind(shown)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(Committed::new(owner, done > 0))
+    }
+
+    /// Deletes the calendar with its events and change log, unless it is the user's last; the
+    /// default passes to the first remaining calendar. `Ok(None)`: no such calendar.
+    pub async fn delete_calendar(
+        &self,
+        owner: UserId,
+        id: CalendarId,
+    ) -> DbResult<Committed<Result<Option<Calendar>, LastCalendar>>> {
+        macro_rules! run {
+            ($pool:expr) => {{
+                let mut tx = $pool.begin().await?;
+                // Locks the user's calendars (PostgreSQL), so two deletions cannot both see
+                // the other's calendar still there.
+                let sql = format!(
+                    "SELECT {CALENDAR_COLUMNS} FROM calendars WHERE user_id = $1 ORDER BY position, id{}",
+                    if matches!(self.pool, Pool::Postgres(_)) { " FOR UPDATE" } else { "" }
+                );
+                let calendars = sqlx::query_as::<_, Calendar>(&sql).bind(owner).fetch_all(&mut *tx).await?;
+                let Some(doomed) = calendars.iter().find(|c| c.id == id).cloned() else {
+                    return Ok(Committed::new(owner, Ok(None)));
+                };
+                if calendars.len() == 1 {
+                    return Ok(Committed::new(owner, Err(LastCalendar)));
+                }
+                sqlx::query("DELETE FROM events WHERE calendar_id = $1 AND user_id = $2")
+                    .bind(id)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM calendars WHERE id = $1 AND user_id = $2")
+                    .bind(id)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
+                if doomed.is_default {
+                    if let Some(heir) = calendars.iter().find(|c| c.id != id) {
+                        sqlx::query("UPDATE calendars SET is_default = TRUE WHERE id = $1")
+                            .bind(heir.id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(Committed::new(owner, Ok(Some(doomed))))
+            }};
+        }
+        self.count_query();
+        match &self.pool {
+            Pool::Sqlite(pool) => run!(pool),
+            Pool::Postgres(pool) => run!(pool),
+        }
+    }
+
+    /// The calendar's changes after `seq`, oldest first (what a sync token has not seen).
+    pub async fn changes_since(&self, calendar: CalendarId, seq: i64) -> DbResult<Vec<LoggedChange>> {
+        let sql = "SELECT seq, uid, kind, changed_at FROM calendar_changes \
+                   WHERE calendar_id = $1 AND seq > $2 ORDER BY seq";
+        let rows = with_pool!(self, pool => sqlx::query_as::<_, (i64, String, String, DateTime<Utc>)>(sql)
+            .bind(calendar)
+            .bind(seq)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(seq, uid, kind, changed_at)| LoggedChange {
+                seq,
+                uid,
+                kind: ChangeKind::parse(&kind),
+                changed_at,
+            })
+            .collect())
+    }
+
+    /// Forgets change log rows older than `before` (by age, never by count: a client that
+    /// synced within the window always gets an exact answer).
+    pub async fn prune_changes(&self, before: DateTime<Utc>) -> DbResult<u64> {
+        let sql = "DELETE FROM calendar_changes WHERE changed_at < $1";
+        with_pool!(self, pool => sqlx::query(sql).bind(before).execute(pool).await.map(|r| r.rows_affected()))
+    }
+}

@@ -1,0 +1,103 @@
+//! The one write path. Every change to events or calendars goes through `Writes`: the store
+//! commits (and, in the same transaction, records the change in the calendar's change log),
+//! then the cache retires every view of the owner, and only then does the caller get the
+//! result. The store hands each commit back as a `Committed`, which only this module settles,
+//! so a handler cannot write and forget the rest.
+
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
+
+use crate::cache::Cache;
+use crate::error::AppError;
+use crate::store::{
+    Applied, Calendar, CalendarDraft, CalendarId, Change, Committed, EventDraft, LastCalendar, Store, UserId,
+};
+
+pub struct Writes<'r> {
+    store: &'r Store,
+    cache: &'r Cache,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Writes<'r> {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+        let rocket = request.rocket();
+        match (rocket.state::<Store>(), rocket.state::<Cache>()) {
+            (Some(store), Some(cache)) => Outcome::Success(Writes { store, cache }),
+            _ => Outcome::Error((Status::InternalServerError, ())),
+        }
+    }
+}
+
+impl<'r> Writes<'r> {
+    pub fn new(store: &'r Store, cache: &'r Cache) -> Writes<'r> {
+        Writes { store, cache }
+    }
+
+    /// After the commit, never before: a read between the two would cache the old rows under
+    /// the new generation.
+    async fn settle<T>(&self, committed: Committed<T>) -> T {
+        self.cache.invalidate_user(committed.owner()).await;
+        committed.settle()
+    }
+
+    /// Event changes, applied at once (see `Store::apply`).
+    pub async fn apply(&self, owner: UserId, changes: Vec<Change>) -> Result<Applied, AppError> {
+        let committed = self.store.apply(owner, changes).await?;
+        Ok(self.settle(committed).await)
+    }
+
+    /// Many new events at once, bypassing the change log (seeding a calendar).
+    pub async fn insert_events(
+        &self,
+        owner: UserId,
+        calendar: CalendarId,
+        drafts: &[EventDraft],
+    ) -> Result<(), AppError> {
+        let committed = self.store.insert_events(owner, calendar, drafts).await?;
+        self.settle(committed).await;
+        Ok(())
+    }
+
+    pub async fn create_calendar(
+        &self,
+        owner: UserId,
+        draft: &CalendarDraft,
+    ) -> Result<CalendarId, AppError> {
+        let committed = self.store.insert_calendar(owner, draft).await?;
+        Ok(self.settle(committed).await)
+    }
+
+    /// False when there is no such calendar of `owner`'s.
+    pub async fn update_calendar(
+        &self,
+        owner: UserId,
+        id: CalendarId,
+        draft: &CalendarDraft,
+    ) -> Result<bool, AppError> {
+        let committed = self.store.update_calendar(owner, id, draft).await?;
+        Ok(self.settle(committed).await)
+    }
+
+    /// A hidden calendar leaves every view at once: its entries are retired like a write's.
+    pub async fn set_calendar_shown(
+        &self,
+        owner: UserId,
+        id: CalendarId,
+        shown: bool,
+    ) -> Result<bool, AppError> {
+        let committed = self.store.set_calendar_shown(owner, id, shown).await?;
+        Ok(self.settle(committed).await)
+    }
+
+    pub async fn delete_calendar(
+        &self,
+        owner: UserId,
+        id: CalendarId,
+    ) -> Result<Result<Option<Calendar>, LastCalendar>, AppError> {
+        let committed = self.store.delete_calendar(owner, id).await?;
+        Ok(self.settle(committed).await)
+    }
+}
