@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::auth::guard::CurrentUser;
 use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::calendar::time;
+use crate::calendars::look::looks;
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::events;
@@ -33,7 +34,8 @@ fn item(event: &EventSummary, zone: chrono_tz::Tz, today: chrono::NaiveDate) -> 
         }
         (false, false) => format!("{day} {} – {}", start.format("%H:%M"), last.format("%a %-d %b")),
     };
-    json!({ "href": event.href(), "title": event.title, "location": event.location, "when": when })
+    json!({ "href": event.href(), "title": event.title, "location": event.location, "when": when,
+            "calendar": event.calendar_id.0.to_string() })
 }
 
 #[rocket::get("/")]
@@ -64,7 +66,9 @@ async fn dashboard(
     today: NaiveDate,
 ) -> Result<Value, AppError> {
     let (today_events, upcoming) = events::upcoming(store, user, today).await?;
+    let calendars = store.calendars_of(user.user.id).await?;
     Ok(json!({
+        "looks": looks(&calendars),
         "today": today.format("%A, %-d %B %Y").to_string(),
         "today_date": today.format("%Y-%m-%d").to_string(),
         "time_zone": zone.name(),

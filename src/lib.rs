@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod cache;
 pub mod calendar;
+pub mod calendars;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -62,6 +63,7 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
         .mount("/", rocket::routes![health::healthz, cache::metrics::metrics])
         .mount("/", dashboard::routes())
         .mount("/", calendar::routes::routes())
+        .mount("/", calendars::routes())
         .mount("/", events::routes())
         .mount("/", search::routes())
         .mount("/", admin::routes()))

@@ -160,6 +160,8 @@ impl Period {
 #[derive(Debug, Clone, Serialize)]
 pub struct EventView {
     pub href: String,
+    /// The calendar's id, as the templates' `looks` map is keyed.
+    pub calendar: String,
     pub title: String,
     pub location: String,
     pub all_day: bool,
@@ -210,6 +212,7 @@ fn event_on_day(event: &EventSummary, zone: Tz, day: NaiveDate) -> Option<EventV
     };
     Some(EventView {
         href: event.href(),
+        calendar: event.calendar_id.0.to_string(),
         title: event.title.clone(),
         location: event.location.clone(),
         all_day: event.all_day,

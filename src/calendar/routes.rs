@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use super::{lay_out, time, week_start_of, weekday_names, Day, Period, View, MONTH_CELL_EVENTS};
 use crate::auth::guard::CurrentUser;
 use crate::cache::{CacheKey, CacheScope, Fragment};
+use crate::calendars::look::{looks, CalendarLook};
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::store::{EventSummary, Store};
@@ -49,8 +50,14 @@ pub async fn show(
     let fragment = cache
         .fetch(&key, || async {
             let (from, until) = period.query_range(zone);
+            let calendars = store.calendars_of(user.user.id).await?;
             let events = store.events_between(user.user.id, from, until).await?;
-            let context = context(&period, &events, zone, today, user.user.week_start);
+            let mut context = context(&period, &events, zone, today, user.user.week_start);
+            if let Some(map) = context.as_object_mut() {
+                map.insert("looks".into(), json!(looks(&calendars)));
+                let sidebar: Vec<CalendarLook> = calendars.iter().map(CalendarLook::from).collect();
+                map.insert("sidebar".into(), json!(sidebar));
+            }
             let html = render_to_string(&templates, "calendar_fragment.html", &context)?;
             Ok(Fragment { title: period.title.clone(), html })
         })
@@ -87,6 +94,7 @@ fn context(
         "prev_url": url(period.view, period.prev),
         "next_url": url(period.view, period.next),
         "today_url": url(period.view, today),
+        "current_url": url(period.view, period.date),
         // Back to this view once created ('/' and ':' need no escaping in a query).
         "new_url": format!("/events/new?date={}&next={}", period.date.format("%Y-%m-%d"), url(period.view, period.date)),
         "views": views,

@@ -15,6 +15,7 @@ use crate::auth::csrf::{CsrfForm, CsrfHeader};
 use crate::auth::guard::CurrentUser;
 use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::calendar::time::{self, local_days};
+use crate::calendars::look::CalendarLook;
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::recurrence::describe::describe;
@@ -246,7 +247,9 @@ pub async fn show(
             let zone = time::zone_of(&user.user);
             let shown = target.shown();
             let rule = target.series.as_ref().unwrap_or(&target.event).rule();
+            let calendar = store.calendar_for(user.user.id, shown.calendar_id).await?;
             let context = json!({
+                "calendar": calendar.as_ref().map(CalendarLook::from),
                 "event": shown,
                 "when": describe_when(&shown, zone),
                 "zone": zone.name(),

@@ -22,6 +22,7 @@ use crate::auth::guard::CurrentUser;
 use crate::auth::routes::TokenOnly;
 use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::calendar::time;
+use crate::calendars::look::CalendarLook;
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::kv::Backends;
@@ -170,8 +171,16 @@ impl<'r> FromData<'r> for CsrfMultipart<'r> {
 }
 
 #[rocket::get("/import")]
-pub fn import_page(_user: CurrentUser, page: Page) -> Template {
-    page.render("import.html", json!({ "events": [], "failures": [], "upload": "", "imported": false }))
+pub async fn import_page(user: CurrentUser, page: Page, store: &State<Store>) -> Result<Template, AppError> {
+    let calendars = calendar_choices(store, user.user.id).await?;
+    let context =
+        json!({ "events": [], "failures": [], "upload": "", "imported": false, "calendars": calendars });
+    Ok(page.render("import.html", context))
+}
+
+/// The calendars an import can go to, for the form's choice.
+async fn calendar_choices(store: &Store, owner: UserId) -> Result<Vec<CalendarLook>, AppError> {
+    Ok(store.calendars_of(owner).await?.iter().map(CalendarLook::from).collect())
 }
 
 /// One waiting upload per user (a new preview replaces it), so previews cannot pile up in
@@ -223,8 +232,16 @@ fn capitalise(text: &str) -> String {
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
-fn plan_context(plan: &Plan, upload: &str, imported: bool) -> serde_json::Value {
+fn plan_context(
+    plan: &Plan,
+    upload: &str,
+    imported: bool,
+    calendar: CalendarId,
+    calendars: &[CalendarLook],
+) -> serde_json::Value {
     json!({
+        "calendar_id": calendar.0,
+        "calendars": calendars,
         "events": plan.events,
         "failures": plan.failures,
         "upload": upload,
@@ -263,9 +280,10 @@ pub async fn import_post(
     let form = form.0;
     let zone = time::zone_of(&user.user);
     let calendar = import_calendar(store, user.user.id, &form.calendar_id).await?;
+    let calendars = calendar_choices(store, user.user.id).await?;
     let refuse = |status: Status, message: &str| {
-        let context =
-            json!({ "error": message, "events": [], "failures": [], "upload": "", "imported": false });
+        let context = json!({ "error": message, "events": [], "failures": [], "upload": "", "imported": false,
+                              "calendars": calendars, "calendar_id": calendar.0 });
         page.render_status(status, "import.html", context)
     };
     let error = |message: String| refuse(Status::UnprocessableEntity, &message);
@@ -281,7 +299,7 @@ pub async fn import_post(
             Ok(plan) => plan,
             Err(message) => return Ok(error(message)),
         };
-        let context = plan_context(&plan, "", true);
+        let context = plan_context(&plan, "", true, calendar, &calendars);
         writes.apply(user.user.id, plan.changes).await?;
         backends.sessions.delete(&stash_key(user.user.id)).await.ok();
         return Ok(page.render_status(Status::Ok, "import.html", context));
@@ -306,7 +324,11 @@ pub async fn import_post(
     let upload = hex::encode(rand::random::<[u8; 16]>());
     let stashed = format!("{upload}\n{text}");
     backends.sessions.set(&stash_key(user.user.id), stashed.as_bytes(), STASH_TTL).await?;
-    Ok(page.render_status(Status::Ok, "import.html", plan_context(&plan, &upload, false)))
+    Ok(page.render_status(
+        Status::Ok,
+        "import.html",
+        plan_context(&plan, &upload, false, calendar, &calendars),
+    ))
 }
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::auth::guard::CurrentUser;
 use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::calendar::time;
+use crate::calendars::look::looks;
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::store::{SearchHit, Store};
@@ -41,6 +42,7 @@ fn hit_view(hit: &SearchHit, terms: &Terms, zone: chrono_tz::Tz) -> Value {
         start.format("%a %-d %b %Y, %H:%M").to_string()
     };
     json!({
+        "calendar": hit.calendar_id.0.to_string(),
         "id": hit.id.0,
         "title": terms.highlight(&hit.title),
         "location": terms.highlight(&hit.location),
@@ -82,7 +84,10 @@ pub async fn search(
                 let mut hits = store.search_events(user.user.id, &terms, now, PAGE_SIZE + 1, offset).await?;
                 let more = hits.len() > PAGE_SIZE as usize;
                 hits.truncate(PAGE_SIZE as usize);
+                let calendars =
+                    if hits.is_empty() { Vec::new() } else { store.calendars_of(user.user.id).await? };
                 let context = json!({
+                    "looks": looks(&calendars),
                     "hits": hits.iter().map(|h| hit_view(h, &terms, zone)).collect::<Vec<_>>(),
                     "page": page_number,
                     "next_url": more.then(|| next_url(query, page_number + 1)),

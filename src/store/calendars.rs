@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{with_pool, Committed, DbResult, Pool, Store, UserId};
+use super::{begin_write, with_pool, Committed, DbResult, Pool, Store, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type)]
 #[sqlx(transparent)]
@@ -181,8 +181,8 @@ impl Store {
         id: CalendarId,
     ) -> DbResult<Committed<Result<Option<Calendar>, LastCalendar>>> {
         macro_rules! run {
-            ($pool:expr) => {{
-                let mut tx = $pool.begin().await?;
+            ($engine:ident, $pool:expr) => {{
+                let mut tx = begin_write!($engine, $pool);
                 // Locks the user's calendars (PostgreSQL), so two deletions cannot both see
                 // the other's calendar still there.
                 let sql = format!(
@@ -220,8 +220,8 @@ impl Store {
         }
         self.count_query();
         match &self.pool {
-            Pool::Sqlite(pool) => run!(pool),
-            Pool::Postgres(pool) => run!(pool),
+            Pool::Sqlite(pool) => run!(Sqlite, pool),
+            Pool::Postgres(pool) => run!(Postgres, pool),
         }
     }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use chrono_tz::Tz;
 
 use super::calendars::{CalendarId, ChangeKind};
-use super::{with_pool, Committed, DbResult, Pool, Store, UserId};
+use super::{begin_write, with_pool, Committed, DbResult, Pool, Store, UserId};
 use crate::recurrence::{compact, parse_exdates, Rule, RuleError, Series};
 use crate::search::text::fold;
 
@@ -360,8 +360,8 @@ impl Store {
     /// owner, so a change can never touch another user's row.
     pub async fn apply(&self, owner: UserId, changes: Vec<Change>) -> DbResult<Committed<Applied>> {
         macro_rules! run {
-            ($pool:expr) => {{
-                let mut tx = $pool.begin().await?;
+            ($engine:ident, $pool:expr) => {{
+                let mut tx = begin_write!($engine, $pool);
                 let mut applied = Applied::default();
                 let mut log = ChangeLog::default();
                 let mut last_series: Option<EventId> = None;
@@ -499,8 +499,8 @@ impl Store {
             }};
         }
         match &self.pool {
-            Pool::Sqlite(pool) => run!(pool),
-            Pool::Postgres(pool) => run!(pool),
+            Pool::Sqlite(pool) => run!(Sqlite, pool),
+            Pool::Postgres(pool) => run!(Postgres, pool),
         }
     }
 
@@ -642,8 +642,8 @@ impl Store {
         // Stay far below both engines' limits on bound parameters per statement.
         for chunk in drafts.chunks(500) {
             macro_rules! push_rows {
-                ($db:ty, $pool:expr) => {{
-                    let mut tx = $pool.begin().await?;
+                ($engine:ident, $db:ty, $pool:expr) => {{
+                    let mut tx = begin_write!($engine, $pool);
                     let mut query = sqlx::QueryBuilder::<$db>::new(COLUMNS);
                     query.push_values(chunk, |mut row, draft| {
                         let (search_title, search_text) = draft.search_text();
@@ -671,8 +671,8 @@ impl Store {
             }
             self.count_query();
             match &self.pool {
-                Pool::Sqlite(pool) => push_rows!(sqlx::Sqlite, pool)?,
-                Pool::Postgres(pool) => push_rows!(sqlx::Postgres, pool)?,
+                Pool::Sqlite(pool) => push_rows!(Sqlite, sqlx::Sqlite, pool)?,
+                Pool::Postgres(pool) => push_rows!(Postgres, sqlx::Postgres, pool)?,
             }
         }
         Ok(Committed::new(owner, ()))

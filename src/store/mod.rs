@@ -59,6 +59,77 @@ pub(crate) use with_pool;
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
 
+/// A SQLite write transaction, begun with `BEGIN IMMEDIATE`. sqlx 0.7 begins every
+/// transaction deferred: it starts as a reader and upgrades to a writer at its first write,
+/// and in WAL mode an upgrade whose snapshot another writer has since committed past fails at
+/// once with "database is locked", busy timeout or not (found by the change-log test with
+/// eight writers). An immediate transaction takes the write lock first, waiting its turn
+/// within the busy timeout. A transaction dropped before `commit` (an error, or a request
+/// that went away) takes its connection out of the pool and closes it, which rolls it back,
+/// so no pooled connection is ever left inside a transaction.
+pub(crate) struct SqliteWrite {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>,
+}
+
+impl SqliteWrite {
+    pub(crate) async fn begin(pool: &sqlx::SqlitePool) -> DbResult<SqliteWrite> {
+        let mut conn = pool.acquire().await?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        Ok(SqliteWrite { conn: Some(conn) })
+    }
+
+    pub(crate) async fn commit(mut self) -> DbResult<()> {
+        let Some(mut conn) = self.conn.take() else { return Ok(()) };
+        match sqlx::query("COMMIT").execute(&mut *conn).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                drop(conn.detach());
+                Err(e)
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for SqliteWrite {
+    type Target = sqlx::SqliteConnection;
+
+    fn deref(&self) -> &Self::Target {
+        match self.conn.as_deref() {
+            Some(conn) => conn,
+            None => unreachable!("a SqliteWrite is not used after its commit"),
+        }
+    }
+}
+
+impl std::ops::DerefMut for SqliteWrite {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self.conn.as_deref_mut() {
+            Some(conn) => conn,
+            None => unreachable!("a SqliteWrite is not used after its commit"),
+        }
+    }
+}
+
+impl Drop for SqliteWrite {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            drop(conn.detach());
+        }
+    }
+}
+
+/// Begins a write transaction on either engine (see `SqliteWrite`); the same statements then
+/// run on `&mut *tx`, and `tx.commit()` ends it.
+macro_rules! begin_write {
+    (Sqlite, $pool:expr) => {
+        $crate::store::SqliteWrite::begin($pool).await?
+    };
+    (Postgres, $pool:expr) => {
+        $pool.begin().await?
+    };
+}
+pub(crate) use begin_write;
+
 /// A committed write of `owner`'s data, handed back by every store method that changes what
 /// a user sees. Only the write path (`crate::writes`) should hold one: it settles it once the
 /// cache no longer serves what the write changed. Dropping one unsettled is a bug: it is
@@ -137,6 +208,20 @@ impl Store {
                 sqlx::migrate!("migrations/sqlite").run(pool).await
             }
             Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
+        }
+    }
+
+    /// Applies the migrations up to `version` only: the schema as an older release left it,
+    /// for tests of what a later migration does to old data.
+    pub async fn migrate_to(&self, version: i64) -> Result<(), sqlx::migrate::MigrateError> {
+        fn upto(mut migrator: sqlx::migrate::Migrator, version: i64) -> sqlx::migrate::Migrator {
+            let kept: Vec<_> = migrator.migrations.iter().filter(|m| m.version <= version).cloned().collect();
+            migrator.migrations = std::borrow::Cow::Owned(kept);
+            migrator
+        }
+        match &self.pool {
+            Pool::Sqlite(pool) => upto(sqlx::migrate!("migrations/sqlite"), version).run(pool).await,
+            Pool::Postgres(pool) => upto(sqlx::migrate!("migrations/postgres"), version).run(pool).await,
         }
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{with_pool, DbResult, Pool, Store};
+use super::{begin_write, with_pool, DbResult, Pool, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, sqlx::Type)]
 #[sqlx(transparent)]
@@ -112,8 +112,8 @@ impl Store {
         let calendar = "INSERT INTO calendars (user_id, name, color, position, is_default, created_at) \
                         VALUES ($1, $2, $3, 0, TRUE, $4)";
         macro_rules! run {
-            ($pool:expr) => {{
-                let mut tx = $pool.begin().await?;
+            ($engine:ident, $pool:expr) => {{
+                let mut tx = begin_write!($engine, $pool);
                 let inserted = sqlx::query_scalar::<_, i64>(sql)
                     .bind(new.username)
                     .bind(username_key(new.username))
@@ -141,8 +141,8 @@ impl Store {
         }
         self.count_query();
         match &self.pool {
-            Pool::Sqlite(pool) => run!(pool),
-            Pool::Postgres(pool) => run!(pool),
+            Pool::Sqlite(pool) => run!(Sqlite, pool),
+            Pool::Postgres(pool) => run!(Postgres, pool),
         }
     }
 

@@ -50,7 +50,10 @@ impl<'r> FromRequest<'r> for Page {
 
 impl Page {
     /// Renders `name` with the page's own context merged into `context` (an object).
-    pub fn render(&self, name: &'static str, mut context: Value) -> Template {
+    /// `context` is a typed struct (or a `json!` map) serialising to an object.
+    pub fn render(&self, name: &'static str, context: impl serde::Serialize) -> Template {
+        // Plain structs and maps of strings cannot fail to serialise.
+        let mut context = serde_json::to_value(context).unwrap_or(Value::Null);
         if let Some(map) = context.as_object_mut() {
             map.insert("csrf_token".into(), json!(self.csrf_token));
             map.insert("user".into(), json!(self.user));
@@ -59,7 +62,12 @@ impl Page {
         Template::render(name, context)
     }
 
-    pub fn render_status(&self, status: Status, name: &'static str, context: Value) -> (Status, Template) {
+    pub fn render_status(
+        &self,
+        status: Status,
+        name: &'static str,
+        context: impl serde::Serialize,
+    ) -> (Status, Template) {
         (status, self.render(name, context))
     }
 }

@@ -5,6 +5,10 @@ use rocket::http::{ContentType, Header, Status};
 use crate::helpers::*;
 use crate::recurrence::{berlin_user, save};
 
+/// The smallest file with one event.
+pub const ONE_EVENT: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:one@test\r\n\
+    DTSTART:20260601T090000Z\r\nDTEND:20260601T100000Z\r\nSUMMARY:Imported\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
 const HOSTILE: &str = "Plan; review, \"quotes\" \\ back\nslash — ünïcødé 😀 and a title that is long enough to be folded at least once";
 
 async fn text(response: rocket::local::asynchronous::LocalResponse<'_>) -> String {

@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod cache;
+mod calendars;
 mod events;
 mod foundation;
 #[allow(dead_code, reason = "helpers are shared by test modules; not every one uses all")]
