@@ -676,3 +676,51 @@ async fn without_javascript(client: Client, base: String) {
     client.goto(&format!("{base}/calendar")).await.unwrap();
     assert_eq!(client.current_url().await.unwrap().path(), "/login");
 }
+
+/// Issue 15: a calendar with a colour of its own; its event is drawn in that colour in the
+/// month grid, with the calendar's name for screen readers; hiding the calendar from the list
+/// beside the grid removes the event without a page load, and showing it brings it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_calendar_in_its_colour_hidden_and_shown() {
+    flow("a_calendar_in_its_colour_hidden_and_shown", true, |client, base| async move {
+        register(&client, &base, "cleo").await;
+        client.goto(&format!("{base}/calendars")).await.unwrap();
+        client.find(Locator::Id("name-new")).await.unwrap().send_keys("Rowing club").await.unwrap();
+        // A colour input takes no keys: pick the colour as the picker would.
+        client.execute("document.getElementById('color-new').value = '#8e24aa'", vec![]).await.unwrap();
+        client.find(Locator::Css("form[action='/calendars'] button")).await.unwrap().click().await.unwrap();
+        eventually("the new calendar", || async { exists(&client, ".calendar-item:nth-child(2)").await }).await;
+
+        client.goto(&format!("{base}/events/new?date=2026-06-10")).await.unwrap();
+        client.find(Locator::Id("title")).await.unwrap().send_keys("Regatta").await.unwrap();
+        let choose = "var s = document.getElementById('calendar_id'); \
+                      s.value = [...s.options].find(o => o.text === 'Rowing club').value;";
+        client.execute(choose, vec![]).await.unwrap();
+        set_times(&client, "2026-06-10T08:00", "2026-06-10T12:00").await;
+        client.find(Locator::Css("#event-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        eventually("the event page", || async { exists(&client, "#event-title").await }).await;
+
+        client.goto(&format!("{base}/calendar/month/2026-06-01")).await.unwrap();
+        mark_page(&client).await;
+        let fill = "var c = document.querySelector('td[data-date=\"2026-06-10\"] .chip rect'); \
+                    return c ? c.getAttribute('fill') : '';";
+        assert_eq!(script(&client, fill).await, json!("#8e24aa"), "drawn in the calendar's colour");
+        let painted = "var c = document.querySelector('td[data-date=\"2026-06-10\"] .chip'); \
+                       return getComputedStyle(c).color;";
+        assert_eq!(script(&client, painted).await, json!("rgb(255, 255, 255)"), "white text reads on grape");
+        assert!(cell_text(&client, "2026-06-10").await.contains("Regatta (Rowing club)"), "named, not colour alone");
+
+        let toggle = "//nav[@class='calendar-toggles']//a[contains(., 'Rowing club')]";
+        client.find(Locator::XPath(toggle)).await.unwrap().click().await.unwrap();
+        eventually("the event hidden", || async { !cell_text(&client, "2026-06-10").await.contains("Regatta") })
+            .await;
+        assert!(page_was_not_reloaded(&client).await, "hidden without a page load");
+        let pressed = format!("return document.evaluate(\"{toggle}\", document, null, 9, null).singleNodeValue.getAttribute('aria-pressed')");
+        assert_eq!(script(&client, &pressed).await, json!("false"));
+
+        client.find(Locator::XPath(toggle)).await.unwrap().click().await.unwrap();
+        eventually("the event back", || async { cell_text(&client, "2026-06-10").await.contains("Regatta") }).await;
+        assert!(page_was_not_reloaded(&client).await);
+    })
+    .await;
+}
