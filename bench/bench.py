@@ -122,9 +122,11 @@ class Server:
 def seed(database_url):
     env = dict(os.environ, DATABASE_URL=database_url, EVENTIDE_LOG_FILE="", ROCKET_LOG_LEVEL="critical",
                SECRET_KEY="bench-secret-key-bench-secret-key-0123456789")
-    for prefix, events, series in (("mid", 10_000, 0), ("big", 100_000, 0), ("rec", 10_000, 60)):
+    for prefix, events, series, calendars in (("mid", 10_000, 0, 1), ("big", 100_000, 0, 1),
+                                              ("rec", 10_000, 60, 1), ("cal", 10_000, 0, 5)):
         subprocess.run([BIN, "seed", "--users", "1", "--events", str(events), "--series", str(series),
-                        "--prefix", prefix], env=env, check=True, stdout=subprocess.DEVNULL)
+                        "--calendars", str(calendars), "--prefix", prefix], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
 
 
 def first_event(port, session):
@@ -136,6 +138,7 @@ def measure(server, label, rows):
     mid = login(server.port, "mid1")
     big = login(server.port, "big1")
     rec = login(server.port, "rec1")
+    cal = login(server.port, "cal1")
     event = first_event(server.port, mid)
     targets = [
         ("dashboard", "/", mid),
@@ -145,6 +148,8 @@ def measure(server, label, rows):
         ("search (100k events)", "/search?q=project%20rev", big),
         ("dashboard, 60 repeating", "/", rec),
         ("month view, 60 repeating", f"/calendar/month/{DAY}", rec),
+        ("dashboard, 5 calendars", "/", cal),
+        ("month view, 5 calendars", f"/calendar/month/{DAY}", cal),
     ]
     for name, path, session in targets:
         for _ in range(3):

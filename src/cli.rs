@@ -4,7 +4,7 @@
 pub enum Command {
     Serve,
     CreateAdmin { username: String },
-    Seed { users: u32, events: u32, series: u32, prefix: String, password: String },
+    Seed { users: u32, events: u32, series: u32, calendars: u32, prefix: String, password: String },
     Help,
     Version,
 }
@@ -14,10 +14,11 @@ Usage:
   eventide [serve]                 start the web server
   eventide create-admin USERNAME   create an admin, or promote an existing user;
                                    the password is read from the first line of stdin
-  eventide seed --users N --events M [--series S] [--prefix NAME] [--password P]
-                                   add N users (NAME1..NAMEN, default prefix seed,
+  eventide seed --users N --events M [--series S] [--calendars C] [--prefix NAME]
+               [--password P]      add N users (NAME1..NAMEN, default prefix seed,
                                    password eventide-seed) with M events each, and
-                                   S repeating events (endless, daily to yearly)
+                                   S repeating events (endless, daily to yearly),
+                                   spread over C calendars (default 1)
   eventide --help | --version
 
 Configuration comes from Rocket.toml, .env and the environment (see README.md).";
@@ -36,7 +37,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
 }
 
 fn parse_seed(options: &[String]) -> Result<Command, String> {
-    let (mut users, mut events, mut series) = (None, None, 0);
+    let (mut users, mut events, mut series, mut calendars) = (None, None, 0, 1);
     let (mut prefix, mut password) = ("seed".to_string(), "eventide-seed".to_string());
     let mut rest = options.iter();
     while let Some(flag) = rest.next() {
@@ -46,6 +47,7 @@ fn parse_seed(options: &[String]) -> Result<Command, String> {
             "--users" => users = Some(number()?),
             "--events" => events = Some(number()?),
             "--series" => series = number()?,
+            "--calendars" => calendars = number()?.max(1),
             "--prefix" => prefix = value.clone(),
             "--password" => password = value.clone(),
             other => return Err(format!("unknown option {other:?}")),
@@ -55,6 +57,7 @@ fn parse_seed(options: &[String]) -> Result<Command, String> {
         users: users.ok_or("seed needs --users N")?,
         events: events.ok_or("seed needs --events M")?,
         series,
+        calendars,
         prefix,
         password,
     })
@@ -84,6 +87,7 @@ mod tests {
                 users: 2,
                 events: 10,
                 series: 0,
+                calendars: 1,
                 prefix: "seed".into(),
                 password: "eventide-seed".into()
             })

@@ -69,6 +69,8 @@ pub struct AppConfig {
     pub login_attempts_per_account: u64,
     pub login_attempts_per_address: u64,
     pub login_window_minutes: u64,
+    /// Calendar change log rows older than this are pruned (by age, never by count).
+    pub change_log_days: u64,
 }
 
 impl Default for AppConfig {
@@ -92,6 +94,7 @@ impl Default for AppConfig {
             login_attempts_per_account: 5,
             login_attempts_per_address: 20,
             login_window_minutes: 15,
+            change_log_days: 90,
         }
     }
 }

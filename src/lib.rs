@@ -58,6 +58,7 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
         .attach(kv::stage(&config))
         .attach(web::stage())
         .attach(ical::stage())
+        .attach(writes::stage())
         .attach(auth::stage(clock))
         .attach(AdHoc::on_ignite("Cache stage", |rocket| async { rocket.attach(cache::CacheFairing) }))
         .mount("/", rocket::routes![health::healthz, cache::metrics::metrics])

@@ -46,8 +46,8 @@ fn main() -> ExitCode {
                 println!("{done}");
                 Ok(())
             }
-            Command::Seed { users, events, series, prefix, password } => {
-                let plan = eventide::seed::SeedPlan { users, events, series, prefix, password };
+            Command::Seed { users, events, series, calendars, prefix, password } => {
+                let plan = eventide::seed::SeedPlan { users, events, series, calendars, prefix, password };
                 for line in eventide::seed(figment, &plan).await? {
                     println!("{line}");
                 }

@@ -180,6 +180,8 @@ pub struct SeedPlan {
     pub events: u32,
     /// Repeating events per user, besides `events`.
     pub series: u32,
+    /// Calendars per user (the default one included); events are spread over them.
+    pub calendars: u32,
     pub prefix: String,
     pub password: String,
 }
@@ -199,16 +201,24 @@ pub async fn run(store: &Store, writes: &Writes<'_>, plan: &SeedPlan) -> Result<
                 store.user_by_username(&username).await.map_err(|e| e.to_string())?.ok_or("vanished")?.id
             }
         };
-        let calendar = store.default_calendar(id).await.map_err(|e| e.to_string())?.id;
+        let mut calendars = vec![store.default_calendar(id).await.map_err(|e| e.to_string())?.id];
+        let existing = store.calendars_of(id).await.map_err(|e| e.to_string())?.len();
+        for n in existing..plan.calendars as usize {
+            let (color, name) = crate::calendars::look::PALETTE[n % crate::calendars::look::PALETTE.len()];
+            let draft = crate::store::CalendarDraft { name: format!("{name} {n}"), color: color.into() };
+            calendars.push(writes.create_calendar(id, &draft).await.map_err(|e| e.to_string())?);
+        }
         let mut added = 0;
         while added < plan.events {
             let batch: Vec<EventDraft> =
                 (0..(plan.events - added).min(1000)).map(|_| draft(&mut rng)).collect();
+            // Each batch to the next calendar: every calendar gets its share of every year.
+            let calendar = calendars[(added / 1000) as usize % calendars.len()];
             writes.insert_events(id, calendar, &batch).await.map_err(|e| e.to_string())?;
             added += batch.len() as u32;
         }
         let series: Vec<EventDraft> = (0..plan.series).map(|n| repeating(&mut rng, n)).collect();
-        writes.insert_events(id, calendar, &series).await.map_err(|e| e.to_string())?;
+        writes.insert_events(id, calendars[0], &series).await.map_err(|e| e.to_string())?;
         report.push(format!("{username} (user {}): {added} events, {} repeating", id.0, series.len()));
     }
     store.analyze().await.map_err(|e| e.to_string())?;

@@ -13,6 +13,38 @@ use crate::store::{
     Applied, Calendar, CalendarDraft, CalendarId, Change, Committed, EventDraft, LastCalendar, Store, UserId,
 };
 
+/// Prunes the calendars' change logs by age: at launch, then every hour.
+pub fn stage() -> rocket::fairing::AdHoc {
+    rocket::fairing::AdHoc::on_liftoff("Change log pruning", |rocket| {
+        Box::pin(async move {
+            let (Some(store), Some(config)) =
+                (rocket.state::<Store>().cloned(), rocket.state::<crate::config::AppConfig>())
+            else {
+                return;
+            };
+            let days = i64::try_from(config.change_log_days.clamp(1, 36_500)).unwrap_or(90);
+            let keep = chrono::Duration::days(days);
+            let mut shutdown = rocket.shutdown();
+            rocket::tokio::spawn(async move {
+                let mut every_hour = rocket::tokio::time::interval(std::time::Duration::from_secs(3600));
+                loop {
+                    rocket::tokio::select! {
+                        _ = every_hour.tick() => {}
+                        _ = &mut shutdown => return,
+                    }
+                    match store.prune_changes(chrono::Utc::now() - keep).await {
+                        Ok(0) => {}
+                        Ok(pruned) => {
+                            log::info!("change log: {pruned} rows older than {} days pruned", keep.num_days())
+                        }
+                        Err(e) => log::warn!("change log pruning failed: {e}"),
+                    }
+                }
+            });
+        })
+    })
+}
+
 pub struct Writes<'r> {
     store: &'r Store,
     cache: &'r Cache,

@@ -244,6 +244,11 @@ async fn the_change_log_is_exact_under_concurrent_writers(engine: Engine) {
     assert_eq!(uids.len(), 40);
     assert_eq!(app.store().calendar_for(owner, calendar).await.unwrap().unwrap().change_seq, 40);
     assert_eq!(app.store().changes_since(calendar, 38).await.unwrap().len(), 2);
+    // Pruned by age only: nothing is younger than a day ago, everything than a day ahead.
+    let now = chrono::Utc::now();
+    assert_eq!(app.store().prune_changes(now - chrono::Duration::days(1)).await.unwrap(), 0);
+    assert_eq!(app.store().prune_changes(now + chrono::Duration::days(1)).await.unwrap(), 40);
+    assert!(app.store().changes_since(calendar, 0).await.unwrap().is_empty());
 }
 
 /// Events made before calendars existed land in a default calendar per user, nothing lost.

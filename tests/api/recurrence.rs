@@ -238,6 +238,7 @@ async fn seeded_series_expand(engine: Engine) {
         users: 1,
         events: 10,
         series: 6,
+        calendars: 3,
         prefix: "rs".into(),
         password: "eventide-seed".into(),
     };
@@ -251,6 +252,7 @@ async fn seeded_series_expand(engine: Engine) {
     let occurrences = events.iter().filter(|e| e.occurrence.is_some()).count();
     // Daily 30, Mon/Wed/Fri 13, every other Tuesday 2, last Friday 1, the 15th 1 (yearly: maybe).
     assert!((47..=48).contains(&occurrences), "{occurrences}");
+    assert_eq!(app.store().calendars_of(eventide::store::UserId(1)).await.unwrap().len(), 3);
 }
 
 crate::on_both_engines!(
