@@ -124,6 +124,17 @@ impl<'r> Writes<'r> {
         Ok(self.settle(committed).await)
     }
 
+    /// A new address for the calendar's feed; false when there is no such calendar.
+    pub async fn set_calendar_feed_token(
+        &self,
+        owner: UserId,
+        id: CalendarId,
+        token: &str,
+    ) -> Result<bool, AppError> {
+        let committed = self.store.set_calendar_feed_token(owner, id, token).await?;
+        Ok(self.settle(committed).await)
+    }
+
     pub async fn delete_calendar(
         &self,
         owner: UserId,

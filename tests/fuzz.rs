@@ -131,8 +131,8 @@ fn target(text: &str) {
         Ok(calendar) => assert!(depth(&calendar) <= MAX_DEPTH, "a tree deeper than {MAX_DEPTH}"),
         Err(ParseError::TooDeep | ParseError::NotCalendar) => {}
     }
-    if let Ok((events, failures)) = read(text, Berlin) {
-        let planned = plan(events, failures, &[], Berlin, eventide::store::CalendarId(1));
+    if let Ok(file) = read(text, Berlin) {
+        let planned = plan(file.events, file.failures, &[], Berlin, eventide::store::CalendarId(1));
         assert!(planned.changes.len() <= planned.events.len());
     }
 }

@@ -9,6 +9,7 @@ use rocket_dyn_templates::Template;
 use super::{audit, confirm_page, notice, pages, Confirmation};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::guard::AdminUser;
+use crate::calendars::look::CalendarLook;
 use crate::error::AppError;
 use crate::store::{Change, EventId, Store};
 use crate::web::page::{Navigate, Page};
@@ -40,7 +41,9 @@ pub async fn show(
 ) -> Result<Template, AppError> {
     let event = store.event_by_id(id).await?.ok_or(AppError::NotFound)?;
     let owner = store.user_by_id(event.user_id).await?.map(|u| u.username).unwrap_or_default();
-    Ok(page.render("admin_event.html", json!({ "event": event, "owner": owner })))
+    let calendar =
+        store.calendar_for(event.user_id, event.calendar_id).await?.map(|c| CalendarLook::from(&c));
+    Ok(page.render("admin_event.html", json!({ "event": event, "owner": owner, "calendar": calendar })))
 }
 
 #[rocket::post("/admin/events/<id>/delete", data = "<form>")]

@@ -79,10 +79,7 @@ pub async fn account_page(
         if let Some(flash) = flash {
             map.insert("notice".into(), json!(flash.message()));
         }
-        map.insert(
-            "feed".into(),
-            json!(feed.map(|(https, webcal)| json!({ "url": https, "webcal": webcal }))),
-        );
+        map.insert("feed".into(), json!(feed));
     }
     Ok(page.render("account.html", context))
 }

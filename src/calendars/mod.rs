@@ -15,9 +15,11 @@ use serde::Serialize;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::guard::CurrentUser;
 use crate::error::AppError;
+use crate::ical::routes::FeedLinks;
 use crate::store::{Calendar, CalendarDraft, CalendarId, LastCalendar, Store, UserId};
 use crate::text::strip_controls;
 use crate::web::page::{safe_next, Page, SwapMain};
+use crate::web::public_url::PublicUrl;
 use crate::writes::Writes;
 use look::{CalendarLook, PALETTE};
 
@@ -44,19 +46,18 @@ pub struct CalendarErrors {
 impl CalendarForm {
     pub fn validate(&self) -> Result<CalendarDraft, CalendarErrors> {
         let name = strip_controls(&self.name, false).trim().to_string();
-        let color = self.color.trim().to_ascii_lowercase();
+        let color = crate::domain::color::typed_hex(&self.color);
         let mut errors = CalendarErrors::default();
         if name.is_empty() {
             errors.name = Some("Give the calendar a name.".into());
         } else if name.chars().count() > NAME_MAX {
             errors.name = Some(format!("Use at most {NAME_MAX} characters."));
         }
-        let hex = color.strip_prefix('#').unwrap_or("");
-        if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if color.is_none() {
             errors.color = Some("Choose a colour, or type one as #RRGGBB.".into());
         }
-        match (&errors.name, &errors.color) {
-            (None, None) => Ok(CalendarDraft { name, color }),
+        match (&errors.name, color) {
+            (None, Some(color)) => Ok(CalendarDraft { name, color }),
             _ => Err(errors),
         }
     }
@@ -69,6 +70,8 @@ struct CalendarItem {
     look: CalendarLook,
     form: CalendarForm,
     errors: CalendarErrors,
+    /// The calendar's own subscription feed, once made.
+    feed: Option<FeedLinks>,
 }
 
 #[derive(Serialize)]
@@ -91,6 +94,7 @@ struct CalendarsPage {
 /// The page, with the form that failed (the new one, or calendar `failed`'s) as typed.
 fn calendars_page(
     calendars: &[Calendar],
+    public_url: &PublicUrl,
     failed: Option<(Option<CalendarId>, &CalendarForm, CalendarErrors)>,
 ) -> CalendarsPage {
     let fresh =
@@ -102,6 +106,7 @@ fn calendars_page(
                 look: CalendarLook::from(c),
                 form: CalendarForm { name: c.name.clone(), color: c.color.clone() },
                 errors: CalendarErrors::default(),
+                feed: c.feed_token.as_deref().map(|token| FeedLinks::new(token, public_url)),
             })
             .collect(),
         palette: PALETTE.iter().map(|(color, name)| Palette { color, name }).collect(),
@@ -142,10 +147,11 @@ pub async fn list(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
+    public_url: &State<PublicUrl>,
     flash: Option<FlashMessage<'_>>,
 ) -> Result<Template, AppError> {
     let calendars = store.calendars_of(user.user.id).await?;
-    let mut context = calendars_page(&calendars, None);
+    let mut context = calendars_page(&calendars, public_url, None);
     if let Some(flash) = flash {
         let message = Some(flash.message().to_string());
         if flash.kind() == "error" {
@@ -163,6 +169,7 @@ pub async fn create(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
+    public_url: &State<PublicUrl>,
     writes: Writes<'_>,
 ) -> Result<Reply, AppError> {
     match form.0.validate() {
@@ -172,7 +179,7 @@ pub async fn create(
         }
         Err(errors) => {
             let calendars = store.calendars_of(user.user.id).await?;
-            let context = calendars_page(&calendars, Some((None, &form.0, errors)));
+            let context = calendars_page(&calendars, public_url, Some((None, &form.0, errors)));
             Ok(Either::Right(page.render_status(Status::UnprocessableEntity, "calendars.html", context)))
         }
     }
@@ -185,6 +192,7 @@ pub async fn update(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
+    public_url: &State<PublicUrl>,
     writes: Writes<'_>,
 ) -> Result<Reply, AppError> {
     own_calendar(store, user.user.id, id).await?;
@@ -197,7 +205,7 @@ pub async fn update(
         }
         Err(errors) => {
             let calendars = store.calendars_of(user.user.id).await?;
-            let context = calendars_page(&calendars, Some((Some(id), &form.0, errors)));
+            let context = calendars_page(&calendars, public_url, Some((Some(id), &form.0, errors)));
             Ok(Either::Right(page.render_status(Status::UnprocessableEntity, "calendars.html", context)))
         }
     }
@@ -266,6 +274,7 @@ pub async fn delete(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
+    public_url: &State<PublicUrl>,
     writes: Writes<'_>,
 ) -> Result<Either<Reply, Template>, AppError> {
     let calendar = own_calendar(store, user.user.id, id).await?;
@@ -280,7 +289,7 @@ pub async fn delete(
         Ok(None) => return Err(AppError::NotFound),
         Err(LastCalendar) => {
             let calendars = store.calendars_of(user.user.id).await?;
-            let mut context = calendars_page(&calendars, None);
+            let mut context = calendars_page(&calendars, public_url, None);
             context.error = Some("This is your only calendar: create another before deleting it.".into());
             Either::Right(page.render_status(Status::Conflict, "calendars.html", context))
         }

@@ -7,14 +7,17 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use super::write::{date_value, utc_stamp, vtimezone, zone_years, zoned, Writer};
+use crate::domain::color::nearest_css_name;
 use crate::recurrence::parse_exdates;
 use crate::store::Event;
 
 pub const PRODID: &str = "-//Eventide//Eventide Calendar//EN";
 
-/// What goes around the events: a name, and for a subscription feed how often to refresh.
+/// What goes around the events: a name, the calendar's colour when the events are one
+/// calendar's, and for a subscription feed how often to refresh.
 pub struct Calendar<'a> {
     pub name: &'a str,
+    pub color: Option<&'a str>,
     pub refresh: Option<Duration>,
 }
 
@@ -25,7 +28,14 @@ pub fn calendar(events: &[Event], about: &Calendar<'_>, now: DateTime<Utc>) -> S
     out.raw("VERSION", "2.0");
     out.raw("PRODID", PRODID);
     out.raw("CALSCALE", "GREGORIAN");
+    // RFC 7986's NAME and COLOR, and the older names that Google, Apple and Outlook
+    // read (COLOR can only name a CSS colour; the Apple property keeps the exact one).
+    out.text("NAME", about.name);
     out.text("X-WR-CALNAME", about.name);
+    if let Some(color) = about.color {
+        out.raw("COLOR", nearest_css_name(color));
+        out.raw("X-APPLE-CALENDAR-COLOR", &color.to_ascii_uppercase());
+    }
     if let Some(refresh) = about.refresh {
         let value = format!("PT{}M", refresh.num_minutes().max(1));
         out.raw("REFRESH-INTERVAL;VALUE=DURATION", &value);

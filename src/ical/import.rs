@@ -13,6 +13,8 @@ use sha2::{Digest, Sha256};
 use super::parse::{parse, unescape_text, Component, ParseError, Property};
 use super::zones::resolve_zone;
 use crate::calendar::time;
+use crate::calendars::NAME_MAX;
+use crate::domain::color;
 use crate::events::form::{DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX};
 use crate::recurrence::{format_exdates, Rule, EXDATES_MAX};
 use crate::store::{CalendarId, Change, Event, EventDraft, EventId, NewEvent, SeriesRef};
@@ -63,9 +65,26 @@ impl Plan {
     }
 }
 
+/// What a file says about itself: the name and colour of the calendar it came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileCalendar {
+    pub name: Option<String>,
+    /// `#rrggbb`.
+    pub color: Option<String>,
+}
+
+/// A file read: its events, the ones that could not be read, and what it says about itself.
+#[derive(Debug, Clone, Default)]
+pub struct ReadFile {
+    pub events: Vec<Imported>,
+    pub failures: Vec<Failure>,
+    pub about: FileCalendar,
+}
+
 /// Reads every VEVENT of `text`; times without a zone are in `zone`.
-pub fn read(text: &str, zone: Tz) -> Result<(Vec<Imported>, Vec<Failure>), ParseError> {
+pub fn read(text: &str, zone: Tz) -> Result<ReadFile, ParseError> {
     let calendar = parse(text)?;
+    let about = about_file(&calendar);
     let vevents = calendar.descendants("VEVENT");
     let (mut events, mut failures) = (Vec::new(), Vec::new());
     for (index, vevent) in vevents.into_iter().enumerate() {
@@ -79,7 +98,24 @@ pub fn read(text: &str, zone: Tz) -> Result<(Vec<Imported>, Vec<Failure>), Parse
             }
         }
     }
-    Ok((events, failures))
+    Ok(ReadFile { events, failures, about })
+}
+
+/// RFC 7986 NAME, or the X-WR-CALNAME that Google and Apple write; the exact colour Apple
+/// writes, or RFC 7986 COLOR (a CSS colour name).
+fn about_file(calendar: &Component) -> FileCalendar {
+    let name = ["NAME", "X-WR-CALNAME"]
+        .iter()
+        .filter_map(|key| calendar.property(key))
+        .map(|p| {
+            strip_controls(&unescape_text(&p.value), false).trim().chars().take(NAME_MAX).collect::<String>()
+        })
+        .find(|name| !name.is_empty());
+    let color = ["X-APPLE-CALENDAR-COLOR", "COLOR"]
+        .iter()
+        .filter_map(|key| calendar.property(key))
+        .find_map(|p| color::from_css(&p.value));
+    FileCalendar { name, color }
 }
 
 /// A DATE or DATE-TIME value: the instant, whether it is a date, and the zone it names

@@ -26,6 +26,8 @@ pub struct EventRow {
     pub title: String,
     pub start_at: DateTime<Utc>,
     pub all_day: bool,
+    pub calendar_name: String,
+    pub calendar_color: String,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -196,8 +198,9 @@ impl Store {
 
     pub async fn admin_events(&self, filter: &str, page: i64) -> DbResult<(Vec<EventRow>, i64)> {
         let pattern = like_pattern(filter);
-        let sql = "SELECT e.id, e.user_id AS owner_id, u.username AS owner, e.title, e.start_at, e.all_day \
-                   FROM events e JOIN users u ON u.id = e.user_id \
+        let sql = "SELECT e.id, e.user_id AS owner_id, u.username AS owner, e.title, e.start_at, e.all_day, \
+                   c.name AS calendar_name, c.color AS calendar_color \
+                   FROM events e JOIN users u ON u.id = e.user_id JOIN calendars c ON c.id = e.calendar_id \
                    WHERE LOWER(e.title) LIKE $1 ESCAPE '\\' OR u.username_key LIKE $1 ESCAPE '\\' \
                    ORDER BY e.start_at DESC, e.id DESC LIMIT $2 OFFSET $3";
         let rows = with_pool!(self, pool => sqlx::query_as::<_, EventRow>(sql)

@@ -34,6 +34,10 @@ pub struct Calendar {
     pub is_default: bool,
     /// The number of the calendar's last change (its sync token).
     pub change_seq: i64,
+    /// The key of the calendar's private subscription feed, if it has one. Never serialised:
+    /// it must not reach a cache entry or a template by accident.
+    #[serde(skip)]
+    pub feed_token: Option<String>,
 }
 
 /// What a new calendar (or a changed one) is called and how it looks.
@@ -94,7 +98,8 @@ pub struct LoggedChange {
     pub changed_at: DateTime<Utc>,
 }
 
-pub(super) const CALENDAR_COLUMNS: &str = "id, user_id, name, color, position, shown, is_default, change_seq";
+pub(super) const CALENDAR_COLUMNS: &str =
+    "id, user_id, name, color, position, shown, is_default, change_seq, feed_token";
 
 impl Store {
     /// The user's calendars in their order.
@@ -134,6 +139,34 @@ impl Store {
             .await)?;
         let id = ids.first().map(|id| CalendarId(*id)).ok_or(sqlx::Error::RowNotFound)?;
         Ok(Committed::new(owner, id))
+    }
+
+    /// The calendar whose feed `token` opens, if its owner's account is active.
+    pub async fn calendar_by_feed_token(&self, token: &str) -> DbResult<Option<Calendar>> {
+        let sql =
+            "SELECT c.id, c.user_id, c.name, c.color, c.position, c.shown, c.is_default, c.change_seq, \
+                   c.feed_token FROM calendars c JOIN users u ON u.id = c.user_id \
+                   WHERE c.feed_token = $1 AND u.is_active";
+        with_pool!(self, pool => sqlx::query_as::<_, Calendar>(sql).bind(token).fetch_optional(pool).await)
+    }
+
+    /// Gives the calendar a new feed token (the old one stops opening it); false when there
+    /// is no such calendar of `owner`'s.
+    pub async fn set_calendar_feed_token(
+        &self,
+        owner: UserId,
+        id: CalendarId,
+        token: &str,
+    ) -> DbResult<Committed<bool>> {
+        let sql = "UPDATE calendars SET feed_token = $3 WHERE id = $1 AND user_id = $2";
+        let done = with_pool!(self, pool => sqlx::query(sql)
+            .bind(id)
+            .bind(owner)
+            .bind(token)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(Committed::new(owner, done > 0))
     }
 
     /// Renames and recolours; false when there is no such calendar of `owner`'s.

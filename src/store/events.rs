@@ -586,6 +586,14 @@ impl Store {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE user_id = $1 ORDER BY start_at, id");
         with_pool!(self, pool => sqlx::query_as::<_, Event>(&sql).bind(owner).fetch_all(pool).await)
     }
+
+    /// Every event of one of `owner`'s calendars (none for another user's calendar).
+    pub async fn calendar_events(&self, owner: UserId, calendar: CalendarId) -> DbResult<Vec<Event>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE user_id = $1 AND calendar_id = $2 ORDER BY start_at, id"
+        );
+        with_pool!(self, pool => sqlx::query_as::<_, Event>(&sql).bind(owner).bind(calendar).fetch_all(pool).await)
+    }
 }
 
 /// A series row's occurrences in the range, less those edited or cancelled.

@@ -169,7 +169,12 @@ async fn events_across_users_and_the_audit_log(engine: Engine) {
     let user = user_with_event(&app, "yuri").await;
     let page = app.get("/admin/events?q=dent").await.into_string().await.unwrap();
     assert!(page.contains("Dentist") && page.contains("yuri"));
-    assert!(app.get("/admin/events/1").await.into_string().await.unwrap().contains("Dentist"));
+    assert!(
+        page.contains("fill=\"#1a73e8\"") && page.contains("Personal"),
+        "the event's calendar, in its colour"
+    );
+    let detail = app.get("/admin/events/1").await.into_string().await.unwrap();
+    assert!(detail.contains("Dentist") && detail.contains("Personal") && detail.contains("fill=\"#1a73e8\""));
     assert_eq!(user.get("/calendar/day/2026-06-01").await.headers().get_one("X-Cache"), Some("MISS"));
     assert_eq!(user.get("/calendar/day/2026-06-01").await.headers().get_one("X-Cache"), Some("HIT"));
     let response = app.post_with_token("/admin/events/1/delete", &[("confirm", "yes")]).await;

@@ -87,6 +87,7 @@ async fn another_users_calendar_is_404_everywhere(engine: Engine) {
         (format!("/calendars/{amys}"), vec![("name", "Mine"), ("color", "#000000")]),
         (format!("/calendars/{amys}/visibility"), vec![("shown", "false")]),
         (format!("/calendars/{amys}/delete"), vec![("confirm", "yes")]),
+        (format!("/calendars/{amys}/feed"), vec![]),
         (
             "/events".to_string(),
             vec![
@@ -100,10 +101,120 @@ async fn another_users_calendar_is_404_everywhere(engine: Engine) {
         assert_status(&bob.post_with_token(&uri, &fields).await, Status::NotFound);
     }
     assert_status(&bob.get(&format!("/calendars/{amys}/visibility?shown=false")).await, Status::NotFound);
+    assert_status(&bob.get(&format!("/calendars/{amys}/export.ics")).await, Status::NotFound);
     let (status, _) = crate::ical::import(&bob, &[("calendar_id", &id)], Some(crate::ical::ONE_EVENT)).await;
     assert_eq!(status, Status::NotFound);
     assert_eq!(calendar_ids(&app).await, [(amys, "Personal".to_string())]);
     assert!(app.store().all_events(eventide::store::UserId(1)).await.unwrap().is_empty());
+    assert!(app.store().calendars_of(eventide::store::UserId(1)).await.unwrap()[0].feed_token.is_none());
+}
+
+/// The `/feeds/….ics` address on the calendars page for calendar `id`.
+fn feed_path(page: &str, id: i64) -> String {
+    let input = format!("id=\"feed-url-{id}\" type=\"text\" readonly value=\"");
+    let start = page.find(&input).map(|i| i + input.len()).expect("a feed address");
+    let url = &page[start..start + page[start..].find('"').unwrap()];
+    url[url.find("/feeds/").unwrap()..].to_string()
+}
+
+async fn calendar_exports_and_feeds_hold_one_calendar(engine: Engine) {
+    let app = spawn(engine, Backend::Redis).await;
+    assert_status(&app.register("amy", PASSWORD).await, Status::SeeOther);
+    assert_eq!(create_calendar(&app, "Rowing club", "#8e24aa").await, Status::SeeOther);
+    let (personal, club) = (calendar_ids(&app).await[0].0, calendar_ids(&app).await[1].0);
+    for (title, calendar) in [("Dentist", personal), ("Regatta", club)] {
+        let calendar = calendar.to_string();
+        let fields = [
+            ("title", title),
+            ("start", "2026-06-03T18:00"),
+            ("end", "2026-06-03T19:00"),
+            ("calendar_id", &calendar),
+        ];
+        assert_status(&app.post_with_token("/events", &fields).await, Status::SeeOther);
+    }
+    let response = app.get(&format!("/calendars/{club}/export.ics")).await;
+    assert_status(&response, Status::Ok);
+    let disposition = response.headers().get_one("Content-Disposition").unwrap().to_string();
+    assert_eq!(disposition, "attachment; filename=\"rowing-club.ics\"");
+    let file = response.into_string().await.unwrap();
+    for line in ["NAME:Rowing club", "X-WR-CALNAME:Rowing club", "X-APPLE-CALENDAR-COLOR:#8E24AA", "COLOR:"] {
+        assert!(file.contains(line), "{line} in\n{file}");
+    }
+    assert!(file.contains("SUMMARY:Regatta") && !file.contains("Dentist"), "{file}");
+    let all = app.get("/export.ics").await.into_string().await.unwrap();
+    assert!(all.contains("Regatta") && all.contains("Dentist") && !all.contains("X-APPLE-CALENDAR-COLOR"));
+
+    // The calendar's own feed: made, read without a session, reset.
+    assert_status(&app.post_with_token(&format!("/calendars/{club}/feed"), &[]).await, Status::SeeOther);
+    let page = app.get("/calendars").await.into_string().await.unwrap();
+    let feed = feed_path(&page, club);
+    let anonymous = app.browser();
+    let body = anonymous.get(&feed).await.into_string().await.unwrap();
+    assert!(
+        body.contains("Regatta") && !body.contains("Dentist") && body.contains("REFRESH-INTERVAL"),
+        "{body}"
+    );
+    assert!(body.contains("X-WR-CALNAME:Rowing club"));
+    // A rename reaches the feed (the write path retired the cached one).
+    let renamed = [("name", "Regatta team"), ("color", "#8e24aa")];
+    assert_status(&app.post_with_token(&format!("/calendars/{club}"), &renamed).await, Status::SeeOther);
+    let body = anonymous.get(&feed).await.into_string().await.unwrap();
+    assert!(body.contains("X-WR-CALNAME:Regatta team"), "{body}");
+    assert_status(&app.post_with_token(&format!("/calendars/{club}/feed"), &[]).await, Status::SeeOther);
+    assert_status(&anonymous.get(&feed).await, Status::NotFound);
+    let page = app.get("/calendars").await.into_string().await.unwrap();
+    assert_ne!(feed_path(&page, club), feed);
+    assert!(!page.contains(&format!("id=\"feed-url-{personal}\"")), "no feed until asked for");
+
+    // The account's feed still holds every calendar.
+    assert_status(&app.post_with_token("/account/feed", &[]).await, Status::SeeOther);
+    let account = app.get("/account").await.into_string().await.unwrap();
+    let start = account.find("/feeds/").unwrap();
+    let whole = &account[start..start + account[start..].find('"').unwrap()];
+    let body = anonymous.get(whole).await.into_string().await.unwrap();
+    assert!(body.contains("Regatta") && body.contains("Dentist"));
+}
+
+const TEAM_FILE: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Apple Inc.//macOS 14//EN\r\n\
+X-WR-CALNAME:Team\\, offsite\r\nX-APPLE-CALENDAR-COLOR:#FF2968FF\r\nBEGIN:VEVENT\r\n\
+UID:team-1@example.com\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260610T090000Z\r\n\
+DTEND:20260610T100000Z\r\nSUMMARY:Kick-off\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+async fn importing_into_a_new_calendar_takes_the_files_name_and_colour(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    assert_status(&app.register("amy", PASSWORD).await, Status::SeeOther);
+    let (status, preview) = crate::ical::import(&app, &[("calendar_id", "new")], Some(TEAM_FILE)).await;
+    assert_eq!(status, Status::Ok, "{preview}");
+    assert!(preview.contains("a new calendar") && preview.contains("Team, offsite"), "{preview}");
+    assert_eq!(calendar_ids(&app).await.len(), 1, "a preview creates nothing");
+    let upload = crate::ical::upload_of(&preview);
+    let fields = [("upload", upload.as_str()), ("calendar_id", "new")];
+    let (status, done) = crate::ical::import(&app, &fields, None).await;
+    assert_eq!(status, Status::Ok, "{done}");
+    let calendars = app.store().calendars_of(eventide::store::UserId(1)).await.unwrap();
+    let team = calendars.iter().find(|c| c.name == "Team, offsite").expect("the new calendar");
+    assert_eq!(team.color, "#ff2968");
+    let events = app.store().all_events(eventide::store::UserId(1)).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].calendar_id, team.id);
+
+    // The same file again: nothing new to create, so no second calendar.
+    let (_, preview) = crate::ical::import(&app, &[("calendar_id", "new")], Some(TEAM_FILE)).await;
+    let upload = crate::ical::upload_of(&preview);
+    let (status, _) =
+        crate::ical::import(&app, &[("upload", upload.as_str()), ("calendar_id", "new")], None).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(calendar_ids(&app).await.len(), 2);
+
+    // A calendar's export, imported into a new calendar, comes back with its name and colour.
+    let exported =
+        app.get(&format!("/calendars/{}/export.ics", team.id.0)).await.into_string().await.unwrap();
+    let file = exported.replace("team-1@example.com", "team-2@example.com");
+    let (_, preview) = crate::ical::import(&app, &[("calendar_id", "new")], Some(&file)).await;
+    let upload = crate::ical::upload_of(&preview);
+    crate::ical::import(&app, &[("upload", upload.as_str()), ("calendar_id", "new")], None).await;
+    let calendars = app.store().calendars_of(eventide::store::UserId(1)).await.unwrap();
+    assert_eq!(calendars.iter().filter(|c| c.name == "Team, offsite" && c.color == "#ff2968").count(), 2);
 }
 
 async fn hiding_a_calendar_changes_the_month_at_once(backend: Backend) {
@@ -300,5 +411,7 @@ crate::on_both_engines!(
     calendars_crud_with_errors_kept,
     deleting_a_calendar_takes_its_events_but_never_the_last,
     another_users_calendar_is_404_everywhere,
+    calendar_exports_and_feeds_hold_one_calendar,
+    importing_into_a_new_calendar_takes_the_files_name_and_colour,
 );
 crate::on_both_backends!(hiding_a_calendar_changes_the_month_at_once);

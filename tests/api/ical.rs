@@ -95,7 +95,7 @@ pub async fn import(browser: &impl Browse, fields: &[(&str, &str)], file: Option
     (response.status(), response.into_string().await.unwrap_or_default())
 }
 
-fn upload_of(preview: &str) -> String {
+pub fn upload_of(preview: &str) -> String {
     let start = preview.find("name=\"upload\" value=\"").expect("an upload token") + 21;
     preview[start..start + 32].to_string()
 }
@@ -129,7 +129,8 @@ async fn export_import_round_trip(engine: Engine) {
         assert!(exported.contains(part), "{part} in\n{exported}");
     }
     // Parsed back, the hostile text is intact.
-    let (events, failures) = eventide::ical::import::read(&exported, chrono_tz::Europe::Berlin).unwrap();
+    let eventide::ical::import::ReadFile { events, failures, .. } =
+        eventide::ical::import::read(&exported, chrono_tz::Europe::Berlin).unwrap();
     assert!(failures.is_empty(), "{failures:?}");
     assert_eq!(events.len(), 4);
     assert!(events.iter().any(|e| e.draft.description == HOSTILE));

@@ -11,7 +11,8 @@ pub const APPLE: &str = "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Apple Inc.//mac
 pub const OUTLOOK: &str = "BEGIN:VCALENDAR\r\nPRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN\r\nVERSION:2.0\r\nMETHOD:PUBLISH\r\nX-MS-OLK-FORCEINSPECTOROPEN:TRUE\r\nBEGIN:VTIMEZONE\r\nTZID:W. Europe Standard Time\r\nBEGIN:STANDARD\r\nDTSTART:16011028T030000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:16010325T020000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nCLASS:PUBLIC\r\nCREATED:20260110T081500Z\r\nDESCRIPTION:Quarterly review\\n\\n\r\nDTEND;TZID=\"W. Europe Standard Time\":20260115T120000\r\nDTSTAMP:20260110T081500Z\r\nDTSTART;TZID=\"W. Europe Standard Time\":20260115T110000\r\nLAST-MODIFIED:20260110T081500Z\r\nLOCATION:Teams\r\nPRIORITY:5\r\nRRULE:FREQ=MONTHLY;COUNT=12;BYDAY=3TH\r\nSEQUENCE:0\r\nSUMMARY;LANGUAGE=en-us:Review\r\nTRANSP:OPAQUE\r\nUID:040000008200E00074C5B7101A82E00800000000A0B1C2D3E4F5@outlook\r\nX-MICROSOFT-CDO-BUSYSTATUS:BUSY\r\nX-MICROSOFT-CDO-IMPORTANCE:1\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nDTSTART;TZID=\"Mars Standard Time\":20260115T110000\r\nDTEND;TZID=\"Mars Standard Time\":20260115T120000\r\nSUMMARY:Odd zone\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nDTSTART:2026-01-15\r\nSUMMARY:Bad date\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
 
 fn read_ok(text: &str) -> (Vec<Imported>, Vec<Failure>) {
-    read(text, Berlin).unwrap()
+    let file = read(text, Berlin).unwrap();
+    (file.events, file.failures)
 }
 
 #[test]
@@ -137,8 +138,8 @@ fn damaged_files_never_panic() {
             }
         }
         let text: String = text.into_iter().collect();
-        if let Ok((events, failures)) = read(&text, Berlin) {
-            let _ = plan(events, failures, &[], Berlin, CalendarId(1));
+        if let Ok(file) = read(&text, Berlin) {
+            let _ = plan(file.events, file.failures, &[], Berlin, CalendarId(1));
         }
     }
 }
