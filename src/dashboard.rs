@@ -9,12 +9,14 @@ use serde_json::Value;
 
 use crate::auth::guard::CurrentUser;
 use crate::cache::{CacheKey, CacheScope, Fragment};
-use crate::calendar::time;
 use crate::calendars::look::looks;
 use crate::clock::Clock;
+use crate::domain::time;
+use crate::domain::EventSummary;
 use crate::error::AppError;
 use crate::events;
-use crate::store::{EventSummary, Store};
+use crate::store::Store;
+use crate::web::links::event_href;
 use crate::web::page::Page;
 use crate::web::templates::render_to_string;
 
@@ -34,7 +36,7 @@ fn item(event: &EventSummary, zone: chrono_tz::Tz, today: chrono::NaiveDate) -> 
         }
         (false, false) => format!("{day} {} – {}", start.format("%H:%M"), last.format("%a %-d %b")),
     };
-    json!({ "href": event.href(), "title": event.title, "location": event.location, "when": when,
+    json!({ "href": event_href(event), "title": event.title, "location": event.location, "when": when,
             "calendar": event.calendar_id.0.to_string() })
 }
 
@@ -47,7 +49,7 @@ pub async fn home(
     cache: CacheScope<'_>,
     templates: Metadata<'_>,
 ) -> Result<Either<RawHtml<String>, Template>, AppError> {
-    let zone = time::zone_of(&user.user);
+    let zone = user.user.zone();
     let today = time::today(zone, clock.now());
     let fragment = cache
         .fetch(&CacheKey::upcoming(user.user.id, today), || async {

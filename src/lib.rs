@@ -17,11 +17,9 @@ pub mod health;
 pub mod ical;
 pub mod kv;
 pub mod logging;
-pub mod recurrence;
 pub mod search;
 pub mod seed;
 pub mod store;
-pub mod text;
 pub mod web;
 pub mod writes;
 

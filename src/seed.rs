@@ -6,7 +6,9 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::store::{EventDraft, NewUser, Store};
+use crate::store::{NewUser, Store};
+
+use crate::domain::EventDraft;
 use crate::writes::Writes;
 
 const WORDS: &[&str] = &[
@@ -205,7 +207,7 @@ pub async fn run(store: &Store, writes: &Writes<'_>, plan: &SeedPlan) -> Result<
         let existing = store.calendars_of(id).await.map_err(|e| e.to_string())?.len();
         for n in existing..plan.calendars as usize {
             let (color, name) = crate::calendars::look::PALETTE[n % crate::calendars::look::PALETTE.len()];
-            let draft = crate::store::CalendarDraft { name: format!("{name} {n}"), color: color.into() };
+            let draft = crate::domain::CalendarDraft { name: format!("{name} {n}"), color: color.into() };
             calendars.push(writes.create_calendar(id, &draft).await.map_err(|e| e.to_string())?);
         }
         let mut added = 0;

@@ -8,10 +8,9 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::cache::Cache;
+use crate::domain::{Calendar, CalendarDraft, CalendarId, Change, EventDraft, LastCalendar, UserId};
 use crate::error::AppError;
-use crate::store::{
-    Applied, Calendar, CalendarDraft, CalendarId, Change, Committed, EventDraft, LastCalendar, Store, UserId,
-};
+use crate::store::{Applied, Committed, Store};
 
 /// Prunes the calendars' change logs by age: at launch, then every hour.
 pub fn stage() -> rocket::fairing::AdHoc {

@@ -132,7 +132,7 @@ fn target(text: &str) {
         Err(ParseError::TooDeep | ParseError::NotCalendar) => {}
     }
     if let Ok(file) = read(text, Berlin) {
-        let planned = plan(file.events, file.failures, &[], Berlin, eventide::store::CalendarId(1));
+        let planned = plan(file.events, file.failures, &[], Berlin, eventide::domain::CalendarId(1));
         assert!(planned.changes.len() <= planned.events.len());
     }
 }

@@ -10,8 +10,9 @@ use super::{audit, confirm_page, notice, pages, Confirmation};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::guard::AdminUser;
 use crate::calendars::look::CalendarLook;
+use crate::domain::{Change, EventId};
 use crate::error::AppError;
-use crate::store::{Change, EventId, Store};
+use crate::store::Store;
 use crate::web::page::{Navigate, Page};
 use crate::writes::Writes;
 

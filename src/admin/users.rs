@@ -12,9 +12,10 @@ use crate::auth::guard::AdminUser;
 use crate::auth::session::{Sessions, Snapshot};
 use crate::auth::throttle::LoginThrottle;
 use crate::cache::Cache;
+use crate::domain::UserId;
 use crate::error::AppError;
 use crate::store::admin::{AdminRefusal, UserSort};
-use crate::store::{SessionUser, Store, UserId};
+use crate::store::{SessionUser, Store};
 use crate::web::page::{Navigate, Page};
 
 #[rocket::get("/admin/users?<q>&<sort>&<p>")]

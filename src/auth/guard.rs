@@ -7,7 +7,8 @@ use rocket::outcome::try_outcome;
 use rocket::request::{FromRequest, Outcome, Request};
 
 use super::session::{SessionId, Sessions, Snapshot};
-use crate::store::{SessionUser, Store, UserId};
+use crate::domain::UserId;
+use crate::store::{SessionUser, Store};
 
 #[derive(Debug, Clone)]
 pub struct CurrentUser {

@@ -10,8 +10,9 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::config::AppConfig;
+use crate::domain::UserId;
 use crate::kv::{Kv, KvError};
-use crate::store::{SessionUser, User, UserId};
+use crate::store::{SessionUser, User};
 
 const ID_BYTES: usize = 32;
 /// `last_seen` is written back at most this often, so a busy user costs one session write a

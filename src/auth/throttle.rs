@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use crate::domain::UserId;
 use crate::kv::Kv;
 use crate::store::users::username_key;
-use crate::store::UserId;
 
 /// How long an address that logged into an account stays known to it.
 const KNOWN_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);

@@ -12,7 +12,7 @@ pub const PASSWORD_MAX: usize = 128;
 /// overrides, zero-width joiners) removed, spaces trimmed.
 pub fn normalise_username(typed: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    crate::text::strip_controls(typed, false).nfkc().collect::<String>().trim().to_string()
+    crate::domain::text::strip_controls(typed, false).nfkc().collect::<String>().trim().to_string()
 }
 
 /// Checks a normalised name (see `normalise_username`). Letters may come from any script,

@@ -22,9 +22,9 @@ use tokio::sync::OnceCell;
 
 pub use fairing::{CacheFairing, CacheScope};
 
+use crate::domain::UserId;
 use crate::error::AppError;
 use crate::kv::{Kv, Versioned};
-use crate::store::UserId;
 
 /// How long Redis is left alone after it failed, before the next request tries it again.
 const BREAKER: Duration = Duration::from_secs(1);

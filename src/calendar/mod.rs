@@ -2,13 +2,13 @@
 //! sit in each day, in the user's zone and week start.
 
 pub mod routes;
-pub mod time;
 
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::store::EventSummary;
+use crate::domain::{time, EventSummary};
+use crate::web::links::event_href;
 
 /// Days a month cell lists before "+N more".
 pub const MONTH_CELL_EVENTS: usize = 3;
@@ -211,7 +211,7 @@ fn event_on_day(event: &EventSummary, zone: Tz, day: NaiveDate) -> Option<EventV
         (label, start_hour, end_hour)
     };
     Some(EventView {
-        href: event.href(),
+        href: event_href(event),
         calendar: event.calendar_id.0.to_string(),
         title: event.title.clone(),
         location: event.location.clone(),

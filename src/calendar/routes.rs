@@ -8,13 +8,15 @@ use rocket_dyn_templates::Metadata;
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
-use super::{lay_out, time, week_start_of, weekday_names, Day, Period, View, MONTH_CELL_EVENTS};
+use super::{lay_out, week_start_of, weekday_names, Day, Period, View, MONTH_CELL_EVENTS};
 use crate::auth::guard::CurrentUser;
 use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::calendars::look::{looks, CalendarLook};
 use crate::clock::Clock;
+use crate::domain::time;
+use crate::domain::EventSummary;
 use crate::error::AppError;
-use crate::store::{EventSummary, Store};
+use crate::store::Store;
 use crate::web::page::Page;
 use crate::web::templates::render_to_string;
 
@@ -24,7 +26,7 @@ fn url(view: View, date: chrono::NaiveDate) -> String {
 
 #[rocket::get("/calendar")]
 pub fn current_month(user: CurrentUser, clock: &State<Clock>) -> Redirect {
-    let today = time::today(time::zone_of(&user.user), clock.now());
+    let today = time::today(user.user.zone(), clock.now());
     Redirect::to(url(View::Month, today))
 }
 
@@ -40,7 +42,7 @@ pub async fn show(
     cache: CacheScope<'_>,
     templates: Metadata<'_>,
 ) -> Result<Either<RawHtml<String>, Template>, AppError> {
-    let zone = time::zone_of(&user.user);
+    let zone = user.user.zone();
     let today = time::today(zone, clock.now());
     let period = Period::new(view, day.0, week_start_of(user.user.week_start));
     let key = match view {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::store::{Calendar, CalendarId};
+use crate::domain::{Calendar, CalendarId};
 
 /// Twelve colours to choose from: distinct from each other, and each with black or white text
 /// at a WCAG contrast of at least 4.5:1.

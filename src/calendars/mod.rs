@@ -14,10 +14,11 @@ use serde::Serialize;
 
 use crate::auth::csrf::CsrfForm;
 use crate::auth::guard::CurrentUser;
+use crate::domain::text::strip_controls;
+use crate::domain::{Calendar, CalendarDraft, CalendarId, LastCalendar, UserId};
 use crate::error::AppError;
 use crate::ical::routes::FeedLinks;
-use crate::store::{Calendar, CalendarDraft, CalendarId, LastCalendar, Store, UserId};
-use crate::text::strip_controls;
+use crate::store::Store;
 use crate::web::page::{safe_next, Page, SwapMain};
 use crate::web::public_url::PublicUrl;
 use crate::writes::Writes;

@@ -6,10 +6,10 @@ use rocket::form::FromForm;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::calendar::time::{self, LocalTimeError};
-use crate::recurrence::compact;
-use crate::store::{Event, EventDraft};
-use crate::text::strip_controls;
+use crate::domain::recurrence::compact;
+use crate::domain::text::strip_controls;
+use crate::domain::time::{self, LocalTimeError};
+use crate::domain::{Event, EventDraft};
 
 pub const TITLE_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 10_000;

@@ -14,16 +14,17 @@ use serde_json::{json, Value};
 use crate::auth::csrf::{CsrfForm, CsrfHeader};
 use crate::auth::guard::CurrentUser;
 use crate::cache::{CacheKey, CacheScope, Fragment};
-use crate::calendar::time::{self, local_days};
 use crate::calendars::look::CalendarLook;
 use crate::clock::Clock;
-use crate::error::AppError;
-use crate::recurrence::describe::describe;
-use crate::recurrence::{compact, parse_compact};
-use crate::store::events::new_uid;
-use crate::store::{
-    Calendar, CalendarId, Change, Event, EventDraft, EventId, EventSummary, NewEvent, Store, UserId,
+use crate::domain::new_uid;
+use crate::domain::recurrence::describe::describe;
+use crate::domain::recurrence::{compact, parse_compact};
+use crate::domain::time::{self, local_days};
+use crate::domain::{
+    Calendar, CalendarId, Change, Event, EventDraft, EventId, EventSummary, NewEvent, UserId,
 };
+use crate::error::AppError;
+use crate::store::Store;
 use crate::web::page::{safe_next, Page, SwapMain};
 use crate::web::templates::render_to_string;
 use crate::writes::Writes;
@@ -81,7 +82,7 @@ pub async fn new(
     clock: &State<Clock>,
     store: &State<Store>,
 ) -> Result<(Status, Template), AppError> {
-    let zone = time::zone_of(&user.user);
+    let zone = user.user.zone();
     let day = date.and_then(time::parse_date).unwrap_or_else(|| time::today(zone, clock.now()));
     let mut form = EventForm::new_on(day);
     form.next = next.map(|n| safe_next(Some(n))).unwrap_or_default();
@@ -109,7 +110,7 @@ pub async fn create(
     store: &State<Store>,
     writes: Writes<'_>,
 ) -> Result<FormReply, AppError> {
-    let zone = time::zone_of(&user.user);
+    let zone = user.user.zone();
     let calendars = store.calendars_of(user.user.id).await?;
     let named = named_calendar(&calendars, &form.0).await?;
     let draft = match form.0.validate(zone) {
@@ -244,7 +245,7 @@ pub async fn show(
     let fragment = cache
         .fetch(&CacheKey::event(user.user.id, id.0, at), || async {
             let target = target(store, &user, id, at).await?;
-            let zone = time::zone_of(&user.user);
+            let zone = user.user.zone();
             let shown = target.shown();
             let rule = target.series.as_ref().unwrap_or(&target.event).rule();
             let calendar = store.calendar_for(user.user.id, shown.calendar_id).await?;
@@ -282,7 +283,7 @@ pub async fn edit(
     store: &State<Store>,
 ) -> Result<(Status, Template), AppError> {
     let target = target(store, &user, id, at).await?;
-    let zone = time::zone_of(&user.user);
+    let zone = user.user.zone();
     let occurrence = target.at.filter(|_| target.event.series_id.is_none());
     let form = EventForm::from_event(&target.event, zone, occurrence);
     let calendars = store.calendars_of(user.user.id).await?;
@@ -300,7 +301,7 @@ async fn update(
 ) -> Result<FormReply, AppError> {
     let occurrence = Some(form.occurrence.as_str()).filter(|o| !o.is_empty());
     let target = target(store, &user, id, occurrence).await?;
-    let zone = time::zone_of(&user.user);
+    let zone = user.user.zone();
     let owner = user.user.id;
     let calendars = store.calendars_of(owner).await?;
     let named = named_calendar(&calendars, &form).await?;
@@ -405,7 +406,7 @@ pub async fn delete_page(
     store: &State<Store>,
 ) -> Result<Template, AppError> {
     let target = target(store, &user, id, at).await?;
-    let zone = time::zone_of(&user.user);
+    let zone = user.user.zone();
     let shown = target.shown();
     let context = json!({
         "event_id": id.0,
@@ -438,7 +439,7 @@ async fn delete(
     let owner = user.user.id;
     let occurrence = Some(choice.occurrence.as_str()).filter(|o| !o.is_empty());
     let target = target(store, user, id, occurrence).await?;
-    let back = day_url(&target.shown(), time::zone_of(&user.user));
+    let back = day_url(&target.shown(), user.user.zone());
     match (&target.series, target.at) {
         (Some(master), Some(at)) => {
             // An edited occurrence's delete button removes that occurrence only.
@@ -493,7 +494,7 @@ pub async fn upcoming(
     user: &CurrentUser,
     today: NaiveDate,
 ) -> Result<(Vec<EventSummary>, Vec<EventSummary>), AppError> {
-    let zone = time::zone_of(&user.user);
+    let zone = user.user.zone();
     let from = time::start_of_day(zone, today - Duration::days(1));
     let until = time::start_of_day(zone, today + Duration::days(32));
     let events = store.events_between(user.user.id, from, until).await?;

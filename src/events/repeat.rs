@@ -6,8 +6,8 @@ use chrono_tz::Tz;
 use serde_json::{json, Value};
 
 use super::form::EventForm;
-use crate::recurrence::describe::weekday_code;
-use crate::recurrence::{Rule, MAX_COUNT};
+use crate::domain::recurrence::describe::weekday_code;
+use crate::domain::recurrence::{Rule, MAX_COUNT};
 
 const WEEKDAYS: [(&str, &str); 7] =
     [("MO", "Mon"), ("TU", "Tue"), ("WE", "Wed"), ("TH", "Thu"), ("FR", "Fri"), ("SA", "Sat"), ("SU", "Sun")];
@@ -111,7 +111,7 @@ impl EventForm {
                 parts.push(format!("COUNT={count}"));
             }
             "until" => {
-                let last = crate::calendar::time::parse_date(&self.until)
+                let last = crate::domain::time::parse_date(&self.until)
                     .ok_or(("until", "Enter the last day as YYYY-MM-DD.".to_string()))?;
                 super::form::within_years("until", last)?;
                 if last < first_day {

@@ -7,9 +7,9 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use crate::recurrence::{format_exdates, parse_exdates, shift_local, until_before, Rule, Series};
-use crate::store::events::new_uid;
-use crate::store::{Change, Event, EventDraft, NewEvent, SeriesRef};
+use crate::domain::new_uid;
+use crate::domain::recurrence::{format_exdates, parse_exdates, shift_local, until_before, Rule, Series};
+use crate::domain::{Change, Event, EventDraft, NewEvent, SeriesRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {

@@ -8,8 +8,8 @@ use chrono_tz::Tz;
 
 use super::write::{date_value, utc_stamp, vtimezone, zone_years, zoned, Writer};
 use crate::domain::color::nearest_css_name;
-use crate::recurrence::parse_exdates;
-use crate::store::Event;
+use crate::domain::recurrence::parse_exdates;
+use crate::domain::Event;
 
 pub const PRODID: &str = "-//Eventide//Eventide Calendar//EN";
 

@@ -12,13 +12,13 @@ use sha2::{Digest, Sha256};
 
 use super::parse::{parse, unescape_text, Component, ParseError, Property};
 use super::zones::resolve_zone;
-use crate::calendar::time;
 use crate::calendars::NAME_MAX;
 use crate::domain::color;
+use crate::domain::recurrence::{format_exdates, Rule, EXDATES_MAX};
+use crate::domain::text::strip_controls;
+use crate::domain::time;
+use crate::domain::{CalendarId, Change, Event, EventDraft, EventId, NewEvent, SeriesRef};
 use crate::events::form::{DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX};
-use crate::recurrence::{format_exdates, Rule, EXDATES_MAX};
-use crate::store::{CalendarId, Change, Event, EventDraft, EventId, NewEvent, SeriesRef};
-use crate::text::strip_controls;
 
 /// One readable VEVENT.
 #[derive(Debug, Clone, PartialEq)]
@@ -352,7 +352,7 @@ pub fn plan(
             continue;
         }
         // Cancelled occurrences in the file become cancelled dates of their series.
-        let mut exdates = crate::recurrence::parse_exdates(&master.exdates);
+        let mut exdates = crate::domain::recurrence::parse_exdates(&master.exdates);
         let edited = edited_by_uid.remove(master.uid.as_str()).unwrap_or_default();
         exdates.extend(edited.iter().filter(|o| o.cancelled).filter_map(|o| o.recurrence_id));
         let exdates =

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::store::UserId;
+use crate::domain::UserId;
 
 pub struct ImportLimits {
     busy: Arc<Mutex<HashSet<UserId>>>,

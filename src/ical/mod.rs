@@ -15,8 +15,8 @@ use rocket::request::{self, FromParam, FromRequest, Request};
 use rocket::response::{self, Responder, Response};
 use sha2::{Digest, Sha256};
 
+use crate::domain::EventId;
 use crate::logging::Unlogged;
-use crate::store::EventId;
 
 /// The iCalendar routes, and the limits on concurrent imports they share.
 pub fn stage() -> rocket::fairing::AdHoc {

@@ -21,14 +21,14 @@ use crate::auth::csrf;
 use crate::auth::guard::CurrentUser;
 use crate::auth::routes::TokenOnly;
 use crate::cache::{CacheKey, CacheScope, Fragment};
-use crate::calendar::time;
 use crate::calendars::look::{tone, CalendarLook, PALETTE};
 use crate::calendars::NAME_MAX;
 use crate::clock::Clock;
+use crate::domain::text::strip_controls;
+use crate::domain::{CalendarDraft, CalendarId, EventId, UserId};
 use crate::error::AppError;
 use crate::kv::Backends;
-use crate::store::{CalendarDraft, CalendarId, EventId, Store, UserId};
-use crate::text::strip_controls;
+use crate::store::Store;
 use crate::web::page::Page;
 use crate::web::public_url::PublicUrl;
 use crate::writes::Writes;
@@ -502,7 +502,7 @@ pub async fn import_post(
 ) -> Result<(Status, Template), AppError> {
     let form = form.0;
     let owner = user.user.id;
-    let zone = time::zone_of(&user.user);
+    let zone = user.user.zone();
     let target = import_target(store, owner, &form.calendar_id).await?;
     let calendars = calendar_choices(store, owner).await?;
     let fresh =

@@ -1,8 +1,6 @@
 //! `/search?q=`: the user's events by title, description and location. An htmx active search
 //! (results swapped in as one types, the URL kept in sync) over a plain GET form.
 
-pub mod text;
-
 use rocket::http::Status;
 use rocket::State;
 use rocket_dyn_templates::{Metadata, Template};
@@ -10,14 +8,14 @@ use serde_json::{json, Value};
 
 use crate::auth::guard::CurrentUser;
 use crate::cache::{CacheKey, CacheScope, Fragment};
-use crate::calendar::time;
 use crate::calendars::look::looks;
 use crate::clock::Clock;
+use crate::domain::search_text::Terms;
+use crate::domain::time;
 use crate::error::AppError;
 use crate::store::{SearchHit, Store};
 use crate::web::page::Page;
 use crate::web::templates::render_to_string;
-use text::Terms;
 
 /// Longer queries answer 422: nobody types this much, and it bounds the work per request.
 pub const QUERY_MAX: usize = 200;
@@ -77,7 +75,7 @@ pub async fn search(
         let key = CacheKey::search(user.user.id, &terms.normalised(), page_number);
         cache
             .fetch(&key, || async {
-                let zone = time::zone_of(&user.user);
+                let zone = user.user.zone();
                 let now = time::start_of_day(zone, time::today(zone, clock.now()));
                 let offset = (page_number - 1) * PAGE_SIZE;
                 // One extra row says whether there is a next page.

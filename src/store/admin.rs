@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{with_pool, DbResult, EventId, Pool, Store, UserId};
+use super::{with_pool, DbResult, Pool, Store};
+use crate::domain::{Event, EventId, UserId};
 
 pub const ADMIN_PAGE_SIZE: i64 = 25;
 
@@ -219,9 +220,9 @@ impl Store {
     }
 
     /// Any user's event (admins only): the event and its owner's id.
-    pub async fn event_by_id(&self, id: EventId) -> DbResult<Option<super::Event>> {
+    pub async fn event_by_id(&self, id: EventId) -> DbResult<Option<Event>> {
         let sql = format!("SELECT {} FROM events WHERE id = $1", super::events::EVENT_COLUMNS);
-        with_pool!(self, pool => sqlx::query_as::<_, super::Event>(&sql).bind(id).fetch_optional(pool).await)
+        with_pool!(self, pool => sqlx::query_as::<_, Event>(&sql).bind(id).fetch_optional(pool).await)
     }
 
     pub async fn record_audit(

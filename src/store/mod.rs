@@ -16,11 +16,11 @@ use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 
 use crate::config::DatabaseTarget;
+use crate::domain::UserId;
 
-pub use calendars::{Calendar, CalendarDraft, CalendarId, LastCalendar};
-pub use events::{Applied, Change, Event, EventDraft, EventId, EventSummary, NewEvent, Scheduled, SeriesRef};
+pub use events::Applied;
 pub use search::SearchHit;
-pub use users::{NewUser, SessionUser, User, UserId, UsernameTaken};
+pub use users::{NewUser, SessionUser, User, UsernameTaken};
 
 #[derive(Database)]
 #[database("sqlite")]

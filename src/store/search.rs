@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{CalendarId, DbResult, EventId, Pool, Store, UserId};
-use crate::search::text::Terms;
+use super::{DbResult, Pool, Store};
+use crate::domain::search_text::Terms;
+use crate::domain::{CalendarId, EventId, UserId};
 
 /// One search result.
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]

@@ -4,21 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{begin_write, with_pool, DbResult, Pool, Store};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, sqlx::Type)]
-#[sqlx(transparent)]
-pub struct UserId(pub i64);
-
-impl<'a> rocket::request::FromParam<'a> for UserId {
-    type Error = crate::logging::Unlogged;
-
-    fn from_param(param: &'a str) -> Result<Self, Self::Error> {
-        match param.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(UserId(id)),
-            _ => Err(crate::logging::Unlogged),
-        }
-    }
-}
+use crate::domain::UserId;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct User {
@@ -46,6 +32,13 @@ pub struct SessionUser {
     pub time_zone: String,
     pub week_start: i16,
     pub session_epoch: i64,
+}
+
+impl SessionUser {
+    /// The zone the user's calendar is shown in (UTC if the stored name no longer parses).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
 }
 
 impl From<&User> for SessionUser {

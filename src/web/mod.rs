@@ -3,7 +3,9 @@
 pub mod assets;
 pub mod headers;
 pub mod htmx;
+pub mod links;
 pub mod page;
+pub mod params;
 pub mod public_url;
 pub mod templates;
 

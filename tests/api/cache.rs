@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eventide::cache::{Cache, CacheKey, Fragment, Outcome};
-use eventide::store::UserId;
+use eventide::domain::UserId;
 use rocket::http::{Header, Status};
 use rocket_db_pools::deadpool_redis::redis as redis_client;
 

@@ -6,7 +6,7 @@ use rocket::http::Status;
 use crate::helpers::*;
 
 async fn calendar_ids(app: &TestApp) -> Vec<(i64, String)> {
-    let calendars = app.store().calendars_of(eventide::store::UserId(1)).await.unwrap();
+    let calendars = app.store().calendars_of(eventide::domain::UserId(1)).await.unwrap();
     calendars.into_iter().map(|c| (c.id.0, c.name)).collect()
 }
 
@@ -66,7 +66,7 @@ async fn deleting_a_calendar_takes_its_events_but_never_the_last(engine: Engine)
     assert!(ask.into_string().await.unwrap().contains("every event in it"));
     let done = app.post_with_token(&format!("/calendars/{club}/delete"), &[("confirm", "yes")]).await;
     assert_status(&done, Status::SeeOther);
-    assert!(app.store().all_events(eventide::store::UserId(1)).await.unwrap().is_empty());
+    assert!(app.store().all_events(eventide::domain::UserId(1)).await.unwrap().is_empty());
     let month = app.get("/calendar/month/2026-06-01").await;
     assert_eq!(month.headers().get_one("X-Cache"), Some("MISS"), "its cached views were retired");
     assert!(!month.into_string().await.unwrap().contains("Rowing"));
@@ -105,8 +105,8 @@ async fn another_users_calendar_is_404_everywhere(engine: Engine) {
     let (status, _) = crate::ical::import(&bob, &[("calendar_id", &id)], Some(crate::ical::ONE_EVENT)).await;
     assert_eq!(status, Status::NotFound);
     assert_eq!(calendar_ids(&app).await, [(amys, "Personal".to_string())]);
-    assert!(app.store().all_events(eventide::store::UserId(1)).await.unwrap().is_empty());
-    assert!(app.store().calendars_of(eventide::store::UserId(1)).await.unwrap()[0].feed_token.is_none());
+    assert!(app.store().all_events(eventide::domain::UserId(1)).await.unwrap().is_empty());
+    assert!(app.store().calendars_of(eventide::domain::UserId(1)).await.unwrap()[0].feed_token.is_none());
 }
 
 /// The `/feeds/….ics` address on the calendars page for calendar `id`.
@@ -191,10 +191,10 @@ async fn importing_into_a_new_calendar_takes_the_files_name_and_colour(engine: E
     let fields = [("upload", upload.as_str()), ("calendar_id", "new")];
     let (status, done) = crate::ical::import(&app, &fields, None).await;
     assert_eq!(status, Status::Ok, "{done}");
-    let calendars = app.store().calendars_of(eventide::store::UserId(1)).await.unwrap();
+    let calendars = app.store().calendars_of(eventide::domain::UserId(1)).await.unwrap();
     let team = calendars.iter().find(|c| c.name == "Team, offsite").expect("the new calendar");
     assert_eq!(team.color, "#ff2968");
-    let events = app.store().all_events(eventide::store::UserId(1)).await.unwrap();
+    let events = app.store().all_events(eventide::domain::UserId(1)).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].calendar_id, team.id);
 
@@ -213,7 +213,7 @@ async fn importing_into_a_new_calendar_takes_the_files_name_and_colour(engine: E
     let (_, preview) = crate::ical::import(&app, &[("calendar_id", "new")], Some(&file)).await;
     let upload = crate::ical::upload_of(&preview);
     crate::ical::import(&app, &[("upload", upload.as_str()), ("calendar_id", "new")], None).await;
-    let calendars = app.store().calendars_of(eventide::store::UserId(1)).await.unwrap();
+    let calendars = app.store().calendars_of(eventide::domain::UserId(1)).await.unwrap();
     assert_eq!(calendars.iter().filter(|c| c.name == "Team, offsite" && c.color == "#ff2968").count(), 2);
 }
 
@@ -282,16 +282,13 @@ async fn moving_a_series_moves_every_occurrence_and_edit(engine: Engine) {
     let mut all = series.to_vec();
     all.extend([("scope", "all"), ("occurrence", "20260601T070000Z"), ("calendar_id", work_id.as_str())]);
     crate::recurrence::save(&app, &id, &all).await;
-    let events = app.store().all_events(eventide::store::UserId(1)).await.unwrap();
+    let events = app.store().all_events(eventide::domain::UserId(1)).await.unwrap();
     assert_eq!(events.len(), 2, "the series and its edited occurrence");
     assert!(events.iter().all(|e| e.calendar_id.0 == work), "{events:?}");
-    let log = app.store().changes_since(eventide::store::CalendarId(personal), 0).await.unwrap();
-    assert_eq!(log.last().map(|c| c.kind), Some(eventide::store::calendars::ChangeKind::Deleted));
-    let log = app.store().changes_since(eventide::store::CalendarId(work), 0).await.unwrap();
-    assert_eq!(
-        log.iter().map(|c| c.kind).collect::<Vec<_>>(),
-        [eventide::store::calendars::ChangeKind::Created]
-    );
+    let log = app.store().changes_since(eventide::domain::CalendarId(personal), 0).await.unwrap();
+    assert_eq!(log.last().map(|c| c.kind), Some(eventide::domain::ChangeKind::Deleted));
+    let log = app.store().changes_since(eventide::domain::CalendarId(work), 0).await.unwrap();
+    assert_eq!(log.iter().map(|c| c.kind).collect::<Vec<_>>(), [eventide::domain::ChangeKind::Created]);
     // Hiding Work hides every occurrence, the edited one included.
     let hide = [("shown", "false")];
     assert_status(
@@ -307,12 +304,12 @@ async fn moving_a_series_moves_every_occurrence_and_edit(engine: Engine) {
 async fn the_change_log_is_exact_under_concurrent_writers(engine: Engine) {
     let app = spawn(engine, Backend::Memory).await;
     assert_status(&app.register("amy", PASSWORD).await, Status::SeeOther);
-    let owner = eventide::store::UserId(1);
+    let owner = eventide::domain::UserId(1);
     let calendar = app.store().default_calendar(owner).await.unwrap().id;
     let draft = |n: usize| {
         let start: chrono::DateTime<chrono::Utc> = "2026-06-01T09:00:00Z".parse().unwrap();
         let start = start + chrono::Duration::hours(n as i64);
-        eventide::store::EventDraft {
+        eventide::domain::EventDraft {
             title: format!("Event {n}"),
             description: String::new(),
             location: String::new(),
@@ -330,14 +327,14 @@ async fn the_change_log_is_exact_under_concurrent_writers(engine: Engine) {
             let store = app.store().clone();
             tokio::spawn(async move {
                 for n in 0..5 {
-                    let new = eventide::store::NewEvent {
+                    let new = eventide::domain::NewEvent {
                         calendar,
                         draft: draft(writer * 10 + n),
                         uid: format!("w{writer}-{n}@test"),
                         exdates: String::new(),
                         series: None,
                     };
-                    store.apply(owner, vec![eventide::store::Change::Insert(new)]).await.unwrap().settle();
+                    store.apply(owner, vec![eventide::domain::Change::Insert(new)]).await.unwrap().settle();
                 }
             })
         })
@@ -394,7 +391,7 @@ async fn old_data_migrates_into_default_calendars(engine: Engine) {
     let store = eventide::store::Store::new(pool);
     store.migrate().await.unwrap();
     for (user, titles) in [(1, vec!["Ann 1", "Ann 2"]), (2, vec!["Ben 1"])] {
-        let owner = eventide::store::UserId(user);
+        let owner = eventide::domain::UserId(user);
         let calendars = store.calendars_of(owner).await.unwrap();
         assert_eq!(calendars.len(), 1);
         assert!(calendars[0].is_default && calendars[0].shown);

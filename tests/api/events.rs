@@ -37,7 +37,7 @@ async fn event_count(app: &TestApp) -> usize {
     let until = "2200-01-01T00:00:00Z".parse().unwrap();
     let mut total = 0;
     for id in 1..=5 {
-        total += store.events_between(eventide::store::UserId(id), from, until).await.unwrap().len();
+        total += store.events_between(eventide::domain::UserId(id), from, until).await.unwrap().len();
     }
     total
 }
@@ -349,7 +349,7 @@ async fn time_zones_and_dst(engine: Engine) {
     let id = create(&app, "Night shift", "2026-03-29T01:30", "2026-03-29T03:30", false).await;
     let event = app
         .store()
-        .event_for(eventide::store::UserId(1), eventide::store::EventId(id))
+        .event_for(eventide::domain::UserId(1), eventide::domain::EventId(id))
         .await
         .unwrap()
         .unwrap();
@@ -361,7 +361,7 @@ async fn time_zones_and_dst(engine: Engine) {
     let id = create(&app, "Twice", "2026-11-01T01:30", "2026-11-01T02:00", false).await;
     let event = app
         .store()
-        .event_for(eventide::store::UserId(1), eventide::store::EventId(id))
+        .event_for(eventide::domain::UserId(1), eventide::domain::EventId(id))
         .await
         .unwrap()
         .unwrap();

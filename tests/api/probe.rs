@@ -54,7 +54,7 @@ async fn exdates_are_capped_and_imports_run_one_at_a_time(engine: Engine) {
     assert!(!preview.contains("cancelled dates"), "{preview}");
 
     let limits = app.client.rocket().state::<eventide::ical::limit::ImportLimits>().unwrap();
-    let running = limits.claim(eventide::store::UserId(1)).await.expect("no import is running");
+    let running = limits.claim(eventide::domain::UserId(1)).await.expect("no import is running");
     let (status, page) = import(&app, &[], Some(&daily_with_exdates(3))).await;
     assert_eq!(status, Status::TooManyRequests);
     assert!(page.contains("Another import of yours is still running"), "{page}");
@@ -95,7 +95,7 @@ async fn form_dates_outside_the_window_are_422_with_the_input_kept(engine: Engin
         ("until", "9999-12-31"),
     ];
     assert_status(&app.post_with_token("/events", &until).await, Status::UnprocessableEntity);
-    let events = app.store().all_events(eventide::store::UserId(1)).await.unwrap();
+    let events = app.store().all_events(eventide::domain::UserId(1)).await.unwrap();
     assert!(events.is_empty(), "nothing was written");
     assert_status(&app.get("/calendar/month/9999-12-01").await, Status::NotFound);
 }
@@ -287,7 +287,7 @@ async fn csrf_tokens_are_bound_to_the_session(engine: Engine) {
         ("end", "2026-06-01T10:00"),
     ];
     assert_status(&app.post_form("/events", &fields).await, Status::Forbidden);
-    assert!(app.store().all_events(eventide::store::UserId(1)).await.unwrap().is_empty());
+    assert!(app.store().all_events(eventide::domain::UserId(1)).await.unwrap().is_empty());
     // The same cookie with amy's own token (for her session) works.
     let fields = [("title", "Mine"), ("start", "2026-06-01T09:00"), ("end", "2026-06-01T10:00")];
     assert_status(&app.post_with_token("/events", &fields).await, Status::SeeOther);
@@ -314,7 +314,7 @@ async fn foreign_origins_are_refused(engine: Engine) {
             app.client.post("/events").header(rocket::http::ContentType::Form).body(encode_form(&fields));
         assert_status(&app.send(request.header(Header::new("Origin", origin))).await, expected);
     }
-    let events = app.store().all_events(eventide::store::UserId(1)).await.unwrap();
+    let events = app.store().all_events(eventide::domain::UserId(1)).await.unwrap();
     let titles: Vec<&str> = events.iter().map(|e| e.title.as_str()).collect();
     assert_eq!(titles, ["http://127.0.0.1:8000"]);
 }
@@ -331,7 +331,7 @@ async fn control_characters_are_stripped_on_input(engine: Engine) {
         ("end", "2026-06-01T10:00"),
     ];
     assert_status(&app.post_with_token("/events", &fields).await, Status::SeeOther);
-    let event = app.store().all_events(eventide::store::UserId(1)).await.unwrap().remove(0);
+    let event = app.store().all_events(eventide::domain::UserId(1)).await.unwrap().remove(0);
     assert_eq!((event.title.as_str(), event.location.as_str()), ("Payfdp.exe", "Room 4"));
     assert_eq!(event.description, "line one\nline two");
 }

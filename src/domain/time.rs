@@ -4,11 +4,7 @@
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::store::{Scheduled, SessionUser};
-
-pub fn zone_of(user: &SessionUser) -> Tz {
-    user.time_zone.parse().unwrap_or(chrono_tz::UTC)
-}
+use super::Scheduled;
 
 pub fn today(zone: Tz, now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&zone).date_naive()
