@@ -6,6 +6,9 @@
 //! browser on free ports; a failing flow leaves a screenshot and the page's HTML under
 //! `target/tmp/browser-failures/` and names them in its message.
 
+#[path = "common/redis_cleanup.rs"]
+mod redis_cleanup;
+
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -47,17 +50,7 @@ struct Served {
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-        use rocket_db_pools::deadpool_redis::redis;
-        let cleanup = || -> redis::RedisResult<()> {
-            let mut connection = redis::Client::open(REDIS_URL)?.get_connection()?;
-            let keys: Vec<String> =
-                redis::cmd("KEYS").arg(format!("{}*", self.prefix)).query(&mut connection)?;
-            if !keys.is_empty() {
-                redis::cmd("DEL").arg(keys).query::<()>(&mut connection)?;
-            }
-            Ok(())
-        };
-        let _ = cleanup();
+        redis_cleanup::delete_prefix(REDIS_URL, &self.prefix);
     }
 }
 

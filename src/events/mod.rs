@@ -93,7 +93,7 @@ pub async fn new(
 
 /// The calendar a form names: the user's own (another user's is a 404, as a missing one),
 /// or `None` when the form names none.
-async fn named_calendar(calendars: &[Calendar], form: &EventForm) -> Result<Option<CalendarId>, AppError> {
+fn named_calendar(calendars: &[Calendar], form: &EventForm) -> Result<Option<CalendarId>, AppError> {
     let typed = form.calendar_id.trim();
     if typed.is_empty() {
         return Ok(None);
@@ -112,7 +112,7 @@ pub async fn create(
 ) -> Result<FormReply, AppError> {
     let zone = user.user.zone();
     let calendars = store.calendars_of(user.user.id).await?;
-    let named = named_calendar(&calendars, &form.0).await?;
+    let named = named_calendar(&calendars, &form.0)?;
     let draft = match form.0.validate(zone) {
         Ok(draft) => draft,
         Err(errors) => {
@@ -304,7 +304,7 @@ async fn update(
     let zone = user.user.zone();
     let owner = user.user.id;
     let calendars = store.calendars_of(owner).await?;
-    let named = named_calendar(&calendars, &form).await?;
+    let named = named_calendar(&calendars, &form)?;
     let draft = match form.validate(zone) {
         Ok(draft) => draft,
         Err(errors) => {

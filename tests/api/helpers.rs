@@ -99,18 +99,7 @@ pub struct RedisCleanup(pub String);
 
 impl Drop for RedisCleanup {
     fn drop(&mut self) {
-        use rocket_db_pools::deadpool_redis::redis;
-        let pattern = format!("{}*", self.0);
-        let cleanup = || -> redis::RedisResult<()> {
-            let mut connection = redis::Client::open(REDIS_URL)?.get_connection()?;
-            let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut connection)?;
-            if !keys.is_empty() {
-                redis::cmd("DEL").arg(keys).query::<()>(&mut connection)?;
-            }
-            Ok(())
-        };
-        // Best effort: a test that stopped Redis on purpose has nothing left to clean.
-        let _ = cleanup();
+        crate::redis_cleanup::delete_prefix(REDIS_URL, &self.0);
     }
 }
 

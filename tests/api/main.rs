@@ -13,5 +13,7 @@ mod outage;
 mod probe;
 mod process;
 mod recurrence;
+#[path = "../common/redis_cleanup.rs"]
+mod redis_cleanup;
 mod search;
 mod store;
