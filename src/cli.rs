@@ -4,6 +4,7 @@
 pub enum Command {
     Serve,
     CreateAdmin { username: String },
+    AppPassword { username: String, label: String },
     Seed { users: u32, events: u32, series: u32, calendars: u32, prefix: String, password: String },
     Help,
     Version,
@@ -14,6 +15,9 @@ Usage:
   eventide [serve]                 start the web server
   eventide create-admin USERNAME   create an admin, or promote an existing user;
                                    the password is read from the first line of stdin
+  eventide app-password USERNAME [LABEL]
+                                   create an app password (for CalDAV clients) and
+                                   print it alone on the first line
   eventide seed --users N --events M [--series S] [--calendars C] [--prefix NAME]
                [--password P]      add N users (NAME1..NAMEN, default prefix seed,
                                    password eventide-seed) with M events each, and
@@ -31,6 +35,13 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         [cmd] if cmd == "-V" || cmd == "--version" => Ok(Command::Version),
         [cmd, username] if cmd == "create-admin" => Ok(Command::CreateAdmin { username: username.clone() }),
         [cmd] if cmd == "create-admin" => Err("create-admin needs a USERNAME".into()),
+        [cmd, username] if cmd == "app-password" => {
+            Ok(Command::AppPassword { username: username.clone(), label: "App password".into() })
+        }
+        [cmd, username, label] if cmd == "app-password" => {
+            Ok(Command::AppPassword { username: username.clone(), label: label.clone() })
+        }
+        [cmd, ..] if cmd == "app-password" => Err("app-password needs a USERNAME and at most a LABEL".into()),
         [cmd, options @ ..] if cmd == "seed" => parse_seed(options),
         [other, ..] => Err(format!("unknown command {other:?}")),
     }
@@ -80,6 +91,12 @@ mod tests {
             Ok(Command::CreateAdmin { username: "root".into() })
         );
         assert!(parse(&args(&["create-admin"])).is_err());
+        assert_eq!(
+            parse(&args(&["app-password", "amy", "Phone"])),
+            Ok(Command::AppPassword { username: "amy".into(), label: "Phone".into() })
+        );
+        assert!(matches!(parse(&args(&["app-password", "amy"])), Ok(Command::AppPassword { .. })));
+        assert!(parse(&args(&["app-password"])).is_err());
         assert!(parse(&args(&["frobnicate"])).is_err());
         assert_eq!(
             parse(&args(&["seed", "--users", "2", "--events", "10"])),

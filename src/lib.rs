@@ -108,6 +108,19 @@ pub fn describe_launch_error(error: &rocket::Error) -> String {
     }
 }
 
+/// `eventide app-password USERNAME [LABEL]`: a new app password for an existing, active
+/// user, returned (to print) and never stored in clear.
+pub async fn create_app_password(figment: Figment, username: &str, label: &str) -> Result<String, String> {
+    let username = auth::validate::normalise_username(username);
+    let label = auth::app_passwords::validate_label(label).map_err(|e| format!("invalid label: {e}"))?;
+    let rocket = build(figment).map_err(|e| e.to_string())?;
+    let rocket = rocket.ignite().await.map_err(|e| describe_launch_error(&e))?;
+    let store = rocket.state::<Store>().ok_or("the database did not start")?.clone();
+    let user = store.user_by_username(&username).await.map_err(|e| format!("database error: {e}"))?;
+    let user = user.filter(|u| u.is_active).ok_or_else(|| format!("no active user {username:?}"))?;
+    auth::app_passwords::create(&store, user.id, &label).await.map_err(|e| e.to_string())
+}
+
 /// `eventide create-admin USERNAME`: promotes an existing user (password unchanged), or
 /// creates an admin with the password on the first line of `input` (standard input).
 pub async fn create_admin<R>(figment: Figment, username: &str, input: R) -> Result<String, String>

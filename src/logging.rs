@@ -6,9 +6,17 @@ use rocket::config::LogLevel;
 
 use crate::config::AppConfig;
 
+/// Where the log goes: the server logs to standard output; a command whose output a script
+/// reads (`app-password`) logs to standard error, so its first line is its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Console {
+    Stdout,
+    Stderr,
+}
+
 /// Rocket's own `log_level` setting (`ROCKET_LOG_LEVEL`) chooses the level of Eventide's
 /// modules: `off`, `critical` (warnings and errors), `normal` (info), `debug`.
-pub fn init(config: &AppConfig, rocket_level: LogLevel) -> Result<(), String> {
+pub fn init(config: &AppConfig, rocket_level: LogLevel, console: Console) -> Result<(), String> {
     let own_level = match rocket_level {
         LogLevel::Off => LevelFilter::Off,
         LogLevel::Critical => LevelFilter::Warn,
@@ -27,8 +35,11 @@ pub fn init(config: &AppConfig, rocket_level: LogLevel) -> Result<(), String> {
             ))
         })
         .level(LevelFilter::Trace)
-        .filter(move |metadata| metadata.level() <= level_for(metadata.target(), own_level))
-        .chain(std::io::stdout());
+        .filter(move |metadata| metadata.level() <= level_for(metadata.target(), own_level));
+    dispatch = match console {
+        Console::Stdout => dispatch.chain(std::io::stdout()),
+        Console::Stderr => dispatch.chain(std::io::stderr()),
+    };
 
     if !config.log_file.is_empty() {
         let file = fern::log_file(&config.log_file)

@@ -18,7 +18,8 @@ fn main() -> ExitCode {
             println!("eventide {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
-        Command::Serve | Command::CreateAdmin { .. } | Command::Seed { .. } => {}
+        Command::Serve | Command::CreateAdmin { .. } | Command::AppPassword { .. } | Command::Seed { .. } => {
+        }
     }
 
     if let Err(e) = dotenvy::dotenv() {
@@ -34,7 +35,11 @@ fn main() -> ExitCode {
     let log_level = figment
         .extract_inner::<rocket::config::LogLevel>("log_level")
         .unwrap_or(rocket::config::LogLevel::Normal);
-    if let Err(e) = eventide::logging::init(&app_config, log_level) {
+    let console = match command {
+        Command::AppPassword { .. } => eventide::logging::Console::Stderr,
+        _ => eventide::logging::Console::Stdout,
+    };
+    if let Err(e) = eventide::logging::init(&app_config, log_level, console) {
         return fail(&e);
     }
 
@@ -44,6 +49,10 @@ fn main() -> ExitCode {
                 let stdin = tokio::io::BufReader::new(tokio::io::stdin());
                 let done = eventide::create_admin(figment, &username, stdin).await?;
                 println!("{done}");
+                Ok(())
+            }
+            Command::AppPassword { username, label } => {
+                println!("{}", eventide::create_app_password(figment, &username, &label).await?);
                 Ok(())
             }
             Command::Seed { users, events, series, calendars, prefix, password } => {

@@ -20,6 +20,7 @@ use super::{password, validate};
 use crate::cache::Cache;
 use crate::error::AppError;
 use crate::ical::routes::feed_links;
+use crate::store::app_passwords::AppPassword;
 use crate::store::{SessionUser, Store, User};
 use crate::web::page::Page;
 use crate::web::public_url::PublicUrl;
@@ -44,7 +45,13 @@ pub struct PreferencesForm {
 
 const WEEK_STARTS: [(i16, &str); 3] = [(1, "Monday"), (0, "Sunday"), (6, "Saturday")];
 
-fn account_context(account: &User, time_zone: &str, week_start: &str, errors: Map<String, Value>) -> Value {
+fn account_context(
+    account: &User,
+    time_zone: &str,
+    week_start: &str,
+    errors: Map<String, Value>,
+    app_passwords: &[AppPassword],
+) -> Value {
     let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
     let week_starts: Vec<Value> =
         WEEK_STARTS.iter().map(|(value, name)| json!({ "value": value.to_string(), "name": name })).collect();
@@ -55,12 +62,56 @@ fn account_context(account: &User, time_zone: &str, week_start: &str, errors: Ma
         "zones": zones,
         "week_starts": week_starts,
         "errors": errors,
+        "app_passwords": app_passwords,
+        "app_password_label": "",
     })
 }
 
 /// The full row (password hash, creation date), which the session's snapshot leaves out.
 async fn account_of(store: &Store, user: &CurrentUser) -> Result<User, AppError> {
     store.user_by_id(user.user.id).await?.ok_or(AppError::NotFound)
+}
+
+/// What the account page shows beyond the account: a notice, and the app password just made
+/// (its label and secret, shown this once) or the label form as typed with its error.
+#[derive(Debug, Default)]
+pub struct AccountExtras {
+    pub notice: Option<String>,
+    pub new_app_password: Option<(String, String)>,
+    pub app_password_label: String,
+    pub app_password_error: Option<String>,
+}
+
+/// The account page's context: the settings, the feed, the app passwords.
+pub async fn account_page_context(
+    store: &Store,
+    user: &CurrentUser,
+    public_url: &PublicUrl,
+    extras: AccountExtras,
+) -> Result<Value, AppError> {
+    let account = account_of(store, user).await?;
+    let app_passwords = store.app_passwords_of(user.user.id).await?;
+    let mut context = account_context(
+        &account,
+        &account.time_zone,
+        &account.week_start.to_string(),
+        Map::new(),
+        &app_passwords,
+    );
+    let feed = feed_links(store, user.user.id, public_url).await?;
+    if let Some(map) = context.as_object_mut() {
+        map.insert("notice".into(), json!(extras.notice));
+        map.insert("feed".into(), json!(feed));
+        map.insert(
+            "new_app_password".into(),
+            json!(extras.new_app_password.map(|(label, secret)| json!({ "label": label, "secret": secret }))),
+        );
+        map.insert("app_password_label".into(), json!(extras.app_password_label));
+        if let Some(error) = extras.app_password_error {
+            map.insert("app_password_error".into(), json!(error));
+        }
+    }
+    Ok(context)
 }
 
 #[rocket::get("/account")]
@@ -71,17 +122,8 @@ pub async fn account_page(
     flash: Option<FlashMessage<'_>>,
     public_url: &State<PublicUrl>,
 ) -> Result<Template, AppError> {
-    let account = account_of(store, &user).await?;
-    let mut context =
-        account_context(&account, &account.time_zone, &account.week_start.to_string(), Map::new());
-    let feed = feed_links(store, user.user.id, public_url).await?;
-    if let Some(map) = context.as_object_mut() {
-        if let Some(flash) = flash {
-            map.insert("notice".into(), json!(flash.message()));
-        }
-        map.insert("feed".into(), json!(feed));
-    }
-    Ok(page.render("account.html", context))
+    let extras = AccountExtras { notice: flash.map(|f| f.message().to_string()), ..AccountExtras::default() };
+    Ok(page.render("account.html", account_page_context(store, &user, public_url, extras).await?))
 }
 
 #[rocket::post("/account/password", data = "<form>")]
@@ -96,8 +138,10 @@ pub async fn change_password(
     let form = form.0;
     let account = account_of(store, &user).await?;
     let mut errors = Map::new();
+    let app_passwords = store.app_passwords_of(account.id).await?;
     let rerender = |errors: Map<String, Value>, status: Status| {
-        let context = account_context(&account, &account.time_zone, &account.week_start.to_string(), errors);
+        let week_start = account.week_start.to_string();
+        let context = account_context(&account, &account.time_zone, &week_start, errors, &app_passwords);
         page.render_status(status, "account.html", context)
     };
     let check = match throttle.password_check(account.id).await {
@@ -162,7 +206,8 @@ pub async fn change_preferences(
     }
     let (Ok(time_zone), Some(week_start)) = (time_zone, week_start) else {
         let account = account_of(store, &user).await?;
-        let context = account_context(&account, &form.time_zone, &form.week_start, errors);
+        let app_passwords = store.app_passwords_of(account.id).await?;
+        let context = account_context(&account, &form.time_zone, &form.week_start, errors, &app_passwords);
         return Ok(Either::Right(page.render_status(Status::UnprocessableEntity, "account.html", context)));
     };
     store.set_preferences(user.user.id, time_zone.name(), week_start).await?;

@@ -1,6 +1,7 @@
 //! Accounts: passwords, validation and (in `session`) who is logged in.
 
 pub mod account;
+pub mod app_passwords;
 pub mod csrf;
 pub mod guard;
 pub mod identity;
@@ -50,6 +51,8 @@ pub fn stage(clock: Clock) -> AdHoc {
                     account::account_page,
                     account::change_password,
                     account::change_preferences,
+                    app_passwords::create_route,
+                    app_passwords::revoke_route,
                 ],
             )
     })

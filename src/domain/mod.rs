@@ -15,7 +15,7 @@ pub use calendar::{Calendar, CalendarDraft, ChangeKind, LastCalendar, LoggedChan
 pub use event::{
     new_uid, Change, Event, EventDraft, EventSummary, NewEvent, Recurrence, Scheduled, SeriesRef,
 };
-pub use ids::{CalendarId, EventId, UserId};
+pub use ids::{AppPasswordId, CalendarId, EventId, UserId};
 
 /// Data flows one way: web → features → domain ← store. The domain names nothing of the
 /// crate but itself; the store names only the domain and its own configuration.

@@ -3,6 +3,7 @@
 //! and `with_pool!` compiles it against both engines.
 
 pub mod admin;
+pub mod app_passwords;
 pub mod calendars;
 pub mod events;
 pub mod search;

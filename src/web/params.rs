@@ -3,7 +3,7 @@
 
 use rocket::request::FromParam;
 
-use crate::domain::{CalendarId, EventId, UserId};
+use crate::domain::{AppPasswordId, CalendarId, EventId, UserId};
 use crate::logging::Unlogged;
 
 fn positive(param: &str) -> Result<i64, Unlogged> {
@@ -27,3 +27,4 @@ macro_rules! id_param {
 id_param!(UserId);
 id_param!(CalendarId);
 id_param!(EventId);
+id_param!(AppPasswordId);

@@ -1,6 +1,7 @@
 //! All integration tests in one binary (one link, one parallel run).
 
 mod admin;
+mod app_passwords;
 mod auth;
 mod cache;
 mod calendars;
