@@ -139,6 +139,19 @@ async fn own_calendar(store: &Store, owner: UserId, id: CalendarId) -> Result<Ca
 
 type Reply = Either<Flash<Redirect>, (Status, Template)>;
 
+/// The page again, 422, with the form that failed (the new one, or a calendar's) as typed.
+async fn refused(
+    store: &Store,
+    user: &CurrentUser,
+    page: &Page,
+    public_url: &PublicUrl,
+    failed: (Option<CalendarId>, &CalendarForm, CalendarErrors),
+) -> Result<Reply, AppError> {
+    let calendars = store.calendars_of(user.user.id).await?;
+    let context = calendars_page(&calendars, public_url, Some(failed));
+    Ok(Either::Right(page.render_status(Status::UnprocessableEntity, "calendars.html", context)))
+}
+
 fn saved(message: &str) -> Reply {
     Either::Left(Flash::success(Redirect::to("/calendars"), message.to_string()))
 }
@@ -178,11 +191,7 @@ pub async fn create(
             writes.create_calendar(user.user.id, &draft).await?;
             Ok(saved(&format!("Calendar \u{201c}{}\u{201d} created.", draft.name)))
         }
-        Err(errors) => {
-            let calendars = store.calendars_of(user.user.id).await?;
-            let context = calendars_page(&calendars, public_url, Some((None, &form.0, errors)));
-            Ok(Either::Right(page.render_status(Status::UnprocessableEntity, "calendars.html", context)))
-        }
+        Err(errors) => refused(store, &user, &page, public_url, (None, &form.0, errors)).await,
     }
 }
 
@@ -204,11 +213,7 @@ pub async fn update(
             }
             Ok(saved("Calendar saved."))
         }
-        Err(errors) => {
-            let calendars = store.calendars_of(user.user.id).await?;
-            let context = calendars_page(&calendars, public_url, Some((Some(id), &form.0, errors)));
-            Ok(Either::Right(page.render_status(Status::UnprocessableEntity, "calendars.html", context)))
-        }
+        Err(errors) => refused(store, &user, &page, public_url, (Some(id), &form.0, errors)).await,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod import;
 pub mod limit;
 pub mod parse;
 pub mod routes;
+pub mod upload;
 pub mod write;
 pub mod zones;
 
