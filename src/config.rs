@@ -71,6 +71,39 @@ pub struct AppConfig {
     pub login_window_minutes: u64,
     /// Calendar change log rows older than this are pruned (by age, never by count).
     pub change_log_days: u64,
+    /// The CalDAV server's port on the web server's address, or off.
+    pub dav_port: DavPort,
+    /// The address calendar apps use for the CalDAV server; default: `public_url`'s scheme
+    /// and host with `dav_port`.
+    pub dav_public_url: Option<String>,
+}
+
+/// `dav_port`: a port number, or `off` (no CalDAV server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DavPort(Option<u16>);
+
+impl DavPort {
+    pub fn port(self) -> Option<u16> {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for DavPort {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Setting {
+            Number(u16),
+            Text(String),
+        }
+        match Setting::deserialize(deserializer)? {
+            Setting::Number(port) => Ok(DavPort(Some(port))),
+            Setting::Text(text) if text.trim().eq_ignore_ascii_case("off") => Ok(DavPort(None)),
+            Setting::Text(text) => text.trim().parse::<u16>().map(|port| DavPort(Some(port))).map_err(|_| {
+                serde::de::Error::custom(format!("dav_port {text:?}: expected a port number or off"))
+            }),
+        }
+    }
 }
 
 impl Default for AppConfig {
@@ -95,6 +128,8 @@ impl Default for AppConfig {
             login_attempts_per_address: 20,
             login_window_minutes: 15,
             change_log_days: 90,
+            dav_port: DavPort(Some(8001)),
+            dav_public_url: None,
         }
     }
 }
@@ -185,6 +220,15 @@ impl AppConfig {
         }
     }
 
+    /// Where calendar apps reach the CalDAV server (`None`: it is off).
+    pub fn dav_public_url(&self, public: &PublicUrl) -> Result<Option<PublicUrl>, ConfigError> {
+        let Some(port) = self.dav_port.port() else { return Ok(None) };
+        match self.dav_public_url.as_deref().map(str::trim).filter(|url| !url.is_empty()) {
+            Some(url) => PublicUrl::parse(url).map(Some).map_err(ConfigError::Invalid),
+            None => Ok(Some(public.with_port(port))),
+        }
+    }
+
     pub fn database(&self) -> Result<DatabaseTarget, ConfigError> {
         DatabaseTarget::parse(&self.database_url)
     }
@@ -263,6 +307,22 @@ mod tests {
     fn postgres_password_is_redacted() {
         let target = DatabaseTarget::parse("postgres://app:hunter2@db:5432/eventide").unwrap();
         assert_eq!(target.redacted(), "postgres://app:***@db:5432/eventide");
+    }
+
+    #[test]
+    fn the_dav_port_is_a_number_or_off() {
+        let read = |value: &str| {
+            rocket::figment::Figment::new()
+                .merge(("dav_port", value))
+                .extract_inner::<DavPort>("dav_port")
+                .ok()
+        };
+        assert_eq!(read("off"), Some(DavPort(None)));
+        assert_eq!(read("8123"), Some(DavPort(Some(8123))));
+        assert_eq!(read("eight"), None);
+        let public = PublicUrl::parse("https://cal.example.org:8443").unwrap();
+        let dav = AppConfig::default().dav_public_url(&public).unwrap().unwrap();
+        assert_eq!(dav.origin(), "https://cal.example.org:8001");
     }
 
     #[test]

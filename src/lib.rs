@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod dashboard;
+pub mod dav;
 pub mod domain;
 pub mod error;
 pub mod events;
@@ -43,6 +44,7 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
     let port = figment.extract_inner::<u16>("port").map_err(ConfigError::from)?;
     let secret = config.secret(figment.profile(), address)?;
     let public_url = config.public_url(address, port)?;
+    let dav_public_url = dav::DavPublicUrl(config.dav_public_url(&public_url)?);
     let database = config.database()?;
     let figment = with_pool_urls(figment, &config, &database)?;
     log::info!("database: {} ({})", database.engine(), database.redacted());
@@ -53,6 +55,7 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
         .manage(admin::Started(std::time::Instant::now()))
         .manage(config.clone())
         .manage(public_url)
+        .manage(dav_public_url)
         .attach(store::stage(database))
         .attach(kv::stage(&config))
         .attach(web::stage())
@@ -60,7 +63,8 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
         .attach(writes::stage())
         .attach(auth::stage(clock))
         .attach(AdHoc::on_ignite("Cache stage", |rocket| async { rocket.attach(cache::CacheFairing) }))
-        .mount("/", rocket::routes![health::healthz, cache::metrics::metrics])
+        .attach(dav::stage())
+        .mount("/", rocket::routes![health::healthz, cache::metrics::metrics, dav::well_known])
         .mount("/", dashboard::routes())
         .mount("/", calendar::routes::routes())
         .mount("/", calendars::routes())

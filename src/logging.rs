@@ -98,7 +98,11 @@ const LOGGED_PATH_MAX: usize = 120;
 /// tokens and any other long run of base64url) replaced, and cut at `LOGGED_PATH_MAX`
 /// characters, so a log line neither leaks a bearer secret nor grows with the request.
 pub fn path_for_log(uri: &rocket::http::uri::Origin<'_>) -> String {
-    let path = uri.path().as_str();
+    path_for_log_str(uri.path().as_str())
+}
+
+/// `path_for_log` of a path already taken from its URI (the CalDAV server's).
+pub fn path_for_log_str(path: &str) -> String {
     let mut shown: String = path
         .split('/')
         .map(|segment| if looks_secret(segment) { "<redacted>" } else { segment })

@@ -97,7 +97,28 @@ impl<'r> Writes<'r> {
         owner: UserId,
         draft: &CalendarDraft,
     ) -> Result<CalendarId, AppError> {
-        let committed = self.store.insert_calendar(owner, draft).await?;
+        let committed = self.store.insert_calendar(owner, draft, None).await?;
+        Ok(self.settle(committed).await)
+    }
+
+    /// A calendar made by a CalDAV client, at the path segment it chose.
+    pub async fn create_calendar_at(
+        &self,
+        owner: UserId,
+        draft: &CalendarDraft,
+        segment: &str,
+    ) -> Result<CalendarId, AppError> {
+        let committed = self.store.insert_calendar(owner, draft, Some(segment)).await?;
+        Ok(self.settle(committed).await)
+    }
+
+    pub async fn set_calendar_position(
+        &self,
+        owner: UserId,
+        id: CalendarId,
+        position: i32,
+    ) -> Result<bool, AppError> {
+        let committed = self.store.set_calendar_position(owner, id, position).await?;
         Ok(self.settle(committed).await)
     }
 

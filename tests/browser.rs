@@ -68,6 +68,7 @@ async fn serve_with(admin: bool) -> Served {
         .merge(("redis_prefix", &prefix))
         .merge(("log_file", ""))
         .merge(("port", port))
+        .merge(("dav_port", "off"))
         .merge(("address", "127.0.0.1"));
     if admin {
         let stdin = format!("{PASSWORD}\n");

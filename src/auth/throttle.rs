@@ -27,6 +27,7 @@ fn address_key(address: Option<IpAddr>) -> String {
     address.map_or_else(|| "unknown".to_string(), |ip| ip.to_string())
 }
 
+#[derive(Clone)]
 pub struct LoginThrottle {
     shared: Kv,
     fallback: Kv,
@@ -87,6 +88,30 @@ impl LoginThrottle {
         }
         let _ = self.fallback.delete(&attempt.account).await;
         let _ = self.fallback.refund(&attempt.address).await;
+    }
+
+    /// Whether `address` may present a password now: under its limit of failed logins. For
+    /// app passwords (HTTP Basic, every CalDAV request), which are checked by one lookup: a
+    /// read here, and a count only when the password was wrong, so a syncing phone costs no
+    /// write. Guessing ~119 random bits cannot win a race between read and count.
+    pub async fn address_allowed(&self, address: Option<IpAddr>) -> Result<(), Throttled> {
+        let key = format!("throttle:login:address:{}", address_key(address));
+        let (count, left) = match self.shared.hits(&key).await {
+            Ok(result) => result,
+            Err(e) => {
+                log::warn!("login throttle falls back to in-process limits: {e}");
+                self.fallback.hits(&key).await.unwrap_or((u64::MAX, self.window))
+            }
+        };
+        if count >= self.per_address {
+            return Err(Throttled(left.max(Duration::from_secs(1))));
+        }
+        Ok(())
+    }
+
+    /// A wrong app password from `address`: counted with the address's failed logins.
+    pub async fn address_failed(&self, address: Option<IpAddr>) {
+        let _ = self.hit(&format!("throttle:login:address:{}", address_key(address))).await;
     }
 
     /// Registrations per client address share the address limit: each one costs a password

@@ -213,7 +213,20 @@ type Flight = Arc<OnceCell<Fragment>>;
 /// a lingering value is served without checking that the store still holds it.
 const FLIGHT_LINGER: Duration = Duration::from_millis(250);
 
-pub struct Cache {
+/// The cache, shared: the web routes reach it as managed state, the CalDAV server holds a
+/// clone (one set of counters and single flights for both).
+#[derive(Clone)]
+pub struct Cache(Arc<CacheInner>);
+
+impl std::ops::Deref for Cache {
+    type Target = CacheInner;
+
+    fn deref(&self) -> &CacheInner {
+        &self.0
+    }
+}
+
+pub struct CacheInner {
     /// `None`: caching is switched off (`cache_enabled = false`); every lookup is a BYPASS.
     kv: Option<Kv>,
     ttl: Duration,
@@ -231,14 +244,14 @@ fn now_ms() -> u64 {
 
 impl Cache {
     pub fn new(kv: Option<Kv>, ttl: Duration) -> Cache {
-        Cache {
+        Cache(Arc::new(CacheInner {
             kv,
             ttl,
             counters: Counters::default(),
             in_flight: Mutex::new(HashMap::new()),
             retry_after_ms: AtomicU64::new(0),
             epoch_bump_pending: AtomicBool::new(false),
-        }
+        }))
     }
 
     pub fn backend(&self) -> &'static str {

@@ -22,6 +22,15 @@ pub struct Calendar {
     /// it must not reach a cache entry or a template by accident.
     #[serde(skip)]
     pub feed_token: Option<String>,
+    /// The path segment a CalDAV client chose when it made the calendar (`None`: its id).
+    pub dav_name: Option<String>,
+}
+
+impl Calendar {
+    /// Its path segment under the owner's CalDAV home.
+    pub fn dav_segment(&self) -> String {
+        self.dav_name.clone().unwrap_or_else(|| self.id.0.to_string())
+    }
 }
 
 /// What a new calendar (or a changed one) is called and how it looks.
@@ -81,4 +90,6 @@ pub struct LoggedChange {
     pub uid: String,
     pub kind: ChangeKind,
     pub changed_at: DateTime<Utc>,
+    /// For a deletion: the resource name the object had.
+    pub deleted_name: Option<String>,
 }

@@ -194,6 +194,8 @@ pub struct NewEvent {
     pub uid: String,
     pub exdates: String,
     pub series: Option<(SeriesRef, DateTime<Utc>)>,
+    /// The resource name a CalDAV client gave a new series or event (`None`: its UID + ".ics").
+    pub dav_name: Option<String>,
 }
 
 /// A series by id, or the series (an event that is not an edited occurrence) inserted last

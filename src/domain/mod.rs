@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod color;
 pub mod event;
 pub mod ids;
+pub mod object;
 pub mod recurrence;
 pub mod search_text;
 pub mod text;
@@ -16,6 +17,7 @@ pub use event::{
     new_uid, Change, Event, EventDraft, EventSummary, NewEvent, Recurrence, Scheduled, SeriesRef,
 };
 pub use ids::{AppPasswordId, CalendarId, EventId, UserId};
+pub use object::{CalendarObject, ObjectRef};
 
 /// Data flows one way: web → features → domain ← store. The domain names nothing of the
 /// crate but itself; the store names only the domain and its own configuration.

@@ -124,7 +124,8 @@ pub async fn create(
         Some(calendar) => calendar,
         None => store.default_calendar(user.user.id).await?.id,
     };
-    let new = NewEvent { calendar, draft, uid: new_uid(), exdates: String::new(), series: None };
+    let new =
+        NewEvent { calendar, draft, uid: new_uid(), exdates: String::new(), series: None, dav_name: None };
     let applied = writes.apply(user.user.id, vec![Change::Insert(new)]).await?;
     let id = applied.inserted.first().copied().ok_or(AppError::NotFound)?;
     let to = if form.0.next.is_empty() { format!("/events/{}", id.0) } else { safe_next(Some(&form.0.next)) };

@@ -115,6 +115,7 @@ pub fn edit(
                     uid: master.uid.clone(),
                     exdates: String::new(),
                     series: Some((SeriesRef::Existing(master.id), at)),
+                    dav_name: None,
                 })],
             }
         }
@@ -147,6 +148,7 @@ pub fn edit(
                 uid: new_uid(),
                 exdates,
                 series: None,
+                dav_name: None,
             }));
             changes.append(&mut moved);
             changes

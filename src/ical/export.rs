@@ -13,7 +13,7 @@ use crate::domain::Event;
 
 pub const PRODID: &str = "-//Eventide//Eventide Calendar//EN";
 
-/// What goes around the events: a name, the calendar's colour when the events are one
+/// What goes around the events: a name (none if empty: one CalDAV object), the calendar's colour when the events are one
 /// calendar's, and for a subscription feed how often to refresh.
 pub struct Calendar<'a> {
     pub name: &'a str,
@@ -30,8 +30,10 @@ pub fn calendar(events: &[Event], about: &Calendar<'_>, now: DateTime<Utc>) -> S
     out.raw("CALSCALE", "GREGORIAN");
     // RFC 7986's NAME and COLOR, and the older names that Google, Apple and Outlook
     // read (COLOR can only name a CSS colour; the Apple property keeps the exact one).
-    out.text("NAME", about.name);
-    out.text("X-WR-CALNAME", about.name);
+    if !about.name.is_empty() {
+        out.text("NAME", about.name);
+        out.text("X-WR-CALNAME", about.name);
+    }
     if let Some(color) = about.color {
         out.raw("COLOR", nearest_css_name(color));
         out.raw("X-APPLE-CALENDAR-COLOR", &color.to_ascii_uppercase());

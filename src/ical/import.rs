@@ -83,8 +83,12 @@ pub struct ReadFile {
 
 /// Reads every VEVENT of `text`; times without a zone are in `zone`.
 pub fn read(text: &str, zone: Tz) -> Result<ReadFile, ParseError> {
-    let calendar = parse(text)?;
-    let about = about_file(&calendar);
+    Ok(read_parsed(&parse(text)?, zone))
+}
+
+/// `read` of a file already parsed.
+pub fn read_parsed(calendar: &Component, zone: Tz) -> ReadFile {
+    let about = about_file(calendar);
     let vevents = calendar.descendants("VEVENT");
     let (mut events, mut failures) = (Vec::new(), Vec::new());
     for (index, vevent) in vevents.into_iter().enumerate() {
@@ -98,7 +102,7 @@ pub fn read(text: &str, zone: Tz) -> Result<ReadFile, ParseError> {
             }
         }
     }
-    Ok(ReadFile { events, failures, about })
+    ReadFile { events, failures, about }
 }
 
 /// RFC 7986 NAME, or the X-WR-CALNAME that Google and Apple write; the exact colour Apple
@@ -375,6 +379,7 @@ pub fn plan(
                     uid: master.uid.clone(),
                     exdates,
                     series: None,
+                    dav_name: None,
                 };
                 changes.push(Change::Insert(new));
                 (Outcome::Create, SeriesRef::Inserted)
@@ -405,6 +410,7 @@ pub fn plan(
                         uid: master.uid.clone(),
                         exdates: String::new(),
                         series: Some((series_ref, at)),
+                        dav_name: None,
                     };
                     changes.push(Change::Insert(new));
                     Outcome::Create

@@ -147,8 +147,35 @@ fn transitions(zone: Tz, from_year: i32, to_year: i32) -> Vec<Transition> {
 
 /// A VTIMEZONE for `zone` covering `[from_year, to_year]`: one STANDARD/DAYLIGHT block per
 /// kind of change, its later dates as RDATEs (clients that know the zone by name use their
-/// own rules; the rest get exact onsets for the years the events need).
+/// own rules; the rest get exact onsets for the years the events need). Finding the changes
+/// scans every day of those years, so each block is computed once per process and reused:
+/// a CalDAV report writes one per object.
 pub fn vtimezone(out: &mut Writer, zone: Tz, from_year: i32, to_year: i32) {
+    type Blocks = std::sync::Mutex<std::collections::HashMap<(Tz, i32, i32), std::sync::Arc<str>>>;
+    static BLOCKS: std::sync::OnceLock<Blocks> = std::sync::OnceLock::new();
+    let blocks = BLOCKS.get_or_init(Blocks::default);
+    let key = (zone, from_year, to_year);
+    let cached = blocks.lock().ok().and_then(|b| b.get(&key).cloned());
+    let block = match cached {
+        Some(block) => block,
+        None => {
+            let mut own = Writer::default();
+            write_vtimezone(&mut own, zone, from_year, to_year);
+            let block: std::sync::Arc<str> = own.finish().into();
+            if let Ok(mut blocks) = blocks.lock() {
+                // Bounded: zones in use times a few year spans; a flood of odd spans resets it.
+                if blocks.len() >= 1024 {
+                    blocks.clear();
+                }
+                blocks.insert(key, block.clone());
+            }
+            block
+        }
+    };
+    out.out.push_str(&block);
+}
+
+fn write_vtimezone(out: &mut Writer, zone: Tz, from_year: i32, to_year: i32) {
     out.raw("BEGIN", "VTIMEZONE");
     out.raw("TZID", zone.name());
     let changes = transitions(zone, from_year - 1, to_year);

@@ -104,6 +104,19 @@ impl MemoryKv {
         (count, entry.1.saturating_duration_since(now))
     }
 
+    /// The hits of a live window and the time left in it, without counting one.
+    pub(super) fn hits(&self, key: &str) -> (u64, Duration) {
+        let now = Instant::now();
+        let entries = self.lock();
+        match entries.get(&format!("{}{key}", self.prefix)).filter(|e| e.1 > now) {
+            Some(entry) => (
+                entry.0.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(0),
+                entry.1.saturating_duration_since(now),
+            ),
+            None => (0, Duration::ZERO),
+        }
+    }
+
     /// Takes back one hit of a live window (never below zero); the window keeps its end.
     pub(super) fn refund(&self, key: &str) {
         let now = Instant::now();

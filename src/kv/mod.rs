@@ -308,6 +308,21 @@ impl Kv {
         }
     }
 
+    /// The hits counted so far in `key`'s window and the time left in it, without counting
+    /// one (a check before a cheap secret comparison).
+    pub async fn hits(&self, key: &str) -> Result<(u64, Duration), KvError> {
+        match self {
+            Kv::Redis(r) => {
+                const SCRIPT: &str = "return {tonumber(redis.call('GET', KEYS[1]) or '0'), \
+                    redis.call('PTTL', KEYS[1])}";
+                let (count, left): (u64, i64) =
+                    r.run(redis::cmd("EVAL").arg(SCRIPT).arg(1).arg(r.key(key)).to_owned()).await?;
+                Ok((count, Duration::from_millis(u64::try_from(left).unwrap_or(0))))
+            }
+            Kv::Memory(m) => Ok(m.hits(key)),
+        }
+    }
+
     /// Takes back one `hit` (a login that turned out to be right): only failures stay
     /// counted. Never below zero; the window keeps its end.
     pub async fn refund(&self, key: &str) -> Result<(), KvError> {

@@ -53,13 +53,30 @@ impl Store {
         Ok(done > 0)
     }
 
-    /// The active user an app password (by its hash) belongs to, and which password it is.
-    pub async fn app_password_owner(&self, secret_hash: &str) -> DbResult<Option<(UserId, AppPasswordId)>> {
-        let sql = "SELECT a.user_id, a.id FROM app_passwords a JOIN users u ON u.id = a.user_id \
+    /// Who an app password (by its hash) lets in: an active user, and which password it is.
+    pub async fn app_password_owner(&self, secret_hash: &str) -> DbResult<Option<AppPasswordOwner>> {
+        let sql = "SELECT a.user_id, a.id AS password_id, u.username, u.time_zone, a.last_used_at \
+                   FROM app_passwords a JOIN users u ON u.id = a.user_id \
                    WHERE a.secret_hash = $1 AND u.is_active";
-        with_pool!(self, pool => sqlx::query_as::<_, (UserId, AppPasswordId)>(sql)
+        with_pool!(self, pool => sqlx::query_as::<_, AppPasswordOwner>(sql)
             .bind(secret_hash)
             .fetch_optional(pool)
             .await)
     }
+
+    /// Records a use of the password (callers do so at most once per interval, not per request).
+    pub async fn touch_app_password(&self, id: AppPasswordId, at: DateTime<Utc>) -> DbResult<()> {
+        let sql = "UPDATE app_passwords SET last_used_at = $2 WHERE id = $1";
+        with_pool!(self, pool => sqlx::query(sql).bind(id).bind(at).execute(pool).await.map(|_| ()))
+    }
+}
+
+/// The account an app password opens.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AppPasswordOwner {
+    pub user_id: UserId,
+    pub password_id: AppPasswordId,
+    pub username: String,
+    pub time_zone: String,
+    pub last_used_at: Option<DateTime<Utc>>,
 }

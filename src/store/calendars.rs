@@ -8,7 +8,7 @@ use super::{begin_write, with_pool, Committed, DbResult, Pool, Store};
 use crate::domain::{Calendar, CalendarDraft, CalendarId, ChangeKind, LastCalendar, LoggedChange, UserId};
 
 pub(super) const CALENDAR_COLUMNS: &str =
-    "id, user_id, name, color, position, shown, is_default, change_seq, feed_token";
+    "id, user_id, name, color, position, shown, is_default, change_seq, feed_token, dav_name";
 
 impl Store {
     /// The user's calendars in their order.
@@ -31,19 +31,22 @@ impl Store {
     }
 
     /// Adds a calendar after the user's others; the first one becomes the default.
+    /// `dav_name`: the path segment a CalDAV client chose for it.
     pub async fn insert_calendar(
         &self,
         owner: UserId,
         draft: &CalendarDraft,
+        dav_name: Option<&str>,
     ) -> DbResult<Committed<CalendarId>> {
-        let sql = "INSERT INTO calendars (user_id, name, color, position, is_default, created_at) \
-                   SELECT $1, $2, $3, COALESCE(MAX(position) + 1, 0), COUNT(*) = 0, $4 \
+        let sql = "INSERT INTO calendars (user_id, name, color, position, is_default, created_at, dav_name) \
+                   SELECT $1, $2, $3, COALESCE(MAX(position) + 1, 0), COUNT(*) = 0, $4, $5 \
                    FROM calendars WHERE user_id = $1 RETURNING id";
         let ids = with_pool!(self, pool => sqlx::query_scalar::<_, i64>(sql)
             .bind(owner)
             .bind(&draft.name)
             .bind(&draft.color)
             .bind(Utc::now())
+            .bind(dav_name)
             .fetch_all(pool)
             .await)?;
         let id = ids.first().map(|id| CalendarId(*id)).ok_or(sqlx::Error::RowNotFound)?;
@@ -54,7 +57,7 @@ impl Store {
     pub async fn calendar_by_feed_token(&self, token: &str) -> DbResult<Option<Calendar>> {
         let sql =
             "SELECT c.id, c.user_id, c.name, c.color, c.position, c.shown, c.is_default, c.change_seq, \
-                   c.feed_token FROM calendars c JOIN users u ON u.id = c.user_id \
+                   c.feed_token, c.dav_name FROM calendars c JOIN users u ON u.id = c.user_id \
                    WHERE c.feed_token = $1 AND u.is_active";
         with_pool!(self, pool => sqlx::query_as::<_, Calendar>(sql).bind(token).fetch_optional(pool).await)
     }
@@ -91,6 +94,25 @@ impl Store {
             .bind(owner)
             .bind(&draft.name)
             .bind(&draft.color)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(Committed::new(owner, done > 0))
+    }
+
+    /// Moves the calendar to `position` in the user's order; false when there is no such
+    /// calendar of `owner`'s.
+    pub async fn set_calendar_position(
+        &self,
+        owner: UserId,
+        id: CalendarId,
+        position: i32,
+    ) -> DbResult<Committed<bool>> {
+        let sql = "UPDATE calendars SET position = $3 WHERE id = $1 AND user_id = $2";
+        let done = with_pool!(self, pool => sqlx::query(sql)
+            .bind(id)
+            .bind(owner)
+            .bind(position)
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?;
@@ -169,20 +191,21 @@ impl Store {
 
     /// The calendar's changes after `seq`, oldest first (what a sync token has not seen).
     pub async fn changes_since(&self, calendar: CalendarId, seq: i64) -> DbResult<Vec<LoggedChange>> {
-        let sql = "SELECT seq, uid, kind, changed_at FROM calendar_changes \
+        let sql = "SELECT seq, uid, kind, changed_at, dav_name FROM calendar_changes \
                    WHERE calendar_id = $1 AND seq > $2 ORDER BY seq";
-        let rows = with_pool!(self, pool => sqlx::query_as::<_, (i64, String, String, DateTime<Utc>)>(sql)
+        let rows = with_pool!(self, pool => sqlx::query_as::<_, (i64, String, String, DateTime<Utc>, Option<String>)>(sql)
             .bind(calendar)
             .bind(seq)
             .fetch_all(pool)
             .await)?;
         Ok(rows
             .into_iter()
-            .map(|(seq, uid, kind, changed_at)| LoggedChange {
+            .map(|(seq, uid, kind, changed_at, deleted_name)| LoggedChange {
                 seq,
                 uid,
                 kind: ChangeKind::parse(&kind),
                 changed_at,
+                deleted_name,
             })
             .collect())
     }

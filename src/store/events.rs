@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 
 use super::{begin_write, with_pool, Committed, DbResult, Pool, Store};
 use crate::domain::event::{new_uid, LONG_EVENT};
+use crate::domain::object::default_object_name;
 use crate::domain::recurrence::{parse_exdates, Rule, Series};
 use crate::domain::{
     CalendarId, Change, ChangeKind, Event, EventDraft, EventId, EventSummary, SeriesRef, UserId,
@@ -71,36 +72,44 @@ impl Applied {
     fn record(&mut self, log: &mut ChangeLog, rows: Vec<(CalendarId, String)>, kind: ChangeKind) {
         self.missed |= rows.is_empty();
         for (calendar, uid) in rows {
-            log.record(calendar, &uid, kind);
+            log.record(calendar, &uid, None, kind);
         }
     }
 }
 
+/// One object changed by a transaction: where, which, the resource name it had if it was
+/// deleted (the row is gone by the time a sync report names it), and how.
+struct LoggedObject {
+    calendar: CalendarId,
+    uid: String,
+    deleted_name: Option<String>,
+    kind: ChangeKind,
+}
+
 /// The objects one transaction changed, one entry per (calendar, UID), in first-change order.
 #[derive(Default)]
-struct ChangeLog(Vec<(CalendarId, String, ChangeKind)>);
+struct ChangeLog(Vec<LoggedObject>);
 
 impl ChangeLog {
-    fn record(&mut self, calendar: CalendarId, uid: &str, kind: ChangeKind) {
-        match self.0.iter_mut().find(|(c, u, _)| *c == calendar && u == uid) {
-            Some(entry) => entry.2 = entry.2.then(kind),
-            None => self.0.push((calendar, uid.to_string(), kind)),
+    fn record(&mut self, calendar: CalendarId, uid: &str, deleted_name: Option<String>, kind: ChangeKind) {
+        match self.0.iter_mut().find(|o| o.calendar == calendar && o.uid == uid) {
+            Some(entry) => {
+                entry.kind = entry.kind.then(kind);
+                entry.deleted_name = deleted_name.or(entry.deleted_name.take());
+            }
+            None => self.0.push(LoggedObject { calendar, uid: uid.to_string(), deleted_name, kind }),
         }
     }
 
     /// Calendars in id order (so concurrent writers lock them in one order), each with its
     /// objects.
-    fn by_calendar(&self) -> Vec<(CalendarId, Vec<(&str, ChangeKind)>)> {
-        let mut calendars: Vec<CalendarId> = self.0.iter().map(|(c, _, _)| *c).collect();
+    fn by_calendar(&self) -> Vec<(CalendarId, Vec<&LoggedObject>)> {
+        let mut calendars: Vec<CalendarId> = self.0.iter().map(|o| o.calendar).collect();
         calendars.sort();
         calendars.dedup();
         calendars
             .into_iter()
-            .map(|calendar| {
-                let objects =
-                    self.0.iter().filter(|(c, _, _)| *c == calendar).map(|(_, u, k)| (u.as_str(), *k));
-                (calendar, objects.collect())
-            })
+            .map(|calendar| (calendar, self.0.iter().filter(|o| o.calendar == calendar).collect()))
             .collect()
     }
 }
@@ -132,8 +141,8 @@ impl Store {
                             };
                             let sql = format!(
                                 "INSERT INTO events (user_id, {DRAFT_COLUMNS}, created_at, uid, exdates, \
-                                 series_id, recurrence_id, calendar_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-                                 $9, $10, $11, $12, $13, $14, $9, $15, $16, $17, $18, $19) RETURNING id"
+                                 series_id, recurrence_id, calendar_id, dav_name) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                                 $8, $9, $10, $11, $12, $13, $14, $9, $15, $16, $17, $18, $19, $20) RETURNING id"
                             );
                             let search = new.draft.search_text();
                             let ids = bind_draft!(sqlx::query_scalar::<_, i64>(&sql).bind(owner), &new.draft, search)
@@ -142,6 +151,7 @@ impl Store {
                                 .bind(series_id)
                                 .bind(recurrence_id)
                                 .bind(new.calendar)
+                                .bind(series_id.is_none().then_some(new.dav_name.as_deref()).flatten())
                                 .fetch_all(&mut *tx)
                                 .await?;
                             let id = ids.first().map(|id| EventId(*id)).ok_or(sqlx::Error::RowNotFound)?;
@@ -149,7 +159,7 @@ impl Store {
                                 last_series = Some(id);
                             }
                             let kind = if series_id.is_none() { ChangeKind::Created } else { ChangeKind::Updated };
-                            log.record(new.calendar, &new.uid, kind);
+                            log.record(new.calendar, &new.uid, None, kind);
                             applied.inserted.push(id);
                         }
                         Change::Update { id, draft, exdates } => {
@@ -181,29 +191,37 @@ impl Store {
                         Change::Delete(id) => {
                             // Deleting a series deletes the object; deleting an edited occurrence
                             // changes its series.
-                            let rows = sqlx::query_as::<_, (CalendarId, String, Option<EventId>)>(
-                                "DELETE FROM events WHERE user_id = $1 AND id = $2 RETURNING calendar_id, uid, series_id",
+                            let rows = sqlx::query_as::<_, (CalendarId, String, Option<EventId>, Option<String>)>(
+                                "DELETE FROM events WHERE user_id = $1 AND id = $2 \
+                                 RETURNING calendar_id, uid, series_id, dav_name",
                             )
                             .bind(owner)
                             .bind(*id)
                             .fetch_all(&mut *tx)
                             .await?;
                             applied.missed |= rows.is_empty();
-                            for (calendar, uid, series) in rows {
-                                let kind = if series.is_none() { ChangeKind::Deleted } else { ChangeKind::Updated };
-                                log.record(calendar, &uid, kind);
+                            for (calendar, uid, series, name) in rows {
+                                if series.is_none() {
+                                    let name = name.unwrap_or_else(|| default_object_name(&uid));
+                                    log.record(calendar, &uid, Some(name), ChangeKind::Deleted);
+                                } else {
+                                    log.record(calendar, &uid, None, ChangeKind::Updated);
+                                }
                             }
                         }
                         Change::Move { id, calendar } => {
-                            let rows = sqlx::query_as::<_, (CalendarId, String)>(
-                                "SELECT calendar_id, uid FROM events WHERE user_id = $1 AND id = $2",
+                            let rows = sqlx::query_as::<_, (CalendarId, String, Option<String>)>(
+                                "SELECT calendar_id, uid, dav_name FROM events WHERE user_id = $1 AND id = $2",
                             )
                             .bind(owner)
                             .bind(*id)
                             .fetch_all(&mut *tx)
                             .await?;
+                            // The name was chosen for the old calendar; in the new one the
+                            // object is named by its UID.
                             sqlx::query(
-                                "UPDATE events SET calendar_id = $3 WHERE user_id = $1 AND (id = $2 OR series_id = $2)",
+                                "UPDATE events SET calendar_id = $3, dav_name = NULL \
+                                 WHERE user_id = $1 AND (id = $2 OR series_id = $2)",
                             )
                             .bind(owner)
                             .bind(*id)
@@ -211,9 +229,10 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                             applied.missed |= rows.is_empty();
-                            for (from, uid) in rows.into_iter().filter(|(from, _)| from != calendar) {
-                                log.record(from, &uid, ChangeKind::Deleted);
-                                log.record(*calendar, &uid, ChangeKind::Created);
+                            for (from, uid, name) in rows.into_iter().filter(|(from, _, _)| from != calendar) {
+                                let name = name.unwrap_or_else(|| default_object_name(&uid));
+                                log.record(from, &uid, Some(name), ChangeKind::Deleted);
+                                log.record(*calendar, &uid, None, ChangeKind::Created);
                             }
                         }
                     }
@@ -232,19 +251,33 @@ impl Store {
                     .fetch_all(&mut *tx)
                     .await?;
                     let last = last.first().copied().ok_or(sqlx::Error::RowNotFound)?;
-                    for (offset, (uid, kind)) in objects.iter().enumerate() {
+                    for (offset, object) in objects.iter().enumerate() {
                         let seq = last - count + 1 + i64::try_from(offset).unwrap_or(0);
                         sqlx::query(
-                            "INSERT INTO calendar_changes (calendar_id, seq, uid, kind, changed_at) \
-                             VALUES ($1, $2, $3, $4, $5)",
+                            "INSERT INTO calendar_changes (calendar_id, seq, uid, kind, changed_at, dav_name) \
+                             VALUES ($1, $2, $3, $4, $5, $6)",
                         )
                         .bind(calendar)
                         .bind(seq)
-                        .bind(uid)
-                        .bind(kind.as_str())
+                        .bind(&object.uid)
+                        .bind(object.kind.as_str())
                         .bind(now)
+                        .bind(object.deleted_name.as_deref().filter(|_| object.kind == ChangeKind::Deleted))
                         .execute(&mut *tx)
                         .await?;
+                        if object.kind != ChangeKind::Deleted {
+                            // The object's ETag.
+                            sqlx::query(
+                                "UPDATE events SET object_seq = $4 \
+                                 WHERE user_id = $1 AND calendar_id = $2 AND uid = $3 AND series_id IS NULL",
+                            )
+                            .bind(owner)
+                            .bind(calendar)
+                            .bind(&object.uid)
+                            .bind(seq)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
                     }
                 }
                 tx.commit().await?;
@@ -387,8 +420,8 @@ fn expand(
 }
 
 impl Store {
-    /// Adds many events in one transaction (seeding, imports).
-    /// Bulk loads bypass the change log: they fill a new calendar before anyone syncs it.
+    /// Adds many events at once (seeding), bypassing the change log: they fill a new calendar
+    /// before anyone syncs it, and the sync tokens of the calendar are retired all the same.
     pub async fn insert_events(
         &self,
         owner: UserId,
@@ -427,6 +460,15 @@ impl Store {
                             .push_bind(draft.repeats_until());
                     });
                     query.build().execute(&mut *tx).await?;
+                    // Unlogged changes: every sync token of the calendar goes stale, so a
+                    // client that synced before is told to sync afresh, never left short.
+                    sqlx::query(
+                        "UPDATE calendars SET change_seq = change_seq + 1 WHERE id = $1 AND user_id = $2",
+                    )
+                    .bind(calendar)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
                     tx.commit().await
                 }};
             }

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod app_passwords;
 pub mod calendars;
+pub mod dav;
 pub mod events;
 pub mod search;
 pub mod users;

@@ -38,6 +38,20 @@ impl PublicUrl {
         PublicUrl { origin: format!("http://{host}:{port}"), scheme_len: 4 }
     }
 
+    /// The same scheme and host on another port.
+    pub fn with_port(&self, port: u16) -> PublicUrl {
+        let authority = self.authority();
+        // `[::1]:8000` keeps its brackets; `host:8000` loses its port.
+        let host = match authority.rfind(':') {
+            Some(at) if !authority[at..].contains(']') => &authority[..at],
+            _ => authority,
+        };
+        PublicUrl {
+            origin: format!("{}://{host}:{port}", &self.origin[..self.scheme_len]),
+            scheme_len: self.scheme_len,
+        }
+    }
+
     /// `scheme://host[:port]`, as browsers send it in `Origin`.
     pub fn origin(&self) -> &str {
         &self.origin
@@ -83,5 +97,8 @@ mod tests {
         assert_eq!(v4.origin(), "http://127.0.0.1:8000");
         let v6 = PublicUrl::listening_on("::1".parse().unwrap(), 8080);
         assert_eq!(v6.origin(), "http://[::1]:8080");
+        assert_eq!(v6.with_port(8001).origin(), "http://[::1]:8001");
+        assert_eq!(PublicUrl::parse("https://[::1]").unwrap().with_port(8001).origin(), "https://[::1]:8001");
+        assert_eq!(PublicUrl::parse("https://x.org").unwrap().with_port(8001).origin(), "https://x.org:8001");
     }
 }

@@ -14,7 +14,7 @@ fn shown_secret(page: &str) -> Option<String> {
 }
 
 async fn owner_of(app: &TestApp, secret: &str) -> Option<eventide::domain::UserId> {
-    app.store().app_password_owner(&secret_hash(secret)).await.unwrap().map(|(user, _)| user)
+    app.store().app_password_owner(&secret_hash(secret)).await.unwrap().map(|owner| owner.user_id)
 }
 
 async fn made_on_the_account_page_shown_once_and_revoked(engine: Engine) {

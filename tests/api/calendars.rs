@@ -333,6 +333,7 @@ async fn the_change_log_is_exact_under_concurrent_writers(engine: Engine) {
                         uid: format!("w{writer}-{n}@test"),
                         exdates: String::new(),
                         series: None,
+                        dav_name: None,
                     };
                     store.apply(owner, vec![eventide::domain::Change::Insert(new)]).await.unwrap().settle();
                 }

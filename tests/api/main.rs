@@ -4,7 +4,10 @@ mod admin;
 mod app_passwords;
 mod auth;
 mod cache;
+mod caldav;
+mod caldav_interop;
 mod calendars;
+mod dav_client;
 mod events;
 mod foundation;
 #[allow(dead_code, reason = "helpers are shared by test modules; not every one uses all")]

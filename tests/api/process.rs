@@ -37,6 +37,7 @@ impl ServerProcess {
             .env("DATABASE_URL", format!("sqlite://{}", dir.join("app.db").display()))
             .env("ROCKET_ADDRESS", "127.0.0.1")
             .env("ROCKET_PORT", port.to_string())
+            .env("EVENTIDE_DAV_PORT", "off")
             .env("EVENTIDE_LOG_FILE", "")
             .env("ROCKET_LOG_LEVEL", "critical")
             .current_dir(&dir)

@@ -1,0 +1,237 @@
+//! The CalDAV server (RFC 4791, with RFC 6578 sync and RFC 6764 discovery), in the same
+//! binary on its own port (`dav_port`). Rocket 0.5 answers any method outside its nine with
+//! 400 before a route sees it, so this is a small hyper service beside Rocket, sharing its
+//! store, the one write path and the cache: a change made here shows on the web at the next
+//! request, and a change made on the web shows in the next sync.
+//!
+//! A request goes: `server` (connection, body limit) → `Dav::respond` (path, auth, method) →
+//! the method's module (`propfind`, `report`, `write`) → store reads or `Writes`.
+
+pub mod auth;
+pub mod error;
+pub mod objects;
+pub mod path;
+pub mod propfind;
+pub mod props;
+pub mod report;
+pub mod request;
+pub mod server;
+pub mod write;
+pub mod xml;
+
+use std::net::{IpAddr, SocketAddr};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{HeaderMap, Method, Response, StatusCode};
+use rocket::fairing::AdHoc;
+
+use crate::auth::throttle::LoginThrottle;
+use crate::cache::Cache;
+use crate::config::AppConfig;
+use crate::domain::{Calendar, CalendarId};
+use crate::store::Store;
+use crate::writes::Writes;
+use auth::Principal;
+use error::DavError;
+use path::DavPath;
+
+/// What every method and property name says the server can do.
+pub const ALLOW: &str = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, REPORT, MKCALENDAR";
+
+/// Request bodies larger than this are refused (413): an event is a few KiB, a multiget of
+/// 1,000 hrefs about 100 KiB.
+pub const BODY_MAX: usize = 2 * 1024 * 1024;
+
+pub type DavResponse = Response<Full<Bytes>>;
+
+/// The CalDAV server's share of the app: the web's store, cache and login throttle.
+#[derive(Clone)]
+pub struct Dav {
+    pub store: Store,
+    pub cache: Cache,
+    pub throttle: LoginThrottle,
+    /// The header a reverse proxy puts the client's address in (Rocket's `ip_header`).
+    pub ip_header: Option<String>,
+}
+
+impl Dav {
+    /// The server's parts, from a Rocket that has ignited. `ip_header`: Rocket's setting of
+    /// that name (the header a reverse proxy puts the client's address in).
+    pub fn from_rocket<P: rocket::Phase>(
+        rocket: &rocket::Rocket<P>,
+        ip_header: Option<String>,
+    ) -> Option<Dav> {
+        Some(Dav {
+            store: rocket.state::<Store>()?.clone(),
+            cache: rocket.state::<Cache>()?.clone(),
+            throttle: rocket.state::<LoginThrottle>()?.clone(),
+            ip_header,
+        })
+    }
+
+    pub fn writes(&self) -> Writes<'_> {
+        Writes::new(&self.store, &self.cache)
+    }
+
+    fn client_address(&self, headers: &HeaderMap, peer: SocketAddr) -> Option<IpAddr> {
+        match &self.ip_header {
+            Some(name) => headers.get(name.as_str())?.to_str().ok()?.trim().parse().ok(),
+            None => Some(peer.ip()),
+        }
+    }
+
+    /// One request, from its head and (bounded) body to its response.
+    pub async fn respond(&self, head: &RequestHead, body: server::Body<'_>) -> Result<DavResponse, DavError> {
+        let path = DavPath::parse(&head.path).ok_or(DavError::NotFound)?;
+        if head.method == Method::OPTIONS {
+            return Ok(options());
+        }
+        if path == DavPath::WellKnown {
+            return Ok(redirect(path::ROOT));
+        }
+        let address = self.client_address(&head.headers, head.peer);
+        let principal = auth::authenticate(self, &head.headers, address).await?;
+        // Another user's paths are as absent as paths that never existed.
+        if path.user().is_some_and(|user| !principal.is(user)) {
+            return Err(DavError::NotFound);
+        }
+        let body = body.read().await?;
+        let request = DavRequest { head, path, principal, body };
+        match head.method.as_str() {
+            "PROPFIND" => propfind::propfind(self, &request).await,
+            "REPORT" => report::report(self, &request).await,
+            "GET" | "HEAD" => write::get(self, &request).await,
+            "PUT" => write::put(self, &request).await,
+            "DELETE" => write::delete(self, &request).await,
+            "MKCALENDAR" => write::mkcalendar(self, &request).await,
+            "PROPPATCH" => write::proppatch(self, &request).await,
+            _ => Err(DavError::MethodNotAllowed(ALLOW)),
+        }
+    }
+
+    /// The principal's calendar at a path segment: the name MKCALENDAR gave it, or its id.
+    pub async fn calendar(&self, principal: &Principal, segment: &str) -> Result<Option<Calendar>, DavError> {
+        let calendars = self.store.calendars_of(principal.user).await?;
+        Ok(find_calendar(calendars, segment))
+    }
+}
+
+pub fn find_calendar(calendars: Vec<Calendar>, segment: &str) -> Option<Calendar> {
+    let by_id =
+        |c: &Calendar| c.dav_name.is_none() && segment.parse::<i64>().is_ok_and(|id| CalendarId(id) == c.id);
+    let mut calendars = calendars.into_iter();
+    let named = calendars.clone().find(|c| c.dav_name.as_deref() == Some(segment));
+    named.or_else(|| calendars.find(by_id))
+}
+
+/// What a request is, once its body has been read and its user authenticated.
+pub struct DavRequest<'a> {
+    pub head: &'a RequestHead,
+    pub path: DavPath,
+    pub principal: Principal,
+    pub body: Bytes,
+}
+
+impl DavRequest<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as XML, or `None` when it is empty.
+    pub fn xml(&self) -> Result<Option<xml::Element>, DavError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        Ok(Some(xml::parse(&self.body)?))
+    }
+
+    /// `Depth`: 0 or 1 (RFC 4918's default, infinity, is answered as 1: calendars hold no
+    /// collections).
+    pub fn depth_one(&self) -> bool {
+        !matches!(self.header("Depth").map(str::trim), Some("0"))
+    }
+}
+
+/// The parts of a request the handlers read.
+pub struct RequestHead {
+    pub method: Method,
+    pub path: String,
+    pub headers: HeaderMap,
+    pub peer: SocketAddr,
+}
+
+pub fn response(status: StatusCode) -> hyper::http::response::Builder {
+    Response::builder().status(status).header("DAV", "1, 3, calendar-access")
+}
+
+pub fn finish(builder: hyper::http::response::Builder, body: Bytes) -> DavResponse {
+    builder.body(Full::new(body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+pub fn multistatus(body: Vec<u8>) -> DavResponse {
+    finish(
+        response(StatusCode::MULTI_STATUS).header("Content-Type", "application/xml; charset=utf-8"),
+        Bytes::from(body),
+    )
+}
+
+fn options() -> DavResponse {
+    finish(response(StatusCode::OK).header("Allow", ALLOW).header("Content-Length", "0"), Bytes::new())
+}
+
+fn redirect(to: &str) -> DavResponse {
+    finish(response(StatusCode::MOVED_PERMANENTLY).header("Location", to), Bytes::new())
+}
+
+/// Where calendar apps reach the CalDAV server (`None`: it is off), for the web's pages.
+#[derive(Debug, Clone)]
+pub struct DavPublicUrl(pub Option<crate::web::public_url::PublicUrl>);
+
+impl DavPublicUrl {
+    /// The address to type into a calendar app: the context root.
+    pub fn root(&self) -> Option<String> {
+        self.0.as_ref().map(|url| url.join(path::ROOT))
+    }
+}
+
+/// RFC 6764 on the web port: a calendar app given the web address finds the CalDAV server.
+#[rocket::get("/.well-known/caldav")]
+pub fn well_known(
+    dav: &rocket::State<DavPublicUrl>,
+) -> Result<rocket::response::Redirect, crate::error::AppError> {
+    let root = dav.root().ok_or(crate::error::AppError::NotFound)?;
+    Ok(rocket::response::Redirect::moved(root))
+}
+
+/// Starts the CalDAV server when Rocket lifts off (unless `dav_port` is off), on the web
+/// server's address; it stops with Rocket's shutdown.
+pub fn stage() -> AdHoc {
+    AdHoc::on_liftoff("CalDAV server", |rocket| {
+        Box::pin(async move {
+            let Some(config) = rocket.state::<AppConfig>() else { return };
+            let Some(port) = config.dav_port.port() else {
+                log::info!("CalDAV server: off (dav_port = off)");
+                return;
+            };
+            let ip_header = rocket.config().ip_header.as_ref().map(|h| h.to_string());
+            let Some(dav) = Dav::from_rocket(rocket, ip_header) else {
+                log::error!("CalDAV server: the store, cache or login throttle is missing; not started");
+                return;
+            };
+            let address = SocketAddr::new(rocket.config().address, port);
+            match tokio::net::TcpListener::bind(address).await {
+                Ok(listener) => {
+                    log::info!("CalDAV server on http://{address}{}", path::ROOT);
+                    let shutdown = rocket.shutdown();
+                    tokio::spawn(server::serve(dav, listener, shutdown));
+                }
+                Err(e) => {
+                    // Calendar apps would fail in silence: stop, as a web port in use does.
+                    log::error!("CalDAV server: cannot listen on {address}: {e}; stopping");
+                    rocket.shutdown().notify();
+                }
+            }
+        })
+    })
+}

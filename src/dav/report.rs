@@ -1,0 +1,235 @@
+//! REPORT on a calendar: `calendar-multiget` (objects by href), `calendar-query` (objects
+//! with an occurrence in a time range, optionally expanded) and `sync-collection` (what
+//! changed since a token, from the calendar's change log).
+
+use std::collections::{HashMap, HashSet};
+
+use super::error::{DavError, Precondition};
+use super::objects;
+use super::path::{href_path, object_href, DavPath};
+use super::props::{status_response, sync_token, token_seq, Resource, Responder};
+use super::request::{report as parse, Prop, QueryFilter, Report, TimeRange};
+use super::xml::XmlOut;
+use super::{multistatus, Dav, DavRequest, DavResponse};
+use crate::domain::{Calendar, CalendarObject, ChangeKind, ObjectRef};
+
+const NOT_FOUND: &str = "HTTP/1.1 404 Not Found";
+
+pub async fn report(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse, DavError> {
+    let root = request.xml()?.ok_or(DavError::BadRequest("a REPORT needs a body"))?;
+    let report = parse(&root)?;
+    let DavPath::Calendar { calendar, .. } = &request.path else {
+        return Err(DavError::Forbidden(Precondition::SupportedReport));
+    };
+    let calendar = dav.calendar(&request.principal, calendar).await?.ok_or(DavError::NotFound)?;
+    let responder = Responder { user: &request.principal.username };
+    let mut out = XmlOut::default();
+    out.root("d:multistatus");
+    match report {
+        Report::Multiget { props, hrefs } => {
+            multiget(dav, request, &responder, &calendar, &props, &hrefs, &mut out).await?
+        }
+        Report::Query { props, filter } => {
+            if filter.events {
+                query(dav, request, &responder, &calendar, &props, &filter, &mut out).await?;
+            }
+        }
+        Report::Sync { props, token, limit } => {
+            sync(dav, request, &responder, &calendar, &props, token.as_deref(), limit, &mut out).await?
+        }
+    }
+    out.end("d:multistatus");
+    Ok(multistatus(out.finish()))
+}
+
+fn wants_body(props: &[Prop]) -> Option<Option<TimeRange>> {
+    props.iter().find_map(|p| match p {
+        Prop::CalendarData(expand) => Some(*expand),
+        _ => None,
+    })
+}
+
+/// One object's response, its body rendered only when asked for.
+fn object_response(
+    responder: &Responder<'_>,
+    calendar: &Calendar,
+    object: &CalendarObject,
+    props: &[Prop],
+    out: &mut XmlOut,
+) {
+    let body = match wants_body(props) {
+        None => None,
+        Some(None) => Some(objects::body(object)),
+        Some(Some(range)) => Some(objects::expanded_body(object, range)),
+    };
+    let resource = Resource::Object { calendar, reference: &object.reference, body: body.as_deref() };
+    responder.response(out, &resource, props, false);
+}
+
+async fn multiget(
+    dav: &Dav,
+    request: &DavRequest<'_>,
+    responder: &Responder<'_>,
+    calendar: &Calendar,
+    props: &[Prop],
+    hrefs: &[String],
+    out: &mut XmlOut,
+) -> Result<(), DavError> {
+    let segment = calendar.dav_segment();
+    // Only objects of this calendar (and of this user) can be found; other hrefs are 404s.
+    let names: Vec<Option<String>> = hrefs
+        .iter()
+        .map(|href| match DavPath::parse(href_path(href)) {
+            Some(DavPath::Object { user, calendar, object })
+                if request.principal.is(&user) && calendar == segment =>
+            {
+                Some(object)
+            }
+            _ => None,
+        })
+        .collect();
+    let wanted: Vec<&str> = names.iter().flatten().map(String::as_str).collect();
+    let found = dav.store.objects_named(request.principal.user, calendar.id, &wanted).await?;
+    let by_name: HashMap<&str, &CalendarObject> =
+        found.iter().map(|o| (o.reference.name.as_str(), o)).collect();
+    for (href, name) in hrefs.iter().zip(&names) {
+        match name.as_deref().and_then(|n| by_name.get(n)) {
+            Some(object) => object_response(responder, calendar, object, props, out),
+            None => status_response(out, href, NOT_FOUND),
+        }
+    }
+    Ok(())
+}
+
+async fn query(
+    dav: &Dav,
+    request: &DavRequest<'_>,
+    responder: &Responder<'_>,
+    calendar: &Calendar,
+    props: &[Prop],
+    filter: &QueryFilter,
+    out: &mut XmlOut,
+) -> Result<(), DavError> {
+    let owner = request.principal.user;
+    let objects = match filter.range {
+        Some(range) => {
+            let candidates =
+                dav.store.objects_overlapping(owner, calendar.id, range.from, range.until).await?;
+            candidates.into_iter().filter(|o| objects::overlaps(o, range)).collect()
+        }
+        None => dav.store.all_objects(owner, calendar.id).await?,
+    };
+    for object in objects.iter().filter(|o| objects::text_matches(o, &filter.matches)) {
+        object_response(responder, calendar, object, props, out);
+    }
+    Ok(())
+}
+
+/// RFC 6578. No token: every object and the current token. A token: the objects changed
+/// since (the last change of each counts), deletions as 404s. A token this calendar never
+/// gave, or one older than the change log keeps, is refused with `valid-sync-token`: the
+/// client then syncs afresh, never silently short of changes.
+#[allow(clippy::too_many_arguments)]
+async fn sync(
+    dav: &Dav,
+    request: &DavRequest<'_>,
+    responder: &Responder<'_>,
+    calendar: &Calendar,
+    props: &[Prop],
+    token: Option<&str>,
+    limit: Option<usize>,
+    out: &mut XmlOut,
+) -> Result<(), DavError> {
+    let owner = request.principal.user;
+    let invalid = || DavError::Forbidden(Precondition::ValidSyncToken);
+    let now = calendar.change_seq;
+    let Some(token) = token else {
+        let count = if wants_body(props).is_some() {
+            let objects = dav.store.all_objects(owner, calendar.id).await?;
+            within(limit, objects.len())?;
+            for object in &objects {
+                object_response(responder, calendar, object, props, out);
+            }
+            objects.len()
+        } else {
+            let references = dav.store.calendar_objects(owner, calendar.id).await?;
+            within(limit, references.len())?;
+            for reference in &references {
+                responder.response(out, &Resource::Object { calendar, reference, body: None }, props, false);
+            }
+            references.len()
+        };
+        log::debug!("CalDAV initial sync of calendar {}: {count} objects", calendar.id.0);
+        out.text("d:sync-token", &sync_token(calendar, now));
+        return Ok(());
+    };
+    let since = token_seq(calendar, token).filter(|seq| *seq <= now).ok_or_else(invalid)?;
+    let changes: Vec<_> =
+        dav.store.changes_since(calendar.id, since).await?.into_iter().filter(|c| c.seq <= now).collect();
+    // Change numbers are dense: a gap means pruned rows (or unlogged bulk loads).
+    let expected = usize::try_from(now - since).map_err(|_| invalid())?;
+    if changes.len() != expected || changes.first().is_some_and(|c| c.seq != since + 1) {
+        return Err(invalid());
+    }
+    let mut last: HashMap<&str, ChangeKind> = HashMap::new();
+    let mut deleted_names: Vec<&str> = Vec::new();
+    for change in &changes {
+        last.insert(&change.uid, change.kind);
+        if let (ChangeKind::Deleted, Some(name)) = (change.kind, change.deleted_name.as_deref()) {
+            deleted_names.push(name);
+        }
+    }
+    let present: Vec<&str> =
+        last.iter().filter(|(_, kind)| **kind != ChangeKind::Deleted).map(|(uid, _)| *uid).collect();
+    let present = if wants_body(props).is_some() {
+        let references = dav.store.object_refs_by_uid(owner, calendar.id, &present).await?;
+        let names: Vec<&str> = references.iter().map(|r| r.name.as_str()).collect();
+        Found::Objects(dav.store.objects_named(owner, calendar.id, &names).await?)
+    } else {
+        Found::References(dav.store.object_refs_by_uid(owner, calendar.id, &present).await?)
+    };
+    let current: HashSet<&str> = present.references().map(|r| r.name.as_str()).collect();
+    let gone: HashSet<&str> = deleted_names.into_iter().filter(|name| !current.contains(name)).collect();
+    within(limit, current.len() + gone.len())?;
+    match &present {
+        Found::Objects(objects) => {
+            for object in objects {
+                object_response(responder, calendar, object, props, out);
+            }
+        }
+        Found::References(references) => {
+            for reference in references {
+                responder.response(out, &Resource::Object { calendar, reference, body: None }, props, false);
+            }
+        }
+    }
+    let segment = calendar.dav_segment();
+    for name in gone {
+        status_response(out, &object_href(&request.principal.username, &segment, name), NOT_FOUND);
+    }
+    out.text("d:sync-token", &sync_token(calendar, now));
+    Ok(())
+}
+
+enum Found {
+    Objects(Vec<CalendarObject>),
+    References(Vec<ObjectRef>),
+}
+
+impl Found {
+    fn references(&self) -> Box<dyn Iterator<Item = &ObjectRef> + '_> {
+        match self {
+            Found::Objects(objects) => Box::new(objects.iter().map(|o| &o.reference)),
+            Found::References(references) => Box::new(references.iter()),
+        }
+    }
+}
+
+/// A client's `DAV:limit` is honoured by refusing more (RFC 5323's precondition); Eventide
+/// does not page a sync.
+fn within(limit: Option<usize>, count: usize) -> Result<(), DavError> {
+    match limit {
+        Some(limit) if count > limit => Err(DavError::Forbidden(Precondition::NumberOfMatches)),
+        _ => Ok(()),
+    }
+}
