@@ -142,6 +142,7 @@ fn draft(rng: &mut StdRng) -> EventDraft {
         end_at,
         tzid: "UTC".into(),
         recurrence: None,
+        extra: None,
     }
 }
 
@@ -172,6 +173,7 @@ fn repeating(rng: &mut StdRng, n: u32) -> EventDraft {
         end_at: start + Duration::minutes(45),
         tzid: zone.name().into(),
         recurrence: None,
+        extra: None,
     };
     let rule = RULES[n as usize % RULES.len()].parse().ok();
     draft.clone().repeating(rule.as_ref()).unwrap_or(draft)

@@ -131,6 +131,8 @@ fn target(text: &str) {
         Ok(calendar) => assert!(depth(&calendar) <= MAX_DEPTH, "a tree deeper than {MAX_DEPTH}"),
         Err(ParseError::TooDeep | ParseError::NotCalendar) => {}
     }
+    // The same text as a CalDAV PUT body: refused or planned, never a panic.
+    let _ = eventide::dav::objects::plan_put(text, Berlin, eventide::domain::CalendarId(1), "x.ics", None);
     if let Ok(file) = read(text, Berlin) {
         let planned = plan(file.events, file.failures, &[], Berlin, eventide::domain::CalendarId(1));
         assert!(planned.changes.len() <= planned.events.len());

@@ -12,3 +12,7 @@ ALTER TABLE calendars ADD COLUMN dav_name TEXT;
 CREATE UNIQUE INDEX calendars_dav_name ON calendars (user_id, dav_name) WHERE dav_name IS NOT NULL;
 -- A deleted object's name, for the sync report that announces the deletion (the row is gone).
 ALTER TABLE calendar_changes ADD COLUMN dav_name TEXT;
+-- What an event's iCalendar says that Eventide does not model (alarms, attendees, categories,
+-- X- properties...), as content lines, written back on every export and GET: a phone's data
+-- survives a round trip through Eventide instead of being dropped.
+ALTER TABLE events ADD COLUMN extra TEXT NOT NULL DEFAULT '';

@@ -18,6 +18,7 @@ use super::session::{Sessions, Snapshot};
 use super::throttle::{LoginThrottle, Throttled};
 use super::{password, validate};
 use crate::cache::Cache;
+use crate::dav::DavPublicUrl;
 use crate::error::AppError;
 use crate::ical::routes::feed_links;
 use crate::store::app_passwords::AppPassword;
@@ -87,6 +88,7 @@ pub async fn account_page_context(
     store: &Store,
     user: &CurrentUser,
     public_url: &PublicUrl,
+    dav: &DavPublicUrl,
     extras: AccountExtras,
 ) -> Result<Value, AppError> {
     let account = account_of(store, user).await?;
@@ -107,6 +109,7 @@ pub async fn account_page_context(
             json!(extras.new_app_password.map(|(label, secret)| json!({ "label": label, "secret": secret }))),
         );
         map.insert("app_password_label".into(), json!(extras.app_password_label));
+        map.insert("dav_url".into(), json!(dav.root()));
         if let Some(error) = extras.app_password_error {
             map.insert("app_password_error".into(), json!(error));
         }
@@ -121,9 +124,10 @@ pub async fn account_page(
     store: &State<Store>,
     flash: Option<FlashMessage<'_>>,
     public_url: &State<PublicUrl>,
+    dav: &State<DavPublicUrl>,
 ) -> Result<Template, AppError> {
     let extras = AccountExtras { notice: flash.map(|f| f.message().to_string()), ..AccountExtras::default() };
-    Ok(page.render("account.html", account_page_context(store, &user, public_url, extras).await?))
+    Ok(page.render("account.html", account_page_context(store, &user, public_url, dav, extras).await?))
 }
 
 #[rocket::post("/account/password", data = "<form>")]

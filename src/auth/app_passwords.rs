@@ -14,6 +14,7 @@ use super::account::{account_page_context, AccountExtras};
 use super::csrf::CsrfForm;
 use super::guard::CurrentUser;
 use super::routes::TokenOnly;
+use crate::dav::DavPublicUrl;
 use crate::domain::text::strip_controls;
 use crate::domain::{AppPasswordId, UserId};
 use crate::error::AppError;
@@ -78,6 +79,7 @@ pub async fn create_route(
     page: Page,
     store: &State<Store>,
     public_url: &State<PublicUrl>,
+    dav: &State<DavPublicUrl>,
 ) -> Result<(Status, Template), AppError> {
     let (status, extras) = match validate_label(&form.0.label) {
         Ok(label) => {
@@ -96,7 +98,7 @@ pub async fn create_route(
             },
         ),
     };
-    let context = account_page_context(store, &user, public_url, extras).await?;
+    let context = account_page_context(store, &user, public_url, dav, extras).await?;
     Ok(page.render_status(status, "account.html", context))
 }
 

@@ -36,6 +36,8 @@ pub struct Event {
     pub series_id: Option<EventId>,
     /// For an edited occurrence: the start of the occurrence it replaces.
     pub recurrence_id: Option<DateTime<Utc>>,
+    /// iCalendar content lines Eventide keeps without modelling them (see `EventDraft::extra`).
+    pub extra: String,
 }
 
 impl Event {
@@ -82,6 +84,7 @@ impl Event {
             end_at: self.end_at,
             tzid: self.tzid.clone(),
             recurrence: None,
+            extra: Some(self.extra.clone()),
         };
         match self.rule() {
             Some(rule) => plain.clone().repeating(Some(&rule)).unwrap_or(plain),
@@ -143,7 +146,15 @@ pub struct EventDraft {
     /// IANA zone name: where a series repeats, and how an export names its times.
     pub tzid: String,
     pub recurrence: Option<Recurrence>,
+    /// What the event's iCalendar said that Eventide does not model (alarms, attendees,
+    /// categories, X- properties), as unfolded content lines, one per line, written back on
+    /// export. `None`: keep what is stored (a form edit knows nothing of them).
+    pub extra: Option<String>,
 }
+
+/// The most unmodelled iCalendar an event may carry: alarms and attendees take a few hundred
+/// bytes; anything near this is an inline attachment, refused rather than stored.
+pub const EXTRA_MAX: usize = 32 * 1024;
 
 /// A checked rule and when its last occurrence ends (`None`: never).
 #[derive(Debug, Clone, PartialEq, Eq)]

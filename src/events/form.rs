@@ -171,6 +171,7 @@ impl EventForm {
                 end_at,
                 tzid: zone.name().to_string(),
                 recurrence: None,
+                extra: None,
             },
             _ => return Err(errors),
         };

@@ -95,5 +95,8 @@ fn vevent(out: &mut Writer, event: &Event) {
     if !event.location.is_empty() {
         out.text("LOCATION", &event.location);
     }
+    for line in event.extra.lines().filter(|l| !l.is_empty()) {
+        out.line(line);
+    }
     out.raw("END", "VEVENT");
 }

@@ -14,6 +14,7 @@ use super::parse::{parse, unescape_text, Component, ParseError, Property};
 use super::zones::resolve_zone;
 use crate::calendars::NAME_MAX;
 use crate::domain::color;
+use crate::domain::event::EXTRA_MAX;
 use crate::domain::recurrence::{format_exdates, Rule, EXDATES_MAX};
 use crate::domain::text::strip_controls;
 use crate::domain::time;
@@ -215,6 +216,45 @@ fn text(vevent: &Component, name: &str, max: usize) -> String {
     }
 }
 
+/// The properties an event is read from, or that Eventide writes itself (stamps).
+const MODELLED: &[&str] = &[
+    "UID",
+    "DTSTAMP",
+    "CREATED",
+    "LAST-MODIFIED",
+    "DTSTART",
+    "DTEND",
+    "DURATION",
+    "RRULE",
+    "EXDATE",
+    "RECURRENCE-ID",
+    "SUMMARY",
+    "DESCRIPTION",
+    "LOCATION",
+];
+
+/// Everything else the VEVENT says (alarms, attendees, categories, status, X- properties),
+/// as content lines kept with the event and written back: never silently dropped.
+fn unmodelled(vevent: &Component) -> Result<String, String> {
+    let mut lines: Vec<String> = vevent
+        .properties
+        .iter()
+        .filter(|p| !MODELLED.contains(&p.name.as_str()))
+        .map(Property::to_line)
+        .collect();
+    for child in &vevent.children {
+        child.write_lines(&mut lines);
+    }
+    let text = lines.join("\n");
+    if text.len() > EXTRA_MAX {
+        return Err(format!(
+            "it carries more than {} KiB of properties Eventide does not use (an attachment?)",
+            EXTRA_MAX / 1024
+        ));
+    }
+    Ok(text)
+}
+
 fn read_event(vevent: &Component, zone: Tz) -> Result<Imported, String> {
     let start = vevent.property("DTSTART").ok_or("it has no start (DTSTART)")?;
     let (start_at, all_day, named_zone) = read_time(start, zone)?;
@@ -266,6 +306,7 @@ fn read_event(vevent: &Component, zone: Tz) -> Result<Imported, String> {
         end_at,
         tzid: series_zone.name().to_string(),
         recurrence: None,
+        extra: Some(unmodelled(vevent)?),
     };
     let recurrence_id = match vevent.property("RECURRENCE-ID") {
         Some(original) => Some(read_time(original, series_zone)?.0),
@@ -320,6 +361,7 @@ fn same(existing: &Event, imported: &EventDraft, exdates: &str) -> bool {
         && stored.recurrence.as_ref().map(|r| &r.rule) == imported.recurrence.as_ref().map(|r| &r.rule)
         && (existing.tzid == imported.tzid || imported.recurrence.is_none())
         && existing.exdates == exdates
+        && imported.extra.as_ref().is_none_or(|extra| *extra == existing.extra)
 }
 
 /// Plans the import of `events` into an account holding `existing`: new events go to

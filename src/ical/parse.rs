@@ -14,6 +14,28 @@ impl Property {
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
+
+    /// The property as one unfolded content line again (parameter values quoted where they
+    /// must be, control characters left out).
+    pub fn to_line(&self) -> String {
+        let mut line = self.name.clone();
+        for (name, value) in &self.params {
+            line.push(';');
+            line.push_str(name);
+            line.push('=');
+            if value.contains([':', ';', ',']) {
+                line.push('"');
+                line.push_str(&value.replace('"', ""));
+                line.push('"');
+            } else {
+                line.push_str(value);
+            }
+        }
+        line.push(':');
+        line.push_str(&self.value);
+        line.retain(|c| c == '\t' || !c.is_control());
+        line
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,6 +52,17 @@ impl Component {
 
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Property> + 'a {
         self.properties.iter().filter(move |p| p.name == name)
+    }
+
+    /// The component as content lines (BEGIN, its properties, its children, END). Recursive,
+    /// but the parser caps nesting at `MAX_DEPTH`.
+    pub fn write_lines(&self, lines: &mut Vec<String>) {
+        lines.push(format!("BEGIN:{}", self.name));
+        lines.extend(self.properties.iter().map(Property::to_line));
+        for child in &self.children {
+            child.write_lines(lines);
+        }
+        lines.push(format!("END:{}", self.name));
     }
 
     /// Every descendant component named `name`, in file order. Walked with an explicit

@@ -20,6 +20,11 @@ impl Writer {
         fold_into(&mut self.out, &format!("{name}:{value}"));
     }
 
+    /// A whole content line, kept from an imported file.
+    pub fn line(&mut self, line: &str) {
+        fold_into(&mut self.out, line);
+    }
+
     /// A TEXT property: escaped, control characters removed.
     pub fn text(&mut self, name: &str, value: &str) {
         self.raw(name, &escape_text(value));

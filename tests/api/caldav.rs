@@ -157,6 +157,46 @@ async fn objects_round_trip_with_strong_etags_and_preconditions(engine: Engine) 
         dav.send("PUT", &format!("{calendar}j.ics"), &[("Content-Type", "application/json")], b"{}").await;
     assert_eq!(json.status, 403);
 
+    // What Eventide does not model (alarms, attendees, categories) is kept, not dropped, and
+    // survives an edit on the web.
+    let alarm = "CATEGORIES:Health,Family\r\nATTENDEE;CN=\"Dr. Who\";ROLE=REQ-PARTICIPANT:mailto:dr@example.org\r\n\
+                 X-PHONE-THING:1\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Reminder\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\n";
+    let with_alarm = event("alarm@phone", "Checkup", "20260611T090000Z", "20260611T100000Z", alarm);
+    let alarm_path = format!("{calendar}alarm.ics");
+    assert_eq!(dav.put(&alarm_path, &with_alarm, &[]).await.status, 201);
+    let kept = dav.send("GET", &alarm_path, &[], b"").await.body;
+    for line in [
+        "CATEGORIES:Health,Family",
+        "ATTENDEE;CN=Dr. Who;ROLE=REQ-PARTICIPANT:mailto:dr@example.org",
+        "X-PHONE-THING:1",
+        "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Reminder\r\nTRIGGER:-PT15M\r\nEND:VALARM",
+    ] {
+        assert!(kept.contains(line), "{line} in {kept}");
+    }
+    let alarm_id = app
+        .store()
+        .object_with_uid(eventide::domain::UserId(1), "alarm@phone")
+        .await
+        .unwrap()
+        .unwrap()
+        .1
+        .id
+        .0;
+    let fields = [("title", "Checkup (web)"), ("start", "2026-06-11T09:00"), ("end", "2026-06-11T10:00")];
+    assert_status(&app.post_with_token(&format!("/events/{alarm_id}"), &fields).await, Status::SeeOther);
+    let after = dav.send("GET", &alarm_path, &[], b"").await.body;
+    assert!(after.contains("SUMMARY:Checkup (web)") && after.contains("TRIGGER:-PT15M"), "{after}");
+    let attachment = format!("ATTACH;ENCODING=BASE64;VALUE=BINARY:{}\r\n", "A".repeat(40_000));
+    let too_much = dav
+        .put(
+            &format!("{calendar}big.ics"),
+            &event("big@x", "Big", "20260611T090000Z", "20260611T100000Z", &attachment),
+            &[],
+        )
+        .await;
+    assert_eq!(too_much.status, 403);
+    assert!(too_much.body.contains("KiB"), "{}", too_much.body);
+
     // A change on the web changes the ETag.
     let id = app
         .store()

@@ -318,6 +318,7 @@ async fn the_change_log_is_exact_under_concurrent_writers(engine: Engine) {
             end_at: start + chrono::Duration::minutes(30),
             tzid: "UTC".into(),
             recurrence: None,
+            extra: None,
         }
     };
     // Eight writers on tasks of their own, so their transactions really overlap. (No cache
