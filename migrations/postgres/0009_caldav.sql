@@ -6,7 +6,8 @@
 ALTER TABLE events ADD COLUMN dav_name TEXT;
 ALTER TABLE events ADD COLUMN object_seq BIGINT NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX events_dav_name ON events (calendar_id, dav_name) WHERE dav_name IS NOT NULL AND series_id IS NULL;
-CREATE INDEX events_calendar_objects ON events (calendar_id, user_id) WHERE series_id IS NULL;
+-- Edited occurrences by their end: which series have one in a queried range.
+CREATE INDEX events_override_ends ON events (user_id, end_at) WHERE series_id IS NOT NULL;
 -- A calendar made by MKCALENDAR keeps the path segment its client chose (NULL: its id).
 ALTER TABLE calendars ADD COLUMN dav_name TEXT;
 CREATE UNIQUE INDEX calendars_dav_name ON calendars (user_id, dav_name) WHERE dav_name IS NOT NULL;

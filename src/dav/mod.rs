@@ -8,6 +8,7 @@
 //! the method's module (`propfind`, `report`, `write`) → store reads or `Writes`.
 
 pub mod auth;
+pub mod bodies;
 pub mod error;
 pub mod objects;
 pub mod path;
@@ -53,6 +54,7 @@ pub struct Dav {
     pub throttle: LoginThrottle,
     /// The header a reverse proxy puts the client's address in (Rocket's `ip_header`).
     pub ip_header: Option<String>,
+    pub bodies: bodies::Bodies,
 }
 
 impl Dav {
@@ -67,6 +69,7 @@ impl Dav {
             cache: rocket.state::<Cache>()?.clone(),
             throttle: rocket.state::<LoginThrottle>()?.clone(),
             ip_header,
+            bodies: bodies::Bodies::default(),
         })
     }
 

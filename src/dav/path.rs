@@ -97,7 +97,8 @@ impl DavPath {
     }
 }
 
-fn segment(text: &str) -> String {
+/// One path segment, percent-encoded as the hrefs we write have it.
+pub fn segment(text: &str) -> String {
     utf8_percent_encode(text, SEGMENT).to_string()
 }
 

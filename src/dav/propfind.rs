@@ -10,7 +10,7 @@ use super::{multistatus, Dav, DavRequest, DavResponse};
 
 pub async fn propfind(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse, DavError> {
     let asked = parse(request.xml()?.as_ref())?;
-    let responder = Responder { user: &request.principal.username };
+    let responder = Responder::new(&request.principal.username);
     let mut out = XmlOut::default();
     out.root("d:multistatus");
     let write = |out: &mut XmlOut, resource: &Resource<'_>| {

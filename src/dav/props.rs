@@ -1,10 +1,10 @@
 //! The properties of each kind of resource, and `DAV:response` elements that report them:
 //! the ones a resource has under 200, the ones it lacks under 404 (RFC 4918 9.1).
 
-use super::path::{calendar_href, home_href, object_href, principal_href};
+use super::path::{calendar_href, home_href, object_href, principal_href, segment};
 use super::request::Prop;
 use super::xml::XmlOut;
-use crate::domain::{Calendar, ObjectRef};
+use crate::domain::{Calendar, CalendarId, ObjectRef};
 
 /// What a response describes.
 pub enum Resource<'a> {
@@ -37,9 +37,15 @@ pub fn token_seq(calendar: &Calendar, token: &str) -> Option<i64> {
 pub struct Responder<'a> {
     /// The authenticated user's name (hrefs of their principal and home).
     pub user: &'a str,
+    /// The href of the calendar whose objects are listed, encoded once for all of them.
+    calendar_href: std::sync::OnceLock<(CalendarId, String)>,
 }
 
-impl Responder<'_> {
+impl<'a> Responder<'a> {
+    pub fn new(user: &'a str) -> Responder<'a> {
+        Responder { user, calendar_href: std::sync::OnceLock::new() }
+    }
+
     pub fn href(&self, resource: &Resource<'_>) -> String {
         match resource {
             Resource::Root => super::path::ROOT.to_string(),
@@ -47,7 +53,16 @@ impl Responder<'_> {
             Resource::Home => home_href(self.user),
             Resource::Calendar(calendar) => calendar_href(self.user, &calendar.dav_segment()),
             Resource::Object { calendar, reference, .. } => {
-                object_href(self.user, &calendar.dav_segment(), &reference.name)
+                let (id, prefix) = self
+                    .calendar_href
+                    .get_or_init(|| (calendar.id, calendar_href(self.user, &calendar.dav_segment())));
+                if *id == calendar.id {
+                    let mut href = prefix.clone();
+                    href.push_str(&segment(&reference.name));
+                    href
+                } else {
+                    object_href(self.user, &calendar.dav_segment(), &reference.name)
+                }
             }
         }
     }

@@ -3,6 +3,7 @@
 //! changed since a token, from the calendar's change log).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::error::{DavError, Precondition};
 use super::objects;
@@ -11,7 +12,7 @@ use super::props::{status_response, sync_token, token_seq, Resource, Responder};
 use super::request::{report as parse, Prop, QueryFilter, Report, TimeRange};
 use super::xml::XmlOut;
 use super::{multistatus, Dav, DavRequest, DavResponse};
-use crate::domain::{Calendar, CalendarObject, ChangeKind, ObjectRef};
+use crate::domain::{Calendar, CalendarObject, ChangeKind, EventId, ObjectRef};
 
 const NOT_FOUND: &str = "HTTP/1.1 404 Not Found";
 
@@ -22,7 +23,7 @@ pub async fn report(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse, 
         return Err(DavError::Forbidden(Precondition::SupportedReport));
     };
     let calendar = dav.calendar(&request.principal, calendar).await?.ok_or(DavError::NotFound)?;
-    let responder = Responder { user: &request.principal.username };
+    let responder = Responder::new(&request.principal.username);
     let mut out = XmlOut::default();
     out.root("d:multistatus");
     match report {
@@ -50,17 +51,20 @@ fn wants_body(props: &[Prop]) -> Option<Option<TimeRange>> {
 }
 
 /// One object's response, its body rendered only when asked for.
+/// One object's response (its rows complete), its body rendered (or taken from the bodies
+/// of known versions) only when asked for.
 fn object_response(
+    dav: &Dav,
     responder: &Responder<'_>,
     calendar: &Calendar,
     object: &CalendarObject,
     props: &[Prop],
     out: &mut XmlOut,
 ) {
-    let body = match wants_body(props) {
+    let body: Option<Arc<str>> = match wants_body(props) {
         None => None,
-        Some(None) => Some(objects::body(object)),
-        Some(Some(range)) => Some(objects::expanded_body(object, range)),
+        Some(None) => Some(dav.bodies.body(object)),
+        Some(Some(range)) => Some(objects::expanded_body(object, range).into()),
     };
     let resource = Resource::Object { calendar, reference: &object.reference, body: body.as_deref() };
     responder.response(out, &resource, props, false);
@@ -94,7 +98,7 @@ async fn multiget(
         found.iter().map(|o| (o.reference.name.as_str(), o)).collect();
     for (href, name) in hrefs.iter().zip(&names) {
         match name.as_deref().and_then(|n| by_name.get(n)) {
-            Some(object) => object_response(responder, calendar, object, props, out),
+            Some(object) => object_response(dav, responder, calendar, object, props, out),
             None => status_response(out, href, NOT_FOUND),
         }
     }
@@ -111,16 +115,43 @@ async fn query(
     out: &mut XmlOut,
 ) -> Result<(), DavError> {
     let owner = request.principal.user;
-    let objects = match filter.range {
-        Some(range) => {
-            let candidates =
-                dav.store.objects_overlapping(owner, calendar.id, range.from, range.until).await?;
-            candidates.into_iter().filter(|o| objects::overlaps(o, range)).collect()
+    let Some(range) = filter.range else {
+        let objects = dav.store.all_objects(owner, calendar.id).await?;
+        for object in objects.iter().filter(|o| objects::text_matches(o, &filter.matches)) {
+            object_response(dav, responder, calendar, object, props, out);
         }
-        None => dav.store.all_objects(owner, calendar.id).await?,
+        return Ok(());
     };
-    for object in objects.iter().filter(|o| objects::text_matches(o, &filter.matches)) {
-        object_response(responder, calendar, object, props, out);
+    // The range is matched on times alone; texts are read only for what matched, and only
+    // when a filter, an expansion or a body not rendered before needs them.
+    let times = dav.store.objects_overlapping(owner, calendar.id, range.from, range.until).await?;
+    let matched: Vec<CalendarObject> = times.into_iter().filter(|o| objects::overlaps(o, range)).collect();
+    let body = wants_body(props);
+    let needs_rows = !filter.matches.is_empty() || matches!(body, Some(Some(_)));
+    let unread: Vec<EventId> = matched
+        .iter()
+        .filter(|o| needs_rows || (body.is_some() && dav.bodies.get(&o.reference).is_none()))
+        .map(|o| o.reference.id)
+        .collect();
+    let read = dav.store.objects_by_id(owner, calendar.id, &unread).await?;
+    let mut complete: HashMap<EventId, CalendarObject> =
+        read.into_iter().map(|o| (o.reference.id, o)).collect();
+    for object in matched {
+        match complete.remove(&object.reference.id) {
+            Some(full) if objects::text_matches(&full, &filter.matches) => {
+                object_response(dav, responder, calendar, &full, props, out)
+            }
+            Some(_) => {}
+            // Not read: no filter on texts, and its body (if asked for) is a known version.
+            None if !needs_rows => {
+                let cached = body.and_then(|_| dav.bodies.get(&object.reference));
+                let resource =
+                    Resource::Object { calendar, reference: &object.reference, body: cached.as_deref() };
+                responder.response(out, &resource, props, false);
+            }
+            // Deleted between the two reads.
+            None => {}
+        }
     }
     Ok(())
 }
@@ -148,7 +179,7 @@ async fn sync(
             let objects = dav.store.all_objects(owner, calendar.id).await?;
             within(limit, objects.len())?;
             for object in &objects {
-                object_response(responder, calendar, object, props, out);
+                object_response(dav, responder, calendar, object, props, out);
             }
             objects.len()
         } else {
@@ -194,7 +225,7 @@ async fn sync(
     match &present {
         Found::Objects(objects) => {
             for object in objects {
-                object_response(responder, calendar, object, props, out);
+                object_response(dav, responder, calendar, object, props, out);
             }
         }
         Found::References(references) => {

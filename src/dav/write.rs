@@ -6,7 +6,7 @@ use bytes::Bytes;
 use hyper::StatusCode;
 
 use super::error::{DavError, Precondition};
-use super::objects::{self, plan_put};
+use super::objects::plan_put;
 use super::path::{object_href, DavPath};
 use super::request::{prop_changes, Prop, PropChanges};
 use super::xml::{XmlOut, CALDAV};
@@ -61,7 +61,7 @@ pub async fn get(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse, Dav
         DavPath::Object { .. } => {
             let (_, object) = object_at(dav, request).await?;
             let object = object.ok_or(DavError::NotFound)?;
-            (objects::body(&object), Some(object.reference.etag()))
+            (dav.bodies.body(&object).to_string(), Some(object.reference.etag()))
         }
         // The whole calendar, as its export: handy in a browser.
         DavPath::Calendar { calendar, .. } => {

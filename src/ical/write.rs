@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 
 const MAX_OCTETS: usize = 75;
@@ -15,9 +17,17 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// A line whose value is already in its iCalendar form (dates, rules, numbers).
+    /// A line whose value is already in its iCalendar form (dates, rules, numbers). Most
+    /// lines are short: those are written as they are, without a copy.
     pub fn raw(&mut self, name: &str, value: &str) {
-        fold_into(&mut self.out, &format!("{name}:{value}"));
+        if name.len() + 1 + value.len() <= MAX_OCTETS {
+            self.out.push_str(name);
+            self.out.push(':');
+            self.out.push_str(value);
+            self.out.push_str("\r\n");
+        } else {
+            fold_into(&mut self.out, &format!("{name}:{value}"));
+        }
     }
 
     /// A whole content line, kept from an imported file.
@@ -37,8 +47,12 @@ impl Writer {
 
 /// RFC 5545 3.3.11: backslash, semicolon, comma and newline are escaped; other control
 /// characters are not allowed in TEXT and are dropped.
-pub fn escape_text(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
+pub fn escape_text(value: &str) -> std::borrow::Cow<'_, str> {
+    // Most text needs nothing: no copy then.
+    if !value.chars().any(|c| matches!(c, '\\' | ';' | ',') || c.is_control()) {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() + 8);
     let normalised = value.replace("\r\n", "\n").replace('\r', "\n");
     for c in normalised.chars() {
         match c {
@@ -51,12 +65,17 @@ pub fn escape_text(value: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Appends `line` folded: at most 75 octets per physical line (the leading space of a
 /// continuation counts), never inside a character, each ended by CRLF.
 fn fold_into(out: &mut String, line: &str) {
+    if line.len() <= MAX_OCTETS {
+        out.push_str(line);
+        out.push_str("\r\n");
+        return;
+    }
     let mut room = MAX_OCTETS;
     let mut used = 0;
     for c in line.chars() {
@@ -71,12 +90,26 @@ fn fold_into(out: &mut String, line: &str) {
     out.push_str("\r\n");
 }
 
+/// `20260601T090000Z`. Written by hand: chrono's `format` parses its pattern on every call,
+/// and an export writes several stamps per event.
 pub fn utc_stamp(instant: DateTime<Utc>) -> String {
-    instant.format("%Y%m%dT%H%M%SZ").to_string()
+    let mut out = local_stamp(instant.naive_utc());
+    out.push('Z');
+    out
 }
 
+/// `20260601T090000`, a floating or zoned local time.
+fn local_stamp(time: NaiveDateTime) -> String {
+    let mut out = date_value(time.date());
+    let _ = write!(out, "T{:02}{:02}{:02}", time.hour(), time.minute(), time.second());
+    out
+}
+
+/// `20260601`.
 pub fn date_value(date: NaiveDate) -> String {
-    date.format("%Y%m%d").to_string()
+    let mut out = String::with_capacity(16);
+    let _ = write!(out, "{:04}{:02}{:02}", date.year(), date.month(), date.day());
+    out
 }
 
 /// `;TZID=Europe/Berlin:20260601T090000`, or `:20260601T070000Z` for UTC: the part of a
@@ -85,7 +118,7 @@ pub fn zoned(instant: DateTime<Utc>, zone: Tz) -> String {
     if zone == Tz::UTC {
         format!(":{}", utc_stamp(instant))
     } else {
-        format!(";TZID={}:{}", zone.name(), instant.with_timezone(&zone).format("%Y%m%dT%H%M%S"))
+        format!(";TZID={}:{}", zone.name(), local_stamp(instant.with_timezone(&zone).naive_local()))
     }
 }
 
@@ -243,6 +276,21 @@ mod tests {
         }
         // Unfolding gives back the line exactly.
         assert_eq!(text.replace("\r\n ", "").trim_end(), format!("SUMMARY:{title}"));
+    }
+
+    #[test]
+    fn stamps_are_written_by_hand_as_chrono_would() {
+        let instant = Utc.with_ymd_and_hms(2026, 3, 9, 7, 5, 3).unwrap();
+        assert_eq!(utc_stamp(instant), instant.format("%Y%m%dT%H%M%SZ").to_string());
+        assert_eq!(date_value(NaiveDate::from_ymd_opt(987, 1, 2).unwrap()), "09870102");
+        assert_eq!(zoned(instant, chrono_tz::Europe::Berlin), ";TZID=Europe/Berlin:20260309T080503");
+        let mut out = Writer::default();
+        out.raw("DTSTART", "20260309T080503Z");
+        out.raw("X-LONG", &"y".repeat(80));
+        assert_eq!(
+            out.finish(),
+            format!("DTSTART:20260309T080503Z\r\nX-LONG:{}\r\n {}\r\n", "y".repeat(68), "y".repeat(12))
+        );
     }
 
     #[test]

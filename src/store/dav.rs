@@ -1,6 +1,10 @@
 //! Calendar objects for CalDAV: one per plain event or series (with its edited occurrences),
 //! named and versioned by the series row (`dav_name`, `object_seq`). Lists of names, UIDs and
 //! ids are bound as one JSON array, so a report of 50 objects is two queries, not a hundred.
+//! Some columns are written `+column`: the unary plus keeps SQLite's planner (which has no
+//! statistics, and cannot see that a bound JSON list is short) off an index that would scan
+//! every event of the user or calendar, and onto the narrow one (`events_user_uid`,
+//! `events_overrides`, `events_override_ends`); PostgreSQL reads the same value.
 
 use chrono::{DateTime, Utc};
 
@@ -36,6 +40,50 @@ struct MasterRow {
 /// The columns of a series (or only) row and its object's name and version.
 fn master_columns() -> String {
     format!("{EVENT_COLUMNS}, dav_name, object_seq")
+}
+
+/// What matching a time range needs of a series (or only) row, read by position: a month of
+/// these costs a fraction of the full rows.
+const TIMES_COLUMNS: &str = "id, uid, dav_name, object_seq, all_day, start_at, end_at, rrule, tzid, exdates";
+
+type TimesRow = (
+    EventId,
+    String,
+    Option<String>,
+    i64,
+    bool,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Option<String>,
+    String,
+    String,
+);
+
+/// A series (or only) row with its times and rule and nothing else: texts are empty and the
+/// stamps are the start. Never rendered, only matched.
+fn times_only(owner: UserId, calendar: CalendarId, row: TimesRow) -> MasterRow {
+    let (id, uid, dav_name, object_seq, all_day, start_at, end_at, rrule, tzid, exdates) = row;
+    let event = Event {
+        id,
+        user_id: owner,
+        calendar_id: calendar,
+        title: String::new(),
+        description: String::new(),
+        location: String::new(),
+        all_day,
+        start_at,
+        end_at,
+        created_at: start_at,
+        updated_at: start_at,
+        uid,
+        rrule,
+        tzid,
+        exdates,
+        series_id: None,
+        recurrence_id: None,
+        extra: String::new(),
+    };
+    MasterRow { event, dav_name, object_seq }
 }
 
 impl Store {
@@ -74,7 +122,7 @@ impl Store {
         }
         let sql = format!(
             "SELECT id, uid, dav_name, object_seq FROM events \
-             WHERE user_id = $1 AND calendar_id = $2 AND series_id IS NULL AND uid IN {}",
+             WHERE user_id = $1 AND +calendar_id = $2 AND series_id IS NULL AND uid IN {}",
             self.json_list(3, false)
         );
         let uids = serde_json::Value::from(uids.to_vec()).to_string();
@@ -125,7 +173,7 @@ impl Store {
             "SELECT {columns} FROM events WHERE user_id = $1 AND calendar_id = $2 AND series_id IS NULL \
              AND dav_name IN {names} \
              UNION ALL \
-             SELECT {columns} FROM events WHERE user_id = $1 AND calendar_id = $2 AND series_id IS NULL \
+             SELECT {columns} FROM events WHERE user_id = $1 AND +calendar_id = $2 AND series_id IS NULL \
              AND dav_name IS NULL AND uid IN {uids}",
             names = self.json_list(3, false),
             uids = self.json_list(4, false),
@@ -161,6 +209,8 @@ impl Store {
     /// events that do, series that have not ended by `from` nor start after `until` (their
     /// occurrences are for the caller to check), and series with an edited occurrence that
     /// does.
+    /// Their series rows carry times only (empty texts): match them, then read the bodies of
+    /// the ones that match (`objects_by_id`) or take them from a cache of rendered versions.
     pub async fn objects_overlapping(
         &self,
         owner: UserId,
@@ -168,22 +218,22 @@ impl Store {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> DbResult<Vec<CalendarObject>> {
-        let columns = master_columns();
+        let columns = TIMES_COLUMNS;
         let object = "user_id = $1 AND calendar_id = $2 AND series_id IS NULL";
         let sql = format!(
             "SELECT {columns} FROM events WHERE {object} AND rrule IS NULL \
              AND start_at >= $3 AND start_at < $4 AND (end_at > $5 OR start_at >= $5) \
-             UNION \
+             UNION ALL \
              SELECT {columns} FROM events WHERE {object} AND rrule IS NULL AND is_long \
              AND start_at < $3 AND end_at > $5 \
-             UNION \
+             UNION ALL \
              SELECT {columns} FROM events WHERE {object} AND rrule IS NOT NULL AND start_at < $4 \
              AND (repeats_until IS NULL OR repeats_until > $5) \
-             UNION \
+             UNION ALL \
              SELECT {columns} FROM events WHERE {object} AND id IN (SELECT series_id FROM events \
-             WHERE user_id = $1 AND calendar_id = $2 AND series_id IS NOT NULL AND start_at < $4 AND end_at > $5)"
+             WHERE user_id = $1 AND +calendar_id = $2 AND series_id IS NOT NULL AND start_at < $4 AND end_at > $5)"
         );
-        let masters = with_pool!(self, pool => sqlx::query_as::<_, MasterRow>(&sql)
+        let rows = with_pool!(self, pool => sqlx::query_as::<_, TimesRow>(&sql)
             .bind(owner)
             .bind(calendar)
             .bind(from - LONG_EVENT)
@@ -191,18 +241,51 @@ impl Store {
             .bind(from)
             .fetch_all(pool)
             .await)?;
+        let masters = rows.into_iter().map(|row| times_only(owner, calendar, row)).collect();
         self.with_overrides(owner, masters).await
     }
 
-    /// Each series row with its edited occurrences (one query for all of them).
-    async fn with_overrides(&self, owner: UserId, masters: Vec<MasterRow>) -> DbResult<Vec<CalendarObject>> {
+    /// The calendar's objects whose series (or only) rows have these ids, with their rows.
+    pub async fn objects_by_id(
+        &self,
+        owner: UserId,
+        calendar: CalendarId,
+        ids: &[EventId],
+    ) -> DbResult<Vec<CalendarObject>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {} FROM events WHERE user_id = $1 AND calendar_id = $2 AND series_id IS NULL AND id IN {}",
+            master_columns(),
+            self.json_list(3, true)
+        );
+        let ids = serde_json::Value::from(ids.iter().map(|id| id.0).collect::<Vec<i64>>()).to_string();
+        let masters = with_pool!(self, pool => sqlx::query_as::<_, MasterRow>(&sql)
+            .bind(owner)
+            .bind(calendar)
+            .bind(&ids)
+            .fetch_all(pool)
+            .await)?;
+        self.with_overrides(owner, masters).await
+    }
+
+    /// Each series row with its edited occurrences (one query for all of them); a row read
+    /// twice (by two branches of a range read) counts once.
+    async fn with_overrides(
+        &self,
+        owner: UserId,
+        mut masters: Vec<MasterRow>,
+    ) -> DbResult<Vec<CalendarObject>> {
+        let mut seen = std::collections::HashSet::with_capacity(masters.len());
+        masters.retain(|m| seen.insert(m.event.id));
         let series: Vec<i64> =
             masters.iter().filter(|m| m.event.rrule.is_some()).map(|m| m.event.id.0).collect();
         let overrides: Vec<Event> = if series.is_empty() {
             Vec::new()
         } else {
             let sql = format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE user_id = $1 AND series_id IN {} \
+                "SELECT {EVENT_COLUMNS} FROM events WHERE +user_id = $1 AND series_id IN {} \
                  ORDER BY series_id, recurrence_id",
                 self.json_list(2, true)
             );

@@ -33,7 +33,10 @@ async fn made_on_the_account_page_shown_once_and_revoked(engine: Engine) {
     let again = app.get("/account").await.into_string().await.unwrap();
     assert!(shown_secret(&again).is_none() && !again.contains(&secret), "shown only once");
     assert!(again.contains("Phone") && again.contains("never"), "listed with when it was last used");
-    assert!(again.contains("<code id=\"dav-url\">http://127.0.0.1:8001/dav/</code>"), "the CalDAV address to type");
+    assert!(
+        again.contains("<code id=\"dav-url\">http://127.0.0.1:8001/dav/</code>"),
+        "the CalDAV address to type"
+    );
     assert!(again.contains("DAVx⁵") && again.contains("Thunderbird"), "setup steps per app");
 
     for (label, error) in [("  ", "Name the device"), (&*"x".repeat(101), "at most 100")] {
