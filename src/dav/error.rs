@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::{Response, StatusCode};
 
 use super::xml::XmlOut;
@@ -123,7 +122,7 @@ impl DavError {
         }
     }
 
-    pub fn into_response(self) -> Response<Full<Bytes>> {
+    pub fn into_response(self) -> super::DavResponse {
         let status = self.status();
         let mut builder = Response::builder().status(status);
         builder = match &self {
@@ -156,6 +155,6 @@ impl DavError {
                 Bytes::from(format!("{other}\n"))
             }
         };
-        builder.body(Full::new(body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+        super::finish(builder, body)
     }
 }

@@ -17,6 +17,7 @@ pub mod props;
 pub mod report;
 pub mod request;
 pub mod server;
+pub mod stream;
 pub mod write;
 pub mod xml;
 
@@ -44,7 +45,11 @@ pub const ALLOW: &str = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, R
 /// 1,000 hrefs about 100 KiB.
 pub const BODY_MAX: usize = 2 * 1024 * 1024;
 
-pub type DavResponse = Response<Full<Bytes>>;
+/// A response body: whole, or streamed as it is written (listings of whole calendars).
+/// A streamed body that fails midway (the database went away) ends in an error, so the
+/// connection is cut and the client sees a failed request, never a short listing.
+pub type DavBody = http_body_util::combinators::UnsyncBoxBody<Bytes, std::io::Error>;
+pub type DavResponse = Response<DavBody>;
 
 /// The CalDAV server's share of the app: the web's store, cache and login throttle.
 #[derive(Clone)]
@@ -169,7 +174,24 @@ pub fn response(status: StatusCode) -> hyper::http::response::Builder {
 }
 
 pub fn finish(builder: hyper::http::response::Builder, body: Bytes) -> DavResponse {
-    builder.body(Full::new(body)).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+    let whole = |body: Bytes| {
+        use http_body_util::BodyExt;
+        Full::new(body).map_err(|never| match never {}).boxed_unsync()
+    };
+    builder.body(whole(body)).unwrap_or_else(|_| Response::new(whole(Bytes::new())))
+}
+
+/// A 207 whose body is sent as `write` produces it (see `stream::Chunks`), so a listing of a
+/// whole calendar never sits in memory at once.
+pub fn streamed_multistatus<F, Fut>(write: F) -> DavResponse
+where
+    F: FnOnce(stream::Chunks) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (chunks, body) = stream::channel();
+    tokio::spawn(write(chunks));
+    let builder = response(StatusCode::MULTI_STATUS).header("Content-Type", "application/xml; charset=utf-8");
+    builder.body(body).unwrap_or_else(|_| finish(response(StatusCode::INTERNAL_SERVER_ERROR), Bytes::new()))
 }
 
 pub fn multistatus(body: Vec<u8>) -> DavResponse {

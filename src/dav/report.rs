@@ -9,10 +9,11 @@ use super::error::{DavError, Precondition};
 use super::objects;
 use super::path::{href_path, object_href, DavPath};
 use super::props::{status_response, sync_token, token_seq, Resource, Responder};
-use super::request::{report as parse, Prop, QueryFilter, Report, TimeRange};
+use super::request::{report as parse, Prop, Report, TextMatch, TimeRange};
 use super::xml::XmlOut;
-use super::{multistatus, Dav, DavRequest, DavResponse};
+use super::{multistatus, streamed_multistatus, Dav, DavRequest, DavResponse};
 use crate::domain::{Calendar, CalendarObject, ChangeKind, EventId, ObjectRef};
+use rocket::futures::StreamExt;
 
 const NOT_FOUND: &str = "HTTP/1.1 404 Not Found";
 
@@ -23,6 +24,17 @@ pub async fn report(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse, 
         return Err(DavError::Forbidden(Precondition::SupportedReport));
     };
     let calendar = dav.calendar(&request.principal, calendar).await?.ok_or(DavError::NotFound)?;
+    // Whole-calendar answers stream: a first sync, and a query with no time range.
+    match &report {
+        Report::Sync { props, token: None, limit: None } => {
+            let token = sync_token(&calendar, calendar.change_seq);
+            return Ok(list_all(dav, request, calendar, props.clone(), Vec::new(), Some(token)));
+        }
+        Report::Query { props, filter } if filter.events && filter.range.is_none() => {
+            return Ok(list_all(dav, request, calendar, props.clone(), filter.matches.clone(), None));
+        }
+        _ => {}
+    }
     let responder = Responder::new(&request.principal.username);
     let mut out = XmlOut::default();
     out.root("d:multistatus");
@@ -31,8 +43,9 @@ pub async fn report(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse, 
             multiget(dav, request, &responder, &calendar, &props, &hrefs, &mut out).await?
         }
         Report::Query { props, filter } => {
-            if filter.events {
-                query(dav, request, &responder, &calendar, &props, &filter, &mut out).await?;
+            // (Without a range it was streamed above.)
+            if let (true, Some(range)) = (filter.events, filter.range) {
+                query(dav, request, &responder, &calendar, &props, range, &filter.matches, &mut out).await?;
             }
         }
         Report::Sync { props, token, limit } => {
@@ -105,29 +118,24 @@ async fn multiget(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn query(
     dav: &Dav,
     request: &DavRequest<'_>,
     responder: &Responder<'_>,
     calendar: &Calendar,
     props: &[Prop],
-    filter: &QueryFilter,
+    range: TimeRange,
+    matches: &[TextMatch],
     out: &mut XmlOut,
 ) -> Result<(), DavError> {
     let owner = request.principal.user;
-    let Some(range) = filter.range else {
-        let objects = dav.store.all_objects(owner, calendar.id).await?;
-        for object in objects.iter().filter(|o| objects::text_matches(o, &filter.matches)) {
-            object_response(dav, responder, calendar, object, props, out);
-        }
-        return Ok(());
-    };
     // The range is matched on times alone; texts are read only for what matched, and only
     // when a filter, an expansion or a body not rendered before needs them.
     let times = dav.store.objects_overlapping(owner, calendar.id, range.from, range.until).await?;
     let matched: Vec<CalendarObject> = times.into_iter().filter(|o| objects::overlaps(o, range)).collect();
     let body = wants_body(props);
-    let needs_rows = !filter.matches.is_empty() || matches!(body, Some(Some(_)));
+    let needs_rows = !matches.is_empty() || matches!(body, Some(Some(_)));
     let unread: Vec<EventId> = matched
         .iter()
         .filter(|o| needs_rows || (body.is_some() && dav.bodies.get(&o.reference).is_none()))
@@ -138,7 +146,7 @@ async fn query(
         read.into_iter().map(|o| (o.reference.id, o)).collect();
     for object in matched {
         match complete.remove(&object.reference.id) {
-            Some(full) if objects::text_matches(&full, &filter.matches) => {
+            Some(full) if objects::text_matches(&full, matches) => {
                 object_response(dav, responder, calendar, &full, props, out)
             }
             Some(_) => {}
@@ -154,6 +162,60 @@ async fn query(
         }
     }
     Ok(())
+}
+
+/// Every object of the calendar (those whose texts match), then the sync token if one is
+/// given, streamed as the rows arrive. Names and ETags come from one narrow row per object;
+/// full rows are read only when bodies or texts are needed.
+fn list_all(
+    dav: &Dav,
+    request: &DavRequest<'_>,
+    calendar: Calendar,
+    props: Vec<Prop>,
+    matches: Vec<TextMatch>,
+    token: Option<String>,
+) -> DavResponse {
+    let (dav, principal) = (dav.clone(), request.principal.clone());
+    streamed_multistatus(move |mut chunks| async move {
+        let responder = Responder::new(&principal.username);
+        chunks.out.root("d:multistatus");
+        if wants_body(&props).is_none() && matches.is_empty() {
+            let mut references = dav.store.calendar_objects_stream(principal.user, calendar.id);
+            while let Some(row) = references.next().await {
+                let reference = match row {
+                    Ok(reference) => reference,
+                    Err(e) => return chunks.fail(e.to_string()).await,
+                };
+                let resource = Resource::Object { calendar: &calendar, reference: &reference, body: None };
+                responder.response(&mut chunks.out, &resource, &props, false);
+                if !chunks.flush_if_full().await {
+                    return;
+                }
+            }
+        } else {
+            let mut objects = match dav.store.all_objects_stream(principal.user, calendar.id).await {
+                Ok(objects) => objects,
+                Err(e) => return chunks.fail(e.to_string()).await,
+            };
+            while let Some(row) = objects.next().await {
+                let object = match row {
+                    Ok(object) => object,
+                    Err(e) => return chunks.fail(e.to_string()).await,
+                };
+                if objects::text_matches(&object, &matches) {
+                    object_response(&dav, &responder, &calendar, &object, &props, &mut chunks.out);
+                    if !chunks.flush_if_full().await {
+                        return;
+                    }
+                }
+            }
+        }
+        if let Some(token) = token {
+            chunks.out.text("d:sync-token", &token);
+        }
+        chunks.out.end("d:multistatus");
+        chunks.finish().await;
+    })
 }
 
 /// RFC 6578. No token: every object and the current token. A token: the objects changed

@@ -246,6 +246,20 @@ impl XmlOut {
     pub fn finish(self) -> Vec<u8> {
         self.writer.into_inner()
     }
+
+    /// Bytes written and not yet taken.
+    pub fn len(&self) -> usize {
+        self.writer.get_ref().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// What has been written so far, leaving the writer empty to go on (a streamed body).
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(self.writer.get_mut())
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,11 @@
 //! every event of the user or calendar, and onto the narrow one (`events_user_uid`,
 //! `events_overrides`, `events_override_ends`); PostgreSQL reads the same value.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
+use rocket::futures::stream::BoxStream;
+use rocket::futures::{StreamExt, TryStreamExt};
 
 use super::events::EVENT_COLUMNS;
 use super::{with_pool, DbResult, Pool, Store};
@@ -86,6 +90,19 @@ fn times_only(owner: UserId, calendar: CalendarId, row: TimesRow) -> MasterRow {
     MasterRow { event, dav_name, object_seq }
 }
 
+/// A series (or only) row and its edited occurrences as one object.
+fn object_of(master: MasterRow, overrides: Vec<Event>) -> CalendarObject {
+    let reference = ObjectRef::from(RefRow {
+        id: master.event.id,
+        uid: master.event.uid.clone(),
+        dav_name: master.dav_name,
+        object_seq: master.object_seq,
+    });
+    let mut events = vec![master.event];
+    events.extend(overrides);
+    CalendarObject { reference, events }
+}
+
 impl Store {
     /// `(SELECT ...)` of the elements of the JSON array bound as `$n`, as text or as integers.
     fn json_list(&self, n: u8, integers: bool) -> String {
@@ -108,6 +125,78 @@ impl Store {
             .fetch_all(pool)
             .await)?;
         Ok(rows.into_iter().map(ObjectRef::from).collect())
+    }
+
+    /// `calendar_objects`, as the rows arrive: a listing of a whole calendar never holds it.
+    pub fn calendar_objects_stream(
+        &self,
+        owner: UserId,
+        calendar: CalendarId,
+    ) -> BoxStream<'_, DbResult<ObjectRef>> {
+        const SQL: &str = "SELECT id, uid, dav_name, object_seq FROM events \
+                           WHERE user_id = $1 AND calendar_id = $2 AND series_id IS NULL ORDER BY id";
+        self.count_query();
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query_as::<_, RefRow>(SQL)
+                .bind(owner)
+                .bind(calendar)
+                .fetch(pool)
+                .map_ok(ObjectRef::from)
+                .boxed(),
+            Pool::Postgres(pool) => sqlx::query_as::<_, RefRow>(SQL)
+                .bind(owner)
+                .bind(calendar)
+                .fetch(pool)
+                .map_ok(ObjectRef::from)
+                .boxed(),
+        }
+    }
+
+    /// Every object of the calendar with its rows, as the rows arrive. The edited occurrences
+    /// (few: one per changed date) are read first; the series and events then stream.
+    pub async fn all_objects_stream(
+        &self,
+        owner: UserId,
+        calendar: CalendarId,
+    ) -> DbResult<BoxStream<'_, DbResult<CalendarObject>>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE user_id = $1 AND calendar_id = $2 AND series_id IS NOT NULL \
+             ORDER BY series_id, recurrence_id"
+        );
+        let overrides = with_pool!(self, pool => sqlx::query_as::<_, Event>(&sql)
+            .bind(owner)
+            .bind(calendar)
+            .fetch_all(pool)
+            .await)?;
+        let mut by_series: HashMap<EventId, Vec<Event>> = HashMap::new();
+        for event in overrides {
+            if let Some(series) = event.series_id {
+                by_series.entry(series).or_default().push(event);
+            }
+        }
+        // The stream outlives this call, so its query text must too.
+        static MASTERS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql: &'static str = MASTERS.get_or_init(|| {
+            format!(
+                "SELECT {} FROM events WHERE user_id = $1 AND calendar_id = $2 AND series_id IS NULL ORDER BY id",
+                master_columns()
+            )
+        });
+        self.count_query();
+        let masters = match &self.pool {
+            Pool::Sqlite(pool) => {
+                sqlx::query_as::<_, MasterRow>(sql).bind(owner).bind(calendar).fetch(pool).boxed()
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_as::<_, MasterRow>(sql).bind(owner).bind(calendar).fetch(pool).boxed()
+            }
+        };
+        Ok(masters
+            .map_ok(move |master| {
+                let own = by_series.remove(&master.event.id).unwrap_or_default();
+                object_of(master, own)
+            })
+            .boxed())
     }
 
     /// The objects of the calendar with these UIDs (no bodies); missing ones are left out.
@@ -292,25 +381,18 @@ impl Store {
             let ids = serde_json::Value::from(series).to_string();
             with_pool!(self, pool => sqlx::query_as::<_, Event>(&sql).bind(owner).bind(&ids).fetch_all(pool).await)?
         };
-        let mut by_series: std::collections::HashMap<EventId, Vec<Event>> = std::collections::HashMap::new();
+        let mut by_series: HashMap<EventId, Vec<Event>> = HashMap::new();
         for event in overrides {
             if let Some(series) = event.series_id {
                 by_series.entry(series).or_default().push(event);
             }
         }
-        let mut objects = Vec::with_capacity(masters.len());
-        for master in masters {
-            let reference = ObjectRef::from(RefRow {
-                id: master.event.id,
-                uid: master.event.uid.clone(),
-                dav_name: master.dav_name,
-                object_seq: master.object_seq,
-            });
-            let id = master.event.id;
-            let mut events = vec![master.event];
-            events.extend(by_series.remove(&id).unwrap_or_default());
-            objects.push(CalendarObject { reference, events });
-        }
-        Ok(objects)
+        Ok(masters
+            .into_iter()
+            .map(|master| {
+                let own = by_series.remove(&master.event.id).unwrap_or_default();
+                object_of(master, own)
+            })
+            .collect())
     }
 }

@@ -59,11 +59,14 @@ impl DavClient {
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
         let mut lines = head.lines();
         let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let headers = lines
+        let headers: Vec<(String, String)> = lines
             .filter_map(|l| l.split_once(':'))
             .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
             .collect();
-        Reply { status, headers, body: body.to_string() }
+        let chunked =
+            headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+        let body = if chunked { dechunk(body) } else { body.to_string() };
+        Reply { status, headers, body }
     }
 
     pub async fn propfind(&self, path: &str, depth: &str, props: &str) -> Reply {
@@ -91,6 +94,21 @@ impl DavClient {
         );
         self.report(path, &body).await
     }
+}
+
+/// A chunked body's data (streamed listings arrive so).
+fn dechunk(mut raw: &str) -> String {
+    let mut body = String::new();
+    while let Some((size, rest)) = raw.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        let (Some(data), Some(next)) = (rest.get(..size), rest.get(size..)) else { break };
+        if size == 0 {
+            break;
+        }
+        body.push_str(data);
+        raw = next.trim_start_matches("\r\n");
+    }
+    body
 }
 
 /// The text of the first `<prefix:name>` element in `xml` (tests read our own output, whose
