@@ -1,6 +1,6 @@
 //! Calendar objects for CalDAV: one per plain event or series (with its edited occurrences),
 //! named and versioned by the series row (`dav_name`, `object_seq`). Lists of names, UIDs and
-//! ids are bound as one JSON array, so a report of 50 objects is two queries, not a hundred.
+//! ids are bound as one parameter (`Listed`), so a report of 50 objects is two queries.
 //! Some columns are written `+column`: the unary plus keeps SQLite's planner (which has no
 //! statistics, and cannot see that a bound JSON list is short) off an index that would scan
 //! every event of the user or calendar, and onto the narrow one (`events_user_uid`,
@@ -90,6 +90,43 @@ fn times_only(owner: UserId, calendar: CalendarId, row: TimesRow) -> MasterRow {
     MasterRow { event, dav_name, object_seq }
 }
 
+/// A list bound as one parameter: a JSON array on SQLite (read back with `json_each`), a
+/// native array on PostgreSQL, where `= ANY($n)` is an index condition the planner sizes
+/// from the values. (A JSON array unpacked in SQL hid its size, and PostgreSQL's cached plans
+/// then filtered a whole calendar instead.) So 50 names cost one query, not fifty.
+struct Listed<T>(Vec<T>);
+
+impl<T> sqlx::Type<sqlx::Sqlite> for Listed<T> {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <String as sqlx::Type<sqlx::Sqlite>>::type_info()
+    }
+}
+
+impl<'q, T: serde::Serialize> sqlx::Encode<'q, sqlx::Sqlite> for Listed<T> {
+    fn encode_by_ref(&self, buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>) -> sqlx::encode::IsNull {
+        let json = serde_json::to_string(&self.0).unwrap_or_else(|_| "[]".to_string());
+        <String as sqlx::Encode<'q, sqlx::Sqlite>>::encode(json, buf)
+    }
+}
+
+impl<T> sqlx::Type<sqlx::Postgres> for Listed<T>
+where
+    Vec<T>: sqlx::Type<sqlx::Postgres>,
+{
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <Vec<T> as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+}
+
+impl<'q, T> sqlx::Encode<'q, sqlx::Postgres> for Listed<T>
+where
+    Vec<T>: sqlx::Encode<'q, sqlx::Postgres>,
+{
+    fn encode_by_ref(&self, buf: &mut sqlx::postgres::PgArgumentBuffer) -> sqlx::encode::IsNull {
+        self.0.encode_by_ref(buf)
+    }
+}
+
 /// A series (or only) row and its edited occurrences as one object.
 fn object_of(master: MasterRow, overrides: Vec<Event>) -> CalendarObject {
     let reference = ObjectRef::from(RefRow {
@@ -104,14 +141,11 @@ fn object_of(master: MasterRow, overrides: Vec<Event>) -> CalendarObject {
 }
 
 impl Store {
-    /// `(SELECT ...)` of the elements of the JSON array bound as `$n`, as text or as integers.
-    fn json_list(&self, n: u8, integers: bool) -> String {
-        match (&self.pool, integers) {
-            (Pool::Sqlite(_), _) => format!("(SELECT value FROM json_each(${n}))"),
-            (Pool::Postgres(_), false) => format!("(SELECT json_array_elements_text(CAST(${n} AS json)))"),
-            (Pool::Postgres(_), true) => {
-                format!("(SELECT CAST(json_array_elements_text(CAST(${n} AS json)) AS BIGINT))")
-            }
+    /// `column` is one of the elements of the `Listed` list bound as `$n`.
+    fn in_list(&self, column: &str, n: u8) -> String {
+        match &self.pool {
+            Pool::Sqlite(_) => format!("{column} IN (SELECT value FROM json_each(${n}))"),
+            Pool::Postgres(_) => format!("{column} = ANY(${n})"),
         }
     }
 
@@ -211,10 +245,10 @@ impl Store {
         }
         let sql = format!(
             "SELECT id, uid, dav_name, object_seq FROM events \
-             WHERE user_id = $1 AND +calendar_id = $2 AND series_id IS NULL AND uid IN {}",
-            self.json_list(3, false)
+             WHERE user_id = $1 AND +calendar_id = $2 AND series_id IS NULL AND {}",
+            self.in_list("uid", 3)
         );
-        let uids = serde_json::Value::from(uids.to_vec()).to_string();
+        let uids = Listed(uids.iter().map(|u| u.to_string()).collect());
         let rows = with_pool!(self, pool => sqlx::query_as::<_, RefRow>(&sql)
             .bind(owner)
             .bind(calendar)
@@ -260,16 +294,15 @@ impl Store {
         let columns = master_columns();
         let sql = format!(
             "SELECT {columns} FROM events WHERE user_id = $1 AND calendar_id = $2 AND series_id IS NULL \
-             AND dav_name IN {names} \
+             AND {names} \
              UNION ALL \
              SELECT {columns} FROM events WHERE user_id = $1 AND +calendar_id = $2 AND series_id IS NULL \
-             AND dav_name IS NULL AND uid IN {uids}",
-            names = self.json_list(3, false),
-            uids = self.json_list(4, false),
+             AND dav_name IS NULL AND {uids}",
+            names = self.in_list("dav_name", 3),
+            uids = self.in_list("uid", 4),
         );
-        let uids: Vec<&str> = names.iter().filter_map(|n| n.strip_suffix(".ics")).collect();
-        let (names, uids) =
-            (serde_json::Value::from(names.to_vec()).to_string(), serde_json::Value::from(uids).to_string());
+        let uids = Listed(names.iter().filter_map(|n| n.strip_suffix(".ics")).map(str::to_string).collect());
+        let names = Listed(names.iter().map(|n| n.to_string()).collect());
         let masters = with_pool!(self, pool => sqlx::query_as::<_, MasterRow>(&sql)
             .bind(owner)
             .bind(calendar)
@@ -345,11 +378,11 @@ impl Store {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT {} FROM events WHERE user_id = $1 AND calendar_id = $2 AND series_id IS NULL AND id IN {}",
+            "SELECT {} FROM events WHERE user_id = $1 AND calendar_id = $2 AND series_id IS NULL AND {}",
             master_columns(),
-            self.json_list(3, true)
+            self.in_list("id", 3)
         );
-        let ids = serde_json::Value::from(ids.iter().map(|id| id.0).collect::<Vec<i64>>()).to_string();
+        let ids = Listed(ids.iter().map(|id| id.0).collect::<Vec<i64>>());
         let masters = with_pool!(self, pool => sqlx::query_as::<_, MasterRow>(&sql)
             .bind(owner)
             .bind(calendar)
@@ -374,11 +407,11 @@ impl Store {
             Vec::new()
         } else {
             let sql = format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE +user_id = $1 AND series_id IN {} \
+                "SELECT {EVENT_COLUMNS} FROM events WHERE +user_id = $1 AND {} \
                  ORDER BY series_id, recurrence_id",
-                self.json_list(2, true)
+                self.in_list("series_id", 2)
             );
-            let ids = serde_json::Value::from(series).to_string();
+            let ids = Listed(series);
             with_pool!(self, pool => sqlx::query_as::<_, Event>(&sql).bind(owner).bind(&ids).fetch_all(pool).await)?
         };
         let mut by_series: HashMap<EventId, Vec<Event>> = HashMap::new();
