@@ -125,12 +125,16 @@ impl Dav {
     }
 }
 
+/// The calendar a path segment names: the one MKCALENDAR gave that name, else the one with
+/// that id (and no name of its own).
 pub fn find_calendar(calendars: Vec<Calendar>, segment: &str) -> Option<Calendar> {
     let by_id =
         |c: &Calendar| c.dav_name.is_none() && segment.parse::<i64>().is_ok_and(|id| CalendarId(id) == c.id);
-    let mut calendars = calendars.into_iter();
-    let named = calendars.clone().find(|c| c.dav_name.as_deref() == Some(segment));
-    named.or_else(|| calendars.find(by_id))
+    let at = calendars
+        .iter()
+        .position(|c| c.dav_name.as_deref() == Some(segment))
+        .or_else(|| calendars.iter().position(by_id))?;
+    calendars.into_iter().nth(at)
 }
 
 /// What a request is, once its body has been read and its user authenticated.

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use super::auth::Principal;
 use super::error::{DavError, Precondition};
 use super::objects;
 use super::path::{href_path, object_href, DavPath};
@@ -35,25 +36,44 @@ pub async fn report(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse, 
         }
         _ => {}
     }
-    let responder = Responder::new(&request.principal.username);
+    let (props, body) = match &report {
+        Report::Multiget { props, .. } | Report::Query { props, .. } | Report::Sync { props, .. } => {
+            (props.as_slice(), wants_body(props))
+        }
+    };
+    let answer = Answer {
+        dav,
+        principal: &request.principal,
+        responder: Responder::new(&request.principal.username),
+        calendar: &calendar,
+        props,
+        body,
+    };
     let mut out = XmlOut::default();
     out.root("d:multistatus");
-    match report {
-        Report::Multiget { props, hrefs } => {
-            multiget(dav, request, &responder, &calendar, &props, &hrefs, &mut out).await?
-        }
-        Report::Query { props, filter } => {
-            // (Without a range it was streamed above.)
+    match &report {
+        Report::Multiget { hrefs, .. } => answer.multiget(hrefs, &mut out).await?,
+        // (Without a range it was streamed above.)
+        Report::Query { filter, .. } => {
             if let (true, Some(range)) = (filter.events, filter.range) {
-                query(dav, request, &responder, &calendar, &props, range, &filter.matches, &mut out).await?;
+                answer.query(range, &filter.matches, &mut out).await?;
             }
         }
-        Report::Sync { props, token, limit } => {
-            sync(dav, request, &responder, &calendar, &props, token.as_deref(), limit, &mut out).await?
-        }
+        Report::Sync { token, limit, .. } => answer.sync(token.as_deref(), *limit, &mut out).await?,
     }
     out.end("d:multistatus");
     Ok(multistatus(out.finish()))
+}
+
+/// What a report's answer is about: whose, which calendar, which properties, and whether
+/// (and how: whole or expanded) bodies are asked for.
+struct Answer<'a> {
+    dav: &'a Dav,
+    principal: &'a Principal,
+    responder: Responder<'a>,
+    calendar: &'a Calendar,
+    props: &'a [Prop],
+    body: Option<Option<TimeRange>>,
 }
 
 fn wants_body(props: &[Prop]) -> Option<Option<TimeRange>> {
@@ -63,7 +83,6 @@ fn wants_body(props: &[Prop]) -> Option<Option<TimeRange>> {
     })
 }
 
-/// One object's response, its body rendered only when asked for.
 /// One object's response (its rows complete), its body rendered (or taken from the bodies
 /// of known versions) only when asked for.
 fn object_response(
@@ -81,87 +100,6 @@ fn object_response(
     };
     let resource = Resource::Object { calendar, reference: &object.reference, body: body.as_deref() };
     responder.response(out, &resource, props, false);
-}
-
-async fn multiget(
-    dav: &Dav,
-    request: &DavRequest<'_>,
-    responder: &Responder<'_>,
-    calendar: &Calendar,
-    props: &[Prop],
-    hrefs: &[String],
-    out: &mut XmlOut,
-) -> Result<(), DavError> {
-    let segment = calendar.dav_segment();
-    // Only objects of this calendar (and of this user) can be found; other hrefs are 404s.
-    let names: Vec<Option<String>> = hrefs
-        .iter()
-        .map(|href| match DavPath::parse(href_path(href)) {
-            Some(DavPath::Object { user, calendar, object })
-                if request.principal.is(&user) && calendar == segment =>
-            {
-                Some(object)
-            }
-            _ => None,
-        })
-        .collect();
-    let wanted: Vec<&str> = names.iter().flatten().map(String::as_str).collect();
-    let found = dav.store.objects_named(request.principal.user, calendar.id, &wanted).await?;
-    let by_name: HashMap<&str, &CalendarObject> =
-        found.iter().map(|o| (o.reference.name.as_str(), o)).collect();
-    for (href, name) in hrefs.iter().zip(&names) {
-        match name.as_deref().and_then(|n| by_name.get(n)) {
-            Some(object) => object_response(dav, responder, calendar, object, props, out),
-            None => status_response(out, href, NOT_FOUND),
-        }
-    }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn query(
-    dav: &Dav,
-    request: &DavRequest<'_>,
-    responder: &Responder<'_>,
-    calendar: &Calendar,
-    props: &[Prop],
-    range: TimeRange,
-    matches: &[TextMatch],
-    out: &mut XmlOut,
-) -> Result<(), DavError> {
-    let owner = request.principal.user;
-    // The range is matched on times alone; texts are read only for what matched, and only
-    // when a filter, an expansion or a body not rendered before needs them.
-    let times = dav.store.objects_overlapping(owner, calendar.id, range.from, range.until).await?;
-    let matched: Vec<CalendarObject> = times.into_iter().filter(|o| objects::overlaps(o, range)).collect();
-    let body = wants_body(props);
-    let needs_rows = !matches.is_empty() || matches!(body, Some(Some(_)));
-    let unread: Vec<EventId> = matched
-        .iter()
-        .filter(|o| needs_rows || (body.is_some() && dav.bodies.get(&o.reference).is_none()))
-        .map(|o| o.reference.id)
-        .collect();
-    let read = dav.store.objects_by_id(owner, calendar.id, &unread).await?;
-    let mut complete: HashMap<EventId, CalendarObject> =
-        read.into_iter().map(|o| (o.reference.id, o)).collect();
-    for object in matched {
-        match complete.remove(&object.reference.id) {
-            Some(full) if objects::text_matches(&full, matches) => {
-                object_response(dav, responder, calendar, &full, props, out)
-            }
-            Some(_) => {}
-            // Not read: no filter on texts, and its body (if asked for) is a known version.
-            None if !needs_rows => {
-                let cached = body.and_then(|_| dav.bodies.get(&object.reference));
-                let resource =
-                    Resource::Object { calendar, reference: &object.reference, body: cached.as_deref() };
-                responder.response(out, &resource, props, false);
-            }
-            // Deleted between the two reads.
-            None => {}
-        }
-    }
-    Ok(())
 }
 
 /// Every object of the calendar (those whose texts match), then the sync token if one is
@@ -218,90 +156,158 @@ fn list_all(
     })
 }
 
-/// RFC 6578. No token: every object and the current token. A token: the objects changed
-/// since (the last change of each counts), deletions as 404s. A token this calendar never
-/// gave, or one older than the change log keeps, is refused with `valid-sync-token`: the
-/// client then syncs afresh, never silently short of changes.
-#[allow(clippy::too_many_arguments)]
-async fn sync(
-    dav: &Dav,
-    request: &DavRequest<'_>,
-    responder: &Responder<'_>,
-    calendar: &Calendar,
-    props: &[Prop],
-    token: Option<&str>,
-    limit: Option<usize>,
-    out: &mut XmlOut,
-) -> Result<(), DavError> {
-    let owner = request.principal.user;
-    let invalid = || DavError::Forbidden(Precondition::ValidSyncToken);
-    let now = calendar.change_seq;
-    let Some(token) = token else {
-        let count = if wants_body(props).is_some() {
-            let objects = dav.store.all_objects(owner, calendar.id).await?;
-            within(limit, objects.len())?;
-            for object in &objects {
-                object_response(dav, responder, calendar, object, props, out);
+impl Answer<'_> {
+    fn object(&self, object: &CalendarObject, out: &mut XmlOut) {
+        object_response(self.dav, &self.responder, self.calendar, object, self.props, out);
+    }
+
+    /// An object whose body, if asked for, is `body` (none: not asked for).
+    fn reference(&self, reference: &ObjectRef, body: Option<&str>, out: &mut XmlOut) {
+        let resource = Resource::Object { calendar: self.calendar, reference, body };
+        self.responder.response(out, &resource, self.props, false);
+    }
+
+    async fn multiget(&self, hrefs: &[String], out: &mut XmlOut) -> Result<(), DavError> {
+        let (dav, calendar, principal) = (self.dav, self.calendar, self.principal);
+        let segment = calendar.dav_segment();
+        // Only objects of this calendar (and of this user) can be found; other hrefs are 404s.
+        let names: Vec<Option<String>> = hrefs
+            .iter()
+            .map(|href| match DavPath::parse(href_path(href)) {
+                Some(DavPath::Object { user, calendar, object })
+                    if principal.is(&user) && calendar == segment =>
+                {
+                    Some(object)
+                }
+                _ => None,
+            })
+            .collect();
+        let wanted: Vec<&str> = names.iter().flatten().map(String::as_str).collect();
+        let found = dav.store.objects_named(principal.user, calendar.id, &wanted).await?;
+        let by_name: HashMap<&str, &CalendarObject> =
+            found.iter().map(|o| (o.reference.name.as_str(), o)).collect();
+        for (href, name) in hrefs.iter().zip(&names) {
+            match name.as_deref().and_then(|n| by_name.get(n)) {
+                Some(object) => self.object(object, out),
+                None => status_response(out, href, NOT_FOUND),
             }
-            objects.len()
-        } else {
-            let references = dav.store.calendar_objects(owner, calendar.id).await?;
-            within(limit, references.len())?;
-            for reference in &references {
-                responder.response(out, &Resource::Object { calendar, reference, body: None }, props, false);
+        }
+        Ok(())
+    }
+
+    async fn query(&self, range: TimeRange, matches: &[TextMatch], out: &mut XmlOut) -> Result<(), DavError> {
+        let (dav, calendar, owner, body) = (self.dav, self.calendar, self.principal.user, self.body);
+        // The range is matched on times alone; texts are read only for what matched, and only
+        // when a filter, an expansion or a body not rendered before needs them.
+        let times = dav.store.objects_overlapping(owner, calendar.id, range.from, range.until).await?;
+        let matched: Vec<CalendarObject> =
+            times.into_iter().filter(|o| objects::overlaps(o, range)).collect();
+        let needs_rows = !matches.is_empty() || matches!(body, Some(Some(_)));
+        let unread: Vec<EventId> = matched
+            .iter()
+            .filter(|o| needs_rows || (body.is_some() && dav.bodies.get(&o.reference).is_none()))
+            .map(|o| o.reference.id)
+            .collect();
+        let read = dav.store.objects_by_id(owner, calendar.id, &unread).await?;
+        let mut complete: HashMap<EventId, CalendarObject> =
+            read.into_iter().map(|o| (o.reference.id, o)).collect();
+        for object in matched {
+            match complete.remove(&object.reference.id) {
+                Some(full) if objects::text_matches(&full, matches) => self.object(&full, out),
+                Some(_) => {}
+                // Not read: no filter on texts, and its body (if asked for) is a known version.
+                None if !needs_rows => {
+                    let cached = body.and_then(|_| dav.bodies.get(&object.reference));
+                    self.reference(&object.reference, cached.as_deref(), out);
+                }
+                // Deleted between the two reads.
+                None => {}
             }
-            references.len()
+        }
+        Ok(())
+    }
+
+    /// RFC 6578. No token: every object and the current token. A token: the objects changed
+    /// since (the last change of each counts), deletions as 404s. A token this calendar never
+    /// gave, or one older than the change log keeps, is refused with `valid-sync-token`: the
+    /// client then syncs afresh, never silently short of changes.
+    async fn sync(
+        &self,
+        token: Option<&str>,
+        limit: Option<usize>,
+        out: &mut XmlOut,
+    ) -> Result<(), DavError> {
+        let (dav, calendar, owner) = (self.dav, self.calendar, self.principal.user);
+        let invalid = || DavError::Forbidden(Precondition::ValidSyncToken);
+        let now = calendar.change_seq;
+        let Some(token) = token else {
+            // (Without a limit a first sync is streamed by `list_all`.)
+            let count = if self.body.is_some() {
+                let objects = dav.store.all_objects(owner, calendar.id).await?;
+                within(limit, objects.len())?;
+                for object in &objects {
+                    self.object(object, out);
+                }
+                objects.len()
+            } else {
+                let references = dav.store.calendar_objects(owner, calendar.id).await?;
+                within(limit, references.len())?;
+                for reference in &references {
+                    self.reference(reference, None, out);
+                }
+                references.len()
+            };
+            log::debug!("CalDAV initial sync of calendar {}: {count} objects", calendar.id.0);
+            out.text("d:sync-token", &sync_token(calendar, now));
+            return Ok(());
         };
-        log::debug!("CalDAV initial sync of calendar {}: {count} objects", calendar.id.0);
+        let since = token_seq(calendar, token).filter(|seq| *seq <= now).ok_or_else(invalid)?;
+        let changes: Vec<_> =
+            dav.store.changes_since(calendar.id, since).await?.into_iter().filter(|c| c.seq <= now).collect();
+        // Change numbers are dense: a gap means pruned rows (or unlogged bulk loads).
+        let expected = usize::try_from(now - since).map_err(|_| invalid())?;
+        if changes.len() != expected || changes.first().is_some_and(|c| c.seq != since + 1) {
+            return Err(invalid());
+        }
+        let mut last: HashMap<&str, ChangeKind> = HashMap::new();
+        let mut deleted_names: Vec<&str> = Vec::new();
+        for change in &changes {
+            last.insert(&change.uid, change.kind);
+            if let (ChangeKind::Deleted, Some(name)) = (change.kind, change.deleted_name.as_deref()) {
+                deleted_names.push(name);
+            }
+        }
+        let present: Vec<&str> =
+            last.iter().filter(|(_, kind)| **kind != ChangeKind::Deleted).map(|(uid, _)| *uid).collect();
+        let present = if self.body.is_some() {
+            let references = dav.store.object_refs_by_uid(owner, calendar.id, &present).await?;
+            let names: Vec<&str> = references.iter().map(|r| r.name.as_str()).collect();
+            Found::Objects(dav.store.objects_named(owner, calendar.id, &names).await?)
+        } else {
+            Found::References(dav.store.object_refs_by_uid(owner, calendar.id, &present).await?)
+        };
+        let current: HashSet<&str> = present.references().map(|r| r.name.as_str()).collect();
+        let gone: HashSet<&str> = deleted_names.into_iter().filter(|name| !current.contains(name)).collect();
+        within(limit, current.len() + gone.len())?;
+        match &present {
+            Found::Objects(objects) => {
+                for object in objects {
+                    self.object(object, out);
+                }
+            }
+            Found::References(references) => {
+                for reference in references {
+                    self.reference(reference, None, out);
+                }
+            }
+        }
+        let segment = calendar.dav_segment();
+        for name in gone {
+            status_response(out, &object_href(&self.principal.username, &segment, name), NOT_FOUND);
+        }
         out.text("d:sync-token", &sync_token(calendar, now));
-        return Ok(());
-    };
-    let since = token_seq(calendar, token).filter(|seq| *seq <= now).ok_or_else(invalid)?;
-    let changes: Vec<_> =
-        dav.store.changes_since(calendar.id, since).await?.into_iter().filter(|c| c.seq <= now).collect();
-    // Change numbers are dense: a gap means pruned rows (or unlogged bulk loads).
-    let expected = usize::try_from(now - since).map_err(|_| invalid())?;
-    if changes.len() != expected || changes.first().is_some_and(|c| c.seq != since + 1) {
-        return Err(invalid());
+        Ok(())
     }
-    let mut last: HashMap<&str, ChangeKind> = HashMap::new();
-    let mut deleted_names: Vec<&str> = Vec::new();
-    for change in &changes {
-        last.insert(&change.uid, change.kind);
-        if let (ChangeKind::Deleted, Some(name)) = (change.kind, change.deleted_name.as_deref()) {
-            deleted_names.push(name);
-        }
-    }
-    let present: Vec<&str> =
-        last.iter().filter(|(_, kind)| **kind != ChangeKind::Deleted).map(|(uid, _)| *uid).collect();
-    let present = if wants_body(props).is_some() {
-        let references = dav.store.object_refs_by_uid(owner, calendar.id, &present).await?;
-        let names: Vec<&str> = references.iter().map(|r| r.name.as_str()).collect();
-        Found::Objects(dav.store.objects_named(owner, calendar.id, &names).await?)
-    } else {
-        Found::References(dav.store.object_refs_by_uid(owner, calendar.id, &present).await?)
-    };
-    let current: HashSet<&str> = present.references().map(|r| r.name.as_str()).collect();
-    let gone: HashSet<&str> = deleted_names.into_iter().filter(|name| !current.contains(name)).collect();
-    within(limit, current.len() + gone.len())?;
-    match &present {
-        Found::Objects(objects) => {
-            for object in objects {
-                object_response(dav, responder, calendar, object, props, out);
-            }
-        }
-        Found::References(references) => {
-            for reference in references {
-                responder.response(out, &Resource::Object { calendar, reference, body: None }, props, false);
-            }
-        }
-    }
-    let segment = calendar.dav_segment();
-    for name in gone {
-        status_response(out, &object_href(&request.principal.username, &segment, name), NOT_FOUND);
-    }
-    out.text("d:sync-token", &sync_token(calendar, now));
-    Ok(())
 }
 
 enum Found {
