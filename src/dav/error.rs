@@ -87,6 +87,8 @@ pub enum DavError {
     TooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    #[error("too many requests of this account at once; try again shortly")]
+    Busy,
     #[error("{0}")]
     App(#[from] AppError),
 }
@@ -116,6 +118,7 @@ impl DavError {
             DavError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             DavError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             DavError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            DavError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             DavError::App(e) => {
                 StatusCode::from_u16(e.status().code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
             }
@@ -131,6 +134,7 @@ impl DavError {
             }
             DavError::Throttled(wait) => builder.header("Retry-After", wait.as_secs().max(1).to_string()),
             DavError::MethodNotAllowed(allow) => builder.header("Allow", *allow),
+            DavError::Busy => builder.header("Retry-After", "5"),
             _ => builder,
         };
         let body = match &self {

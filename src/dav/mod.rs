@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod bodies;
 pub mod error;
+pub mod limit;
 pub mod objects;
 pub mod path;
 pub mod propfind;
@@ -22,6 +23,7 @@ pub mod write;
 pub mod xml;
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -60,6 +62,7 @@ pub struct Dav {
     /// The header a reverse proxy puts the client's address in (Rocket's `ip_header`).
     pub ip_header: Option<String>,
     pub bodies: bodies::Bodies,
+    pub heavy: limit::HeavyLimits,
 }
 
 impl Dav {
@@ -75,6 +78,7 @@ impl Dav {
             throttle: rocket.state::<LoginThrottle>()?.clone(),
             ip_header,
             bodies: bodies::Bodies::default(),
+            heavy: limit::HeavyLimits::default(),
         })
     }
 
@@ -104,8 +108,14 @@ impl Dav {
         if path.user().is_some_and(|user| !principal.is(user)) {
             return Err(DavError::NotFound);
         }
+        // Reports and listings can cover a whole calendar: a few at once per user.
+        let heavy = matches!(head.method.as_str(), "REPORT" | "PROPFIND");
+        let turn = match heavy {
+            true => Some(Arc::new(self.heavy.claim(principal.user).await.ok_or(DavError::Busy)?)),
+            false => None,
+        };
         let body = body.read().await?;
-        let request = DavRequest { head, path, principal, body };
+        let request = DavRequest { head, path, principal, body, turn };
         match head.method.as_str() {
             "PROPFIND" => propfind::propfind(self, &request).await,
             "REPORT" => report::report(self, &request).await,
@@ -143,6 +153,8 @@ pub struct DavRequest<'a> {
     pub path: DavPath,
     pub principal: Principal,
     pub body: Bytes,
+    /// The user's turn for a heavy request; a streamed answer keeps it until it is written.
+    pub turn: Option<Arc<tokio::sync::OwnedSemaphorePermit>>,
 }
 
 impl DavRequest<'_> {

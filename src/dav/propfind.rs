@@ -1,7 +1,6 @@
 //! PROPFIND: discovery (root → principal → home → calendars) and listing a calendar's
 //! objects with their ETags, read as one narrow row per object.
 
-use super::auth::Principal;
 use super::error::DavError;
 use super::path::DavPath;
 use super::props::{Resource, Responder};
@@ -41,7 +40,7 @@ pub async fn propfind(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse
         DavPath::Calendar { calendar, .. } => {
             let calendar = dav.calendar(&request.principal, calendar).await?.ok_or(DavError::NotFound)?;
             if request.depth_one() {
-                return Ok(list_calendar(dav.clone(), request.principal.clone(), calendar, asked));
+                return Ok(list_calendar(dav.clone(), request, calendar, asked));
             }
             write(&mut out, &Resource::Calendar(&calendar));
         }
@@ -61,8 +60,10 @@ pub async fn propfind(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse
 }
 
 /// A calendar and every object in it, streamed as the rows arrive.
-fn list_calendar(dav: Dav, principal: Principal, calendar: Calendar, asked: PropFind) -> DavResponse {
+fn list_calendar(dav: Dav, request: &DavRequest<'_>, calendar: Calendar, asked: PropFind) -> DavResponse {
+    let (principal, turn) = (request.principal.clone(), request.turn.clone());
     streamed_multistatus(move |mut chunks| async move {
+        let _turn = turn;
         let responder = Responder::new(&principal.username);
         chunks.out.root("d:multistatus");
         write(&mut chunks.out, &responder, &asked, &Resource::Calendar(&calendar));

@@ -113,8 +113,9 @@ fn list_all(
     matches: Vec<TextMatch>,
     token: Option<String>,
 ) -> DavResponse {
-    let (dav, principal) = (dav.clone(), request.principal.clone());
+    let (dav, principal, turn) = (dav.clone(), request.principal.clone(), request.turn.clone());
     streamed_multistatus(move |mut chunks| async move {
+        let _turn = turn;
         let responder = Responder::new(&principal.username);
         chunks.out.root("d:multistatus");
         if wants_body(&props).is_none() && matches.is_empty() {
