@@ -281,9 +281,7 @@ impl Answer<'_> {
         let present: Vec<&str> =
             last.iter().filter(|(_, kind)| **kind != ChangeKind::Deleted).map(|(uid, _)| *uid).collect();
         let present = if self.body.is_some() {
-            let references = dav.store.object_refs_by_uid(owner, calendar.id, &present).await?;
-            let names: Vec<&str> = references.iter().map(|r| r.name.as_str()).collect();
-            Found::Objects(dav.store.objects_named(owner, calendar.id, &names).await?)
+            Found::Objects(dav.store.objects_by_uid(owner, calendar.id, &present).await?)
         } else {
             Found::References(dav.store.object_refs_by_uid(owner, calendar.id, &present).await?)
         };

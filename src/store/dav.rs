@@ -151,14 +151,7 @@ impl Store {
 
     /// Every object of one of `owner`'s calendars, by name (no bodies).
     pub async fn calendar_objects(&self, owner: UserId, calendar: CalendarId) -> DbResult<Vec<ObjectRef>> {
-        let sql = "SELECT id, uid, dav_name, object_seq FROM events \
-                   WHERE user_id = $1 AND calendar_id = $2 AND series_id IS NULL ORDER BY id";
-        let rows = with_pool!(self, pool => sqlx::query_as::<_, RefRow>(sql)
-            .bind(owner)
-            .bind(calendar)
-            .fetch_all(pool)
-            .await)?;
-        Ok(rows.into_iter().map(ObjectRef::from).collect())
+        self.calendar_objects_stream(owner, calendar).try_collect().await
     }
 
     /// `calendar_objects`, as the rows arrive: a listing of a whole calendar never holds it.
@@ -315,16 +308,7 @@ impl Store {
 
     /// Every object of the calendar, with its rows.
     pub async fn all_objects(&self, owner: UserId, calendar: CalendarId) -> DbResult<Vec<CalendarObject>> {
-        let sql = format!(
-            "SELECT {} FROM events WHERE user_id = $1 AND calendar_id = $2 AND series_id IS NULL ORDER BY id",
-            master_columns()
-        );
-        let masters = with_pool!(self, pool => sqlx::query_as::<_, MasterRow>(&sql)
-            .bind(owner)
-            .bind(calendar)
-            .fetch_all(pool)
-            .await)?;
-        self.with_overrides(owner, masters).await
+        self.all_objects_stream(owner, calendar).await?.try_collect().await
     }
 
     /// The calendar's objects that may have an occurrence overlapping `[from, until)`: plain
@@ -374,19 +358,47 @@ impl Store {
         calendar: CalendarId,
         ids: &[EventId],
     ) -> DbResult<Vec<CalendarObject>> {
-        if ids.is_empty() {
+        let ids = Listed(ids.iter().map(|id| id.0).collect::<Vec<i64>>());
+        let condition = format!("calendar_id = $2 AND {}", self.in_list("id", 3));
+        self.objects_where(owner, calendar, &condition, ids).await
+    }
+
+    /// The calendar's objects with these UIDs, with their rows; missing ones are left out.
+    pub async fn objects_by_uid(
+        &self,
+        owner: UserId,
+        calendar: CalendarId,
+        uids: &[&str],
+    ) -> DbResult<Vec<CalendarObject>> {
+        let uids = Listed(uids.iter().map(|u| u.to_string()).collect::<Vec<String>>());
+        let condition = format!("+calendar_id = $2 AND {}", self.in_list("uid", 3));
+        self.objects_where(owner, calendar, &condition, uids).await
+    }
+
+    /// The calendar's objects whose series rows meet `condition` (ours, never a client's: it
+    /// names the calendar as `$2`, with or without the planner hint, and the list as `$3`).
+    async fn objects_where<T>(
+        &self,
+        owner: UserId,
+        calendar: CalendarId,
+        condition: &str,
+        list: Listed<T>,
+    ) -> DbResult<Vec<CalendarObject>>
+    where
+        T: serde::Serialize + Send + Sync,
+        Vec<T>: for<'q> sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        if list.0.is_empty() {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT {} FROM events WHERE user_id = $1 AND calendar_id = $2 AND series_id IS NULL AND {}",
-            master_columns(),
-            self.in_list("id", 3)
+            "SELECT {} FROM events WHERE user_id = $1 AND series_id IS NULL AND {condition}",
+            master_columns()
         );
-        let ids = Listed(ids.iter().map(|id| id.0).collect::<Vec<i64>>());
         let masters = with_pool!(self, pool => sqlx::query_as::<_, MasterRow>(&sql)
             .bind(owner)
             .bind(calendar)
-            .bind(&ids)
+            .bind(&list)
             .fetch_all(pool)
             .await)?;
         self.with_overrides(owner, masters).await

@@ -326,6 +326,11 @@ async fn reports_find_occurrences_and_sync_from_the_change_log(engine: Engine) {
         "{changed_hrefs:?}"
     );
     let newer = element(&changed.body, "d:sync-token").unwrap().to_string();
+    let with_data = format!(
+        r#"<d:sync-collection xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/><c:calendar-data/></d:prop></d:sync-collection>"#
+    );
+    let bodies = dav.report(&calendar, &with_data).await;
+    assert!(bodies.body.contains("SUMMARY:Web event") && hrefs(&bodies.body).len() == 2, "{}", bodies.body);
     assert_ne!(newer, token);
 
     let (prefix, seq) = newer.rsplit_once('/').unwrap();
