@@ -8,6 +8,8 @@
 
 #[path = "common/redis_cleanup.rs"]
 mod redis_cleanup;
+#[path = "browser/ui.rs"]
+mod ui;
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -91,6 +93,25 @@ async fn serve() -> Served {
 }
 
 async fn browser(javascript: bool) -> (Client, Driver) {
+    launch(Look { javascript, ..Look::default() }).await
+}
+
+/// How the browser is set up: script on or off, light or dark, desktop or a phone's width.
+#[derive(Debug, Clone, Copy)]
+struct Look {
+    javascript: bool,
+    dark: bool,
+    /// A phone of this CSS width (mobile emulation: viewport, touch and a mobile user agent).
+    phone: Option<u32>,
+}
+
+impl Default for Look {
+    fn default() -> Self {
+        Look { javascript: true, dark: false, phone: None }
+    }
+}
+
+async fn launch(look: Look) -> (Client, Driver) {
     let port = free_port();
     let child = Command::new("chromedriver")
         .arg(format!("--port={port}"))
@@ -106,7 +127,14 @@ async fn browser(javascript: bool) -> (Client, Driver) {
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--no-first-run", "--window-size=1280,1000", format!("--user-data-dir={}", profile.display())],
     });
-    if !javascript {
+    if look.dark {
+        options["args"].as_array_mut().unwrap().push(json!("--force-dark-mode"));
+    }
+    if let Some(width) = look.phone {
+        options["mobileEmulation"] =
+            json!({ "deviceMetrics": { "width": width, "height": 800, "pixelRatio": 2 } });
+    }
+    if !look.javascript {
         options["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
     }
     let mut capabilities = serde_json::Map::new();

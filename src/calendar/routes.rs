@@ -6,15 +6,20 @@ use rocket::response::Redirect;
 use rocket::{Either, State};
 use rocket_dyn_templates::Metadata;
 use rocket_dyn_templates::Template;
-use serde_json::{json, Value};
+use std::collections::HashMap;
 
-use super::{lay_out, week_start_of, weekday_names, Day, Period, View, MONTH_CELL_EVENTS};
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::json;
+
+use super::layout::{self, ListedDay, MiniDay, MonthCell, TimeGrid};
+use super::{week_start_of, weekday_names, Day, Period, View};
 use crate::auth::guard::CurrentUser;
 use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::calendars::look::{looks, CalendarLook};
 use crate::clock::Clock;
 use crate::domain::time;
-use crate::domain::EventSummary;
+use crate::domain::{Calendar, EventSummary};
 use crate::error::AppError;
 use crate::store::Store;
 use crate::web::page::Page;
@@ -54,12 +59,7 @@ pub async fn show(
             let (from, until) = period.query_range(zone);
             let calendars = store.calendars_of(user.user.id).await?;
             let events = store.events_between(user.user.id, from, until).await?;
-            let mut context = context(&period, &events, zone, today, user.user.week_start);
-            if let Some(map) = context.as_object_mut() {
-                map.insert("looks".into(), json!(looks(&calendars)));
-                let sidebar: Vec<CalendarLook> = calendars.iter().map(CalendarLook::from).collect();
-                map.insert("sidebar".into(), json!(sidebar));
-            }
+            let context = context(&period, &events, &calendars, zone, today, user.user.week_start);
             let html = render_to_string(&templates, "calendar_fragment.html", &context)?;
             Ok(Fragment { title: period.title.clone(), html })
         })
@@ -67,47 +67,97 @@ pub async fn show(
     Ok(page.fragment_or_page(fragment, "calendar.html", true, json!({})))
 }
 
+/// What the calendar template draws; only the part of the view at hand is filled.
+#[derive(Serialize)]
+struct CalendarContext {
+    view: &'static str,
+    time_grid: bool,
+    date: String,
+    /// The focused day of the month grid: the chosen date when it is in view, else the 1st.
+    active_date: String,
+    title: String,
+    prev_url: String,
+    next_url: String,
+    today_url: String,
+    current_url: String,
+    new_url: String,
+    views: Vec<ViewLink>,
+    weekdays: Vec<&'static str>,
+    weeks: Vec<Vec<MonthCell>>,
+    /// Under a phone's month grid: the chosen day's events.
+    chosen: Option<ListedDay>,
+    grid: Option<TimeGrid>,
+    hours: Vec<String>,
+    days: Vec<ListedDay>,
+    has_events: bool,
+    agenda_days: i64,
+    zone: &'static str,
+    looks: HashMap<String, CalendarLook>,
+    sidebar: Vec<CalendarLook>,
+    mini_title: String,
+    mini_weeks: Vec<Vec<MiniDay>>,
+}
+
+#[derive(Serialize)]
+struct ViewLink {
+    name: &'static str,
+    label: &'static str,
+    url: String,
+    current: bool,
+}
+
 fn context(
     period: &Period,
     events: &[EventSummary],
+    calendars: &[Calendar],
     zone: chrono_tz::Tz,
-    today: chrono::NaiveDate,
+    today: NaiveDate,
     week_start: i16,
-) -> Value {
-    let limit = (period.view == View::Month).then_some(MONTH_CELL_EVENTS);
-    let days = lay_out(period, events, zone, today, limit);
-    let views: Vec<Value> = View::ALL
+) -> CalendarContext {
+    let view = period.view;
+    let views = View::ALL
         .iter()
-        .map(|v| json!({ "name": v.name(), "url": url(*v, period.date), "current": *v == period.view }))
+        .map(|v| ViewLink {
+            name: v.name(),
+            label: v.label(),
+            url: url(*v, period.date),
+            current: *v == view,
+        })
         .collect();
-    let weeks: Vec<&[super::DayView]> =
-        if period.view == View::Month { days.chunks(7).collect() } else { Vec::new() };
-    // The focused day of the month grid: the chosen date when it is in view, else the 1st.
-    let active = if days.iter().any(|d| d.date == period.date.format("%Y-%m-%d").to_string()) {
-        period.date
-    } else {
-        period.first
-    };
-    json!({
-        "view": period.view.name(),
-        "date": period.date.format("%Y-%m-%d").to_string(),
-        "active_date": active.format("%Y-%m-%d").to_string(),
-        "title": period.title,
-        "prev_url": url(period.view, period.prev),
-        "next_url": url(period.view, period.next),
-        "today_url": url(period.view, today),
-        "current_url": url(period.view, period.date),
+    let in_view = period.first <= period.date && period.date <= period.last;
+    let days = if view == View::Agenda { layout::list(period, events, zone, today) } else { Vec::new() };
+    let (mini_title, mini_weeks) = layout::mini_month(period.date, week_start_of(week_start), today);
+    CalendarContext {
+        view: view.name(),
+        time_grid: view.is_time_grid(),
+        date: period.date.format("%Y-%m-%d").to_string(),
+        active_date: if in_view { period.date } else { period.first }.format("%Y-%m-%d").to_string(),
+        title: period.title.clone(),
+        prev_url: url(view, period.prev),
+        next_url: url(view, period.next),
+        today_url: url(view, today),
+        current_url: url(view, period.date),
         // Back to this view once created ('/' and ':' need no escaping in a query).
-        "new_url": format!("/events/new?date={}&next={}", period.date.format("%Y-%m-%d"), url(period.view, period.date)),
-        "views": views,
-        "weekdays": weekday_names(week_start_of(week_start)),
-        "weeks": weeks,
-        "days": days,
-        "hours": (0..24).collect::<Vec<u32>>(),
-        "has_events": days.iter().any(|d| !d.events.is_empty()),
-        "agenda_days": super::AGENDA_DAYS,
-        "zone": zone.name(),
-    })
+        new_url: format!(
+            "/events/new?date={}&next={}",
+            period.date.format("%Y-%m-%d"),
+            url(view, period.date)
+        ),
+        views,
+        weekdays: weekday_names(week_start_of(week_start)),
+        weeks: if view == View::Month { layout::month(period, events, zone, today) } else { Vec::new() },
+        chosen: (view == View::Month).then(|| layout::one_day(period, events, zone, today)),
+        grid: view.is_time_grid().then(|| layout::time_grid(period, events, zone, today)),
+        hours: if view.is_time_grid() { (0..24).map(|h| format!("{h:02}:00")).collect() } else { Vec::new() },
+        has_events: days.iter().any(|d| !d.events.is_empty()),
+        days,
+        agenda_days: super::AGENDA_DAYS,
+        zone: zone.name(),
+        looks: looks(calendars),
+        sidebar: calendars.iter().map(CalendarLook::from).collect(),
+        mini_title,
+        mini_weeks,
+    }
 }
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -4,6 +4,7 @@
 pub mod form;
 pub mod repeat;
 pub mod series;
+pub mod undo;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rocket::http::Status;
@@ -24,14 +25,41 @@ use crate::domain::{
     Calendar, CalendarId, Change, Event, EventDraft, EventId, EventSummary, NewEvent, UserId,
 };
 use crate::error::AppError;
+use crate::kv::Kv;
 use crate::store::Store;
 use crate::web::page::{safe_next, Page, SwapMain};
 use crate::web::templates::render_to_string;
 use crate::writes::Writes;
 use form::{EventForm, FieldErrors};
 use series::Scope;
+use undo::Undoing;
 
-type FormReply = Either<SwapMain, (Status, Template)>;
+type FormReply = Either<Undoable, (Status, Template)>;
+
+/// A change's landing page, and for htmx and the calendar's script an "Undo" offer
+/// (`HX-Trigger: {"eventide:undo": {token, message}}`) the page shows in a toast.
+pub struct Undoable {
+    swap: SwapMain,
+    offer: Option<(String, &'static str)>,
+}
+
+impl Undoable {
+    fn plain(swap: SwapMain) -> Undoable {
+        Undoable { swap, offer: None }
+    }
+}
+
+impl<'r> rocket::response::Responder<'r, 'static> for Undoable {
+    fn respond_to(self, request: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
+        let fragment = self.swap.htmx.fragment;
+        let mut response = self.swap.respond_to(request)?;
+        if let (true, Some((token, message))) = (fragment, self.offer) {
+            let trigger = json!({ "eventide:undo": { "token": token, "message": message } });
+            response.set_header(rocket::http::Header::new("HX-Trigger", trigger.to_string()));
+        }
+        Ok(response)
+    }
+}
 
 fn form_context(
     form: &EventForm,
@@ -72,20 +100,38 @@ fn render_form(page: &Page, status: Status, context: Value) -> (Status, Template
     page.render_status(status, template, context)
 }
 
-/// `next`: where to go once the event is created (the calendar view it was opened from).
-#[rocket::get("/events/new?<date>&<next>")]
+/// What a new event's form can be opened with: a day (`date`), or the times a slot of the
+/// calendar was picked at and what the quick-create popover had (`start`, `end`, `title`,
+/// `calendar_id`); `next`: where to go once the event is created (the view it came from).
+#[derive(Debug, Default, rocket::FromForm)]
+pub struct Prefill<'r> {
+    date: Option<&'r str>,
+    start: Option<&'r str>,
+    end: Option<&'r str>,
+    title: Option<&'r str>,
+    calendar_id: Option<&'r str>,
+    next: Option<&'r str>,
+}
+
+#[rocket::get("/events/new?<prefill..>")]
 pub async fn new(
     user: CurrentUser,
     page: Page,
-    date: Option<&str>,
-    next: Option<&str>,
+    prefill: Prefill<'_>,
     clock: &State<Clock>,
     store: &State<Store>,
 ) -> Result<(Status, Template), AppError> {
     let zone = user.user.zone();
-    let day = date.and_then(time::parse_date).unwrap_or_else(|| time::today(zone, clock.now()));
+    let day = prefill.date.and_then(time::parse_date).unwrap_or_else(|| time::today(zone, clock.now()));
     let mut form = EventForm::new_on(day);
-    form.next = next.map(|n| safe_next(Some(n))).unwrap_or_default();
+    // Times are taken as typed: the form shows them and validates them on save.
+    let minute = |t: &&str| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M").is_ok();
+    if let (Some(start), Some(end)) = (prefill.start.filter(minute), prefill.end.filter(minute)) {
+        (form.start, form.end) = (start.to_string(), end.to_string());
+    }
+    form.title = prefill.title.unwrap_or_default().chars().take(form::TITLE_MAX).collect();
+    form.calendar_id = prefill.calendar_id.unwrap_or_default().chars().take(20).collect();
+    form.next = prefill.next.map(|n| safe_next(Some(n))).unwrap_or_default();
     let calendars = store.calendars_of(user.user.id).await?;
     let context = form_context(&form, &FieldErrors::new(), None, zone, &calendars);
     Ok(render_form(&page, Status::Ok, context))
@@ -129,7 +175,7 @@ pub async fn create(
     let applied = writes.apply(user.user.id, vec![Change::Insert(new)]).await?;
     let id = applied.inserted.first().copied().ok_or(AppError::NotFound)?;
     let to = if form.0.next.is_empty() { format!("/events/{}", id.0) } else { safe_next(Some(&form.0.next)) };
-    Ok(Either::Left(SwapMain { to, htmx: page.htmx }))
+    Ok(Either::Left(Undoable::plain(SwapMain { to, htmx: page.htmx })))
 }
 
 /// What a URL names: an event, or one occurrence of a series (`at`); for an edited
@@ -292,13 +338,15 @@ pub async fn edit(
     Ok(render_form(&page, Status::Ok, context))
 }
 
+/// Saves `form` over the event; with `undo`, the change can be undone for a minute.
 async fn update(
     id: EventId,
     form: EventForm,
     user: CurrentUser,
     page: Page,
     store: &Store,
-    writes: Writes<'_>,
+    writes: &Writes<'_>,
+    undo: Option<&Kv>,
 ) -> Result<FormReply, AppError> {
     let occurrence = Some(form.occurrence.as_str()).filter(|o| !o.is_empty());
     let target = target(store, &user, id, occurrence).await?;
@@ -349,7 +397,10 @@ async fn update(
     if let Some(calendar) = named.filter(|c| *c != object.calendar_id) {
         changes.push(Change::Move { id: object.id, calendar });
     }
-    let applied = writes.apply(owner, changes).await?;
+    let (applied, token) = match undo {
+        Some(kv) => undo::apply_undoably(store, writes, kv, owner, changes).await?,
+        None => (writes.apply(owner, changes).await?, None),
+    };
     let to = match to {
         Landing::Event(id) => format!("/events/{}", id.0),
         Landing::Day(url) => url,
@@ -358,7 +409,8 @@ async fn update(
             None => otherwise,
         },
     };
-    Ok(Either::Left(SwapMain { to, htmx: page.htmx }))
+    let offer = token.map(|token| (token, "Event moved"));
+    Ok(Either::Left(Undoable { swap: SwapMain { to, htmx: page.htmx }, offer }))
 }
 
 /// Where a saved change sends the browser.
@@ -381,7 +433,7 @@ pub async fn update_post(
     store: &State<Store>,
     writes: Writes<'_>,
 ) -> Result<FormReply, AppError> {
-    update(id, form.0, user, page, store, writes).await
+    update(id, form.0, user, page, store, &writes, None).await
 }
 
 #[rocket::put("/events/<id>", data = "<form>")]
@@ -393,7 +445,57 @@ pub async fn update_put(
     store: &State<Store>,
     writes: Writes<'_>,
 ) -> Result<FormReply, AppError> {
-    update(id, form.0, user, page, store, writes).await
+    update(id, form.0, user, page, store, &writes, None).await
+}
+
+/// A drag on the calendar: new times for an event or one occurrence (`scope` as in the form,
+/// "this" by default), in the user's zone as the form takes them.
+#[derive(Debug, Default, rocket::FromForm)]
+pub struct MoveForm {
+    #[field(default = String::new())]
+    start: String,
+    #[field(default = String::new())]
+    end: String,
+    #[field(default = String::new())]
+    scope: String,
+    #[field(default = String::new())]
+    occurrence: String,
+}
+
+/// Moves or resizes an event: the event's own form with new times, saved as the form is (the
+/// same validation, 422 with the form on a bad time), and undoable.
+#[rocket::post("/events/<id>/move", data = "<form>")]
+pub async fn move_event(
+    id: EventId,
+    form: CsrfForm<MoveForm>,
+    user: CurrentUser,
+    page: Page,
+    store: &State<Store>,
+    undoing: Undoing<'_>,
+) -> Result<FormReply, AppError> {
+    let moved = form.0;
+    let occurrence = Some(moved.occurrence.as_str()).filter(|o| !o.is_empty());
+    let target = target(store, &user, id, occurrence).await?;
+    let at = target.at.filter(|_| target.event.series_id.is_none());
+    let mut changed = EventForm::from_event(&target.event, user.user.zone(), at);
+    (changed.start, changed.end) = (moved.start, moved.end);
+    if !moved.scope.is_empty() {
+        changed.scope = moved.scope;
+    }
+    update(id, changed, user, page, store, &undoing.writes, Some(undoing.kv)).await
+}
+
+/// Undoes a move or a delete made in the last minute (the token its response offered).
+#[rocket::post("/undo/<token>")]
+pub async fn undo_change(
+    token: &str,
+    _csrf: CsrfHeader,
+    user: CurrentUser,
+    store: &State<Store>,
+    undoing: Undoing<'_>,
+) -> Result<Status, AppError> {
+    undo::undo(store, &undoing.writes, undoing.kv, user.user.id, token).await?;
+    Ok(Status::NoContent)
 }
 
 /// Asks which part of a repeating event to delete (and, without JavaScript, confirms any
@@ -429,14 +531,16 @@ pub struct DeleteForm {
     occurrence: String,
 }
 
-/// Deletes and returns the day view the event (or occurrence) was on.
+/// Deletes and returns the day view the event (or occurrence) was on, and the token that
+/// undoes the delete (if the key-value store kept it).
 async fn delete(
     id: EventId,
     choice: &DeleteForm,
     user: &CurrentUser,
     store: &Store,
     writes: &Writes<'_>,
-) -> Result<String, AppError> {
+    kv: &Kv,
+) -> Result<(String, Option<String>), AppError> {
     let owner = user.user.id;
     let occurrence = Some(choice.occurrence.as_str()).filter(|o| !o.is_empty());
     let target = target(store, user, id, occurrence).await?;
@@ -450,15 +554,19 @@ async fn delete(
                 Scope::parse(&choice.scope).unwrap_or(Scope::This)
             };
             let overrides = target.overrides(store, owner).await?;
-            writes.apply(owner, series::delete(master, &overrides, at, scope)).await?;
+            let changes = series::delete(master, &overrides, at, scope);
+            let (_, token) = undo::apply_undoably(store, writes, kv, owner, changes).await?;
+            Ok((back, token))
         }
         _ => {
-            if writes.apply(owner, vec![Change::Delete(id)]).await?.missed {
+            let (applied, token) =
+                undo::apply_undoably(store, writes, kv, owner, vec![Change::Delete(id)]).await?;
+            if applied.missed {
                 return Err(AppError::NotFound);
             }
+            Ok((back, token))
         }
     }
-    Ok(back)
 }
 
 #[rocket::post("/events/<id>/delete", data = "<form>")]
@@ -468,10 +576,11 @@ pub async fn delete_post(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
-    writes: Writes<'_>,
-) -> Result<SwapMain, AppError> {
-    let to = delete(id, &form.0, &user, store, &writes).await?;
-    Ok(SwapMain { to, htmx: page.htmx })
+    undoing: Undoing<'_>,
+) -> Result<Undoable, AppError> {
+    let (to, token) = delete(id, &form.0, &user, store, &undoing.writes, undoing.kv).await?;
+    let offer = token.map(|token| (token, "Event deleted"));
+    Ok(Undoable { swap: SwapMain { to, htmx: page.htmx }, offer })
 }
 
 /// `?scope=&occurrence=` as in the form.
@@ -483,10 +592,11 @@ pub async fn delete_htmx(
     user: CurrentUser,
     page: Page,
     store: &State<Store>,
-    writes: Writes<'_>,
-) -> Result<SwapMain, AppError> {
-    let to = delete(id, &choice, &user, store, &writes).await?;
-    Ok(SwapMain { to, htmx: page.htmx })
+    undoing: Undoing<'_>,
+) -> Result<Undoable, AppError> {
+    let (to, token) = delete(id, &choice, &user, store, &undoing.writes, undoing.kv).await?;
+    let offer = token.map(|token| (token, "Event deleted"));
+    Ok(Undoable { swap: SwapMain { to, htmx: page.htmx }, offer })
 }
 
 /// The dashboard's lists: today, then the next 30 days.
@@ -512,5 +622,17 @@ pub async fn upcoming(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![new, create, show, edit, update_post, update_put, delete_page, delete_post, delete_htmx]
+    rocket::routes![
+        new,
+        create,
+        show,
+        edit,
+        update_post,
+        update_put,
+        move_event,
+        undo_change,
+        delete_page,
+        delete_post,
+        delete_htmx
+    ]
 }

@@ -16,7 +16,7 @@ struct TemplateFiles;
 pub fn render_to_string(
     templates: &rocket_dyn_templates::Metadata<'_>,
     name: &'static str,
-    context: &serde_json::Value,
+    context: &impl serde::Serialize,
 ) -> Result<String, crate::error::AppError> {
     templates
         .render(name, context)

@@ -308,12 +308,27 @@ async fn month_grid_contents_around_month_ends_and_leap_days(engine: Engine) {
         .unwrap()
         .contains("Leap"));
     assert!(body(&app, "/calendar/day/2028-02-29").await.contains("Leap"));
-    // A multi-day event sits in every day it spans, across the month end.
+    // A multi-day event is one bar per week row it spans, across the month end: Saturday and
+    // Sunday, then Monday to Wednesday, with the arrows where it goes on.
     let november = body(&app, "/calendar/month/2026-11-01").await;
-    for day in ["2026-11-28", "2026-11-29", "2026-11-30", "2026-12-01", "2026-12-02"] {
-        let cell =
-            november.split(&format!("data-date=\"{day}\"")).nth(1).unwrap().split("</td>").next().unwrap();
-        assert!(cell.contains("Trip"), "{day}");
+    let cell = |day: &str| {
+        november
+            .split(&format!("data-date=\"{day}\""))
+            .nth(1)
+            .unwrap()
+            .split("</td>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        cell("2026-11-28").contains("days-2 filled continues-after") && cell("2026-11-28").contains("Trip")
+    );
+    assert!(
+        cell("2026-11-30").contains("days-3 filled continues-before") && cell("2026-11-30").contains("Trip")
+    );
+    for day in ["2026-11-29", "2026-12-01", "2026-12-02"] {
+        assert!(!cell(day).contains("Trip") && cell(day).contains("class=\"slot\""), "{day}: under the bar");
     }
     assert!(!november
         .split("data-date=\"2026-12-03\"")
@@ -401,9 +416,10 @@ async fn week_start_and_today(engine: Engine) {
 
     let today = app.clock.now().format("%Y-%m-%d").to_string();
     let month = body(&app, &format!("/calendar/month/{today}")).await;
-    let marked = month.split(&format!("data-date=\"{today}\"")).nth(1).unwrap().split('>').next().unwrap();
+    let grid = month.split("month-grid").nth(1).unwrap().split("</table>").next().unwrap();
+    let marked = grid.split(&format!("data-date=\"{today}\"")).nth(1).unwrap().split('>').next().unwrap();
     assert!(marked.contains("aria-current=\"date\""), "{marked}");
-    assert_eq!(month.matches("aria-current=\"date\"").count(), 1);
+    assert_eq!(grid.matches("aria-current=\"date\"").count(), 1);
     assert_eq!(month.matches("tabindex=\"0\"").count(), 1, "one tab stop in the grid");
 }
 

@@ -1,0 +1,502 @@
+//! Where each event sits in a view: bars across the days of a month's week, columns and
+//! quarter-hour rows in the time grid (week, three days, day), or a list (agenda). Every
+//! event's local days are worked out once, so the cost follows the events shown, not events
+//! times days. Positions are class numbers for the stylesheet: the CSP allows no inline style.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use super::{Period, View};
+use crate::domain::recurrence::compact;
+use crate::domain::{time, EventSummary};
+use crate::web::links::event_href;
+
+/// Rows of bars a month cell shows before "+N more".
+pub const MONTH_LANES: usize = 3;
+/// Coloured dots a phone's month cell shows.
+const DOTS: usize = 3;
+/// Quarter hours in a day: the time grid's rows.
+const QUARTERS: u32 = 96;
+/// The shortest an event is drawn in the time grid (half an hour), so its title reads.
+const MIN_QUARTERS: u32 = 2;
+/// Side-by-side lanes in one day column; more share the last.
+const MAX_LANES: usize = 4;
+
+/// An event as a view shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub href: String,
+    /// The calendar's id, as the templates' `looks` map is keyed.
+    pub calendar: String,
+    pub title: String,
+    pub location: String,
+    pub all_day: bool,
+    /// "09:00–10:00", "from 22:00", "All day", … for this day.
+    pub time_label: String,
+    /// The start's time of day, for a month chip ("09:00"); empty for all-day events.
+    pub short_time: String,
+    /// For moving and resizing in the browser: the row, the occurrence it is (compact UTC
+    /// start, empty for a single event), and its local start and end as the form writes them.
+    pub id: i64,
+    pub occurrence: String,
+    pub start: String,
+    pub end: String,
+}
+
+impl EventView {
+    fn new(event: &EventSummary, zone: Tz, day: Option<NaiveDate>) -> EventView {
+        let start = event.start_at.with_timezone(&zone);
+        let end = event.end_at.with_timezone(&zone);
+        let (first, last) = time::local_days(event, zone);
+        let time_label = if event.all_day {
+            "All day".to_string()
+        } else {
+            match day.map(|d| (first == d, last == d)) {
+                None | Some((true, true)) => format!("{}–{}", start.format("%H:%M"), end.format("%H:%M")),
+                Some((true, false)) => format!("from {}", start.format("%H:%M")),
+                Some((false, true)) => format!("until {}", end.format("%H:%M")),
+                Some((false, false)) => "all day".to_string(),
+            }
+        };
+        let (start_text, end_text) = if event.all_day {
+            (first.format("%Y-%m-%d").to_string(), last.format("%Y-%m-%d").to_string())
+        } else {
+            (start.format("%Y-%m-%dT%H:%M").to_string(), end.format("%Y-%m-%dT%H:%M").to_string())
+        };
+        EventView {
+            href: event_href(event),
+            calendar: event.calendar_id.0.to_string(),
+            title: event.title.clone(),
+            location: event.location.clone(),
+            all_day: event.all_day,
+            time_label,
+            short_time: if event.all_day { String::new() } else { start.format("%H:%M").to_string() },
+            id: event.id.0,
+            occurrence: event.occurrence.map(compact).unwrap_or_default(),
+            start: start_text,
+            end: end_text,
+        }
+    }
+}
+
+/// A day's facts every view needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct DayInfo {
+    pub date: String,
+    pub day: u32,
+    pub label: String,
+    pub weekday: String,
+    pub in_period: bool,
+    pub is_today: bool,
+}
+
+fn day_info(period: &Period, day: NaiveDate, today: NaiveDate) -> DayInfo {
+    let in_period = match period.view {
+        View::Month => day.month() == period.date.month() && day.year() == period.date.year(),
+        _ => true,
+    };
+    DayInfo {
+        date: day.format("%Y-%m-%d").to_string(),
+        day: day.day(),
+        label: day.format("%A, %-d %B %Y").to_string(),
+        weekday: day.format("%a").to_string(),
+        in_period,
+        is_today: day == today,
+    }
+}
+
+/// An event across consecutive days of one week row: `col` is its first column (1-based),
+/// `days` how many it covers; the arrows say it goes on before or after this row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bar {
+    pub event: EventView,
+    pub col: usize,
+    pub days: usize,
+    pub continues_before: bool,
+    pub continues_after: bool,
+    /// A bar (all-day or over several days) rather than a timed chip within one day.
+    pub filled: bool,
+}
+
+/// One week row's events, each clipped to the row, in the order they are laid out: earlier
+/// first, then longer first, so long bars keep the top rows.
+fn bars_in_row(
+    events: &[(&EventSummary, NaiveDate, NaiveDate)],
+    row_first: NaiveDate,
+    columns: usize,
+    zone: Tz,
+) -> Vec<Bar> {
+    let row_last = row_first + Duration::days(columns as i64 - 1);
+    let mut bars: Vec<(Bar, DateTime<Utc>)> = events
+        .iter()
+        .filter(|(_, first, last)| *first <= row_last && *last >= row_first)
+        .map(|(event, first, last)| {
+            let from = (*first).max(row_first);
+            let to = (*last).min(row_last);
+            let days = (to - from).num_days() as usize + 1;
+            let bar = Bar {
+                event: EventView::new(event, zone, (first == last).then_some(*first)),
+                col: (from - row_first).num_days() as usize + 1,
+                days,
+                continues_before: *first < row_first,
+                continues_after: *last > row_last,
+                filled: event.all_day || first != last,
+            };
+            (bar, event.start_at)
+        })
+        .collect();
+    bars.sort_by(|(a, a_start), (b, b_start)| {
+        (a.col, std::cmp::Reverse(a.days), !a.event.all_day, a_start, a.event.id).cmp(&(
+            b.col,
+            std::cmp::Reverse(b.days),
+            !b.event.all_day,
+            b_start,
+            b.event.id,
+        ))
+    });
+    bars.into_iter().map(|(bar, _)| bar).collect()
+}
+
+/// The lowest row of `lanes` where columns `col..col+days` are free, claimed.
+fn claim_lane(lanes: &mut Vec<Vec<bool>>, col: usize, days: usize, columns: usize) -> usize {
+    let span = col - 1..col - 1 + days;
+    let lane =
+        lanes.iter().position(|lane| !lane[span.clone()].iter().any(|taken| *taken)).unwrap_or(lanes.len());
+    if lane == lanes.len() {
+        lanes.push(vec![false; columns]);
+    }
+    lanes[lane][span].iter_mut().for_each(|taken| *taken = true);
+    lane
+}
+
+/// A month cell: the bars that start in it, one slot per row (`None` where a bar from an
+/// earlier day passes, or nothing is), so rows line up across the week.
+#[derive(Debug, Clone, Serialize)]
+pub struct MonthCell {
+    #[serde(flatten)]
+    pub day: DayInfo,
+    pub slots: Vec<Option<Bar>>,
+    pub more: usize,
+    pub total: usize,
+    /// Calendar ids of the first few events, for a phone's coloured dots.
+    pub dots: Vec<String>,
+}
+
+pub fn month(period: &Period, events: &[EventSummary], zone: Tz, today: NaiveDate) -> Vec<Vec<MonthCell>> {
+    let spans: Vec<_> = events
+        .iter()
+        .map(|e| {
+            let (first, last) = time::local_days(e, zone);
+            (e, first, last)
+        })
+        .collect();
+    let mut weeks = Vec::new();
+    let mut row_first = period.first;
+    while row_first <= period.last {
+        let bars = bars_in_row(&spans, row_first, 7, zone);
+        let mut lanes = Vec::new();
+        let mut cells: Vec<MonthCell> = (0..7)
+            .map(|offset| MonthCell {
+                day: day_info(period, row_first + Duration::days(offset), today),
+                slots: Vec::new(),
+                more: 0,
+                total: 0,
+                dots: Vec::new(),
+            })
+            .collect();
+        for bar in bars {
+            let lane = claim_lane(&mut lanes, bar.col, bar.days, 7);
+            for cell in &mut cells[bar.col - 1..bar.col - 1 + bar.days] {
+                cell.total += 1;
+                if cell.dots.len() < DOTS {
+                    cell.dots.push(bar.event.calendar.clone());
+                }
+                if lane >= MONTH_LANES {
+                    cell.more += 1;
+                }
+            }
+            if lane < MONTH_LANES {
+                let slots = &mut cells[bar.col - 1].slots;
+                if slots.len() <= lane {
+                    slots.resize(lane + 1, None);
+                }
+                slots[lane] = Some(bar);
+            }
+        }
+        // A cell's empty rows below a passing bar still hold their place: pad every cell to the
+        // deepest row a bar crosses it in.
+        for (col, cell) in cells.iter_mut().enumerate() {
+            let depth = lanes.iter().take(MONTH_LANES).rposition(|lane| lane[col]).map_or(0, |l| l + 1);
+            if cell.slots.len() < depth {
+                cell.slots.resize(depth, None);
+            }
+        }
+        weeks.push(cells);
+        row_first += Duration::days(7);
+    }
+    weeks
+}
+
+/// A timed event in a day column: first quarter-hour row, rows spanned, and its lane.
+#[derive(Debug, Clone, Serialize)]
+pub struct Placed {
+    pub event: EventView,
+    pub at: u32,
+    pub len: u32,
+    pub lane: usize,
+    pub lanes: usize,
+    /// Its start or end lies on another day: it cannot be resized from this column.
+    pub clipped: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DayColumn {
+    #[serde(flatten)]
+    pub day: DayInfo,
+    pub events: Vec<Placed>,
+}
+
+/// The time grid: all-day events and those of a day or more as bars in a band above the
+/// hours; shorter ones placed in their day's column, side by side where they overlap.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimeGrid {
+    pub band: Vec<Bar>,
+    pub columns: Vec<DayColumn>,
+}
+
+fn banded(event: &EventSummary) -> bool {
+    event.all_day || event.end_at - event.start_at >= Duration::hours(24)
+}
+
+fn quarter(hour: u32, minute: u32) -> u32 {
+    (hour * 60 + minute) / 15
+}
+
+pub fn time_grid(period: &Period, events: &[EventSummary], zone: Tz, today: NaiveDate) -> TimeGrid {
+    let days: Vec<NaiveDate> = period.days().collect();
+    let columns = days.len();
+    let spans: Vec<_> = events
+        .iter()
+        .map(|e| {
+            let (first, last) = time::local_days(e, zone);
+            (e, first, last)
+        })
+        .collect();
+    let (long, short): (Vec<_>, Vec<_>) = spans.into_iter().partition(|(e, _, _)| banded(e));
+    let band = bars_in_row(&long, period.first, columns, zone);
+    let mut buckets: Vec<Vec<Placed>> = vec![Vec::new(); columns];
+    let mut ordered = short;
+    ordered.sort_by_key(|(e, _, _)| (e.start_at, std::cmp::Reverse(e.end_at), e.id.0));
+    for (event, first, last) in ordered {
+        let start = event.start_at.with_timezone(&zone);
+        let end = event.end_at.with_timezone(&zone);
+        for (index, day) in days.iter().enumerate().filter(|(_, d)| first <= **d && **d <= last) {
+            let at = if first == *day { quarter(start.hour(), start.minute()) } else { 0 };
+            let until = if last == *day && end.date_naive() == *day {
+                quarter(end.hour(), end.minute()) + u32::from(end.minute() % 15 > 0)
+            } else {
+                QUARTERS
+            };
+            let at = at.min(QUARTERS - MIN_QUARTERS);
+            buckets[index].push(Placed {
+                event: EventView::new(event, zone, Some(*day)),
+                at,
+                len: until.saturating_sub(at).max(MIN_QUARTERS),
+                lane: 0,
+                lanes: 1,
+                clipped: first != last,
+            });
+        }
+    }
+    for bucket in &mut buckets {
+        assign_lanes(bucket);
+    }
+    let columns = days
+        .iter()
+        .zip(buckets)
+        .map(|(day, events)| DayColumn { day: day_info(period, *day, today), events })
+        .collect();
+    TimeGrid { band, columns }
+}
+
+/// Side-by-side lanes for overlapping events in one column, counted per group of events that
+/// overlap each other, so an event overlapping nothing keeps the whole width.
+fn assign_lanes(events: &mut [Placed]) {
+    let mut group_start = 0;
+    let mut group_end = 0;
+    let mut lane_ends: Vec<u32> = Vec::new();
+    for index in 0..events.len() {
+        let (at, len) = (events[index].at, events[index].len);
+        if at >= group_end && index > group_start {
+            let lanes = lane_ends.len().max(1);
+            events[group_start..index].iter_mut().for_each(|e| e.lanes = lanes);
+            group_start = index;
+            lane_ends.clear();
+        }
+        let lane = lane_ends.iter().position(|end| *end <= at).unwrap_or(lane_ends.len()).min(MAX_LANES - 1);
+        if lane == lane_ends.len() {
+            lane_ends.push(0);
+        }
+        lane_ends[lane] = lane_ends[lane].max(at + len);
+        events[index].lane = lane;
+        group_end = group_end.max(at + len);
+    }
+    let lanes = lane_ends.len().max(1);
+    events[group_start..].iter_mut().for_each(|e| e.lanes = lanes);
+}
+
+/// A day in the agenda (or a phone's chosen day under the month): its events in order.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedDay {
+    #[serde(flatten)]
+    pub day: DayInfo,
+    pub events: Vec<EventView>,
+}
+
+pub fn list(period: &Period, events: &[EventSummary], zone: Tz, today: NaiveDate) -> Vec<ListedDay> {
+    let days: Vec<NaiveDate> = period.days().collect();
+    let mut buckets: Vec<Vec<&EventSummary>> = vec![Vec::new(); days.len()];
+    for event in events {
+        let (first, last) = time::local_days(event, zone);
+        let from = (first - period.first).num_days().max(0);
+        let to = (last - period.first).num_days().min(days.len() as i64 - 1);
+        for index in from..=to {
+            if let Some(bucket) = usize::try_from(index).ok().and_then(|i| buckets.get_mut(i)) {
+                bucket.push(event);
+            }
+        }
+    }
+    days.into_iter()
+        .zip(buckets)
+        .map(|(day, mut bucket)| {
+            bucket.sort_by_key(|e| (!e.all_day, e.start_at, e.id.0));
+            let events = bucket.iter().map(|e| EventView::new(e, zone, Some(day))).collect();
+            ListedDay { day: day_info(period, day, today), events }
+        })
+        .collect()
+}
+
+/// The events of one day, in order (a phone's month view lists the chosen day's).
+pub fn one_day(period: &Period, events: &[EventSummary], zone: Tz, today: NaiveDate) -> ListedDay {
+    let single = Period { first: period.date, last: period.date, ..period.clone() };
+    let mut days = list(&single, events, zone, today);
+    let mut day =
+        days.pop().unwrap_or(ListedDay { day: day_info(period, period.date, today), events: Vec::new() });
+    day.day.in_period = true;
+    day
+}
+
+/// A small month for the sidebar: weeks of days linking to the current view at that date.
+#[derive(Debug, Clone, Serialize)]
+pub struct MiniDay {
+    pub day: u32,
+    pub date: String,
+    pub label: String,
+    pub in_month: bool,
+    pub is_today: bool,
+    pub chosen: bool,
+}
+
+pub fn mini_month(
+    date: NaiveDate,
+    week_start: chrono::Weekday,
+    today: NaiveDate,
+) -> (String, Vec<Vec<MiniDay>>) {
+    let month = Period::new(View::Month, date, week_start);
+    let weeks = month
+        .days()
+        .map(|day| MiniDay {
+            day: day.day(),
+            date: day.format("%Y-%m-%d").to_string(),
+            label: day.format("%A, %-d %B %Y").to_string(),
+            in_month: day.month() == date.month(),
+            is_today: day == today,
+            chosen: day == date,
+        })
+        .collect::<Vec<_>>()
+        .chunks(7)
+        .map(<[MiniDay]>::to_vec)
+        .collect();
+    (month.title, weeks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CalendarId, EventId};
+    use chrono::{TimeZone, Weekday};
+
+    fn at(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, d, h, m, 0).unwrap()
+    }
+
+    fn event(id: i64, start: DateTime<Utc>, end: DateTime<Utc>, all_day: bool) -> EventSummary {
+        EventSummary {
+            id: EventId(id),
+            calendar_id: CalendarId(1),
+            title: format!("e{id}"),
+            location: String::new(),
+            all_day,
+            start_at: start,
+            end_at: end,
+            occurrence: None,
+        }
+    }
+
+    fn date(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, d).unwrap()
+    }
+
+    #[test]
+    fn a_multi_day_event_is_one_bar_per_week_row() {
+        // Saturday 5th to Tuesday 8th December: two bars, arrows where they break.
+        let period = Period::new(View::Month, date(3), Weekday::Mon);
+        let events = [event(1, at(5, 0, 0), at(9, 0, 0), true)];
+        let weeks = month(&period, &events, chrono_tz::UTC, date(3));
+        let bars: Vec<&Bar> = weeks.iter().flatten().flat_map(|c| c.slots.iter().flatten()).collect();
+        assert_eq!(bars.len(), 2);
+        assert_eq!((bars[0].col, bars[0].days, bars[0].continues_after), (6, 2, true));
+        assert_eq!((bars[1].col, bars[1].days, bars[1].continues_before), (1, 2, true));
+        let covered: Vec<usize> = weeks.iter().flatten().map(|c| c.total).collect();
+        assert_eq!(covered.iter().sum::<usize>(), 4);
+    }
+
+    #[test]
+    fn month_rows_line_up_and_overflow_counts_as_more() {
+        let period = Period::new(View::Month, date(3), Weekday::Mon);
+        // A three-day bar from Monday 7th, then four one-day events on Tuesday 8th.
+        let mut events = vec![event(1, at(7, 0, 0), at(10, 0, 0), true)];
+        events.extend((2..6).map(|id| event(id, at(8, 9 + id as u32, 0), at(8, 10 + id as u32, 0), false)));
+        let weeks = month(&period, &events, chrono_tz::UTC, date(3));
+        let tuesday = weeks.iter().flatten().find(|c| c.day.date == "2026-12-08").unwrap();
+        // Row 0 is the bar passing through: an empty slot keeps it.
+        assert!(tuesday.slots[0].is_none());
+        assert_eq!(tuesday.slots.len(), MONTH_LANES);
+        assert_eq!((tuesday.total, tuesday.more), (5, 2));
+        let wednesday = weeks.iter().flatten().find(|c| c.day.date == "2026-12-09").unwrap();
+        assert_eq!(wednesday.slots.len(), 1, "the bar's row held, nothing else");
+    }
+
+    #[test]
+    fn time_grid_places_by_quarter_hour_and_bands_long_events() {
+        let period = Period::new(View::Week, date(7), Weekday::Mon);
+        let events = [
+            event(1, at(8, 9, 15), at(8, 10, 0), false),
+            event(2, at(8, 9, 30), at(8, 9, 40), false),
+            event(3, at(8, 13, 0), at(8, 14, 0), false),
+            event(4, at(9, 12, 0), at(11, 12, 0), false),
+            event(5, at(10, 22, 0), at(11, 7, 0), false),
+        ];
+        let grid = time_grid(&period, &events, chrono_tz::UTC, date(7));
+        let tuesday = &grid.columns[1].events;
+        assert_eq!((tuesday[0].at, tuesday[0].len, tuesday[0].lane, tuesday[0].lanes), (37, 3, 0, 2));
+        assert_eq!((tuesday[1].at, tuesday[1].len, tuesday[1].lane), (38, 2, 1));
+        assert_eq!((tuesday[2].at, tuesday[2].lanes), (52, 1), "no overlap: the whole width");
+        assert_eq!(grid.band.len(), 1, "two days long: in the band");
+        assert_eq!((grid.band[0].col, grid.band[0].days), (3, 3));
+        // A night train crossing midnight stays in the hours, split over both days.
+        assert_eq!((grid.columns[3].events[0].at, grid.columns[3].events[0].len), (88, 8));
+        assert_eq!((grid.columns[4].events[0].at, grid.columns[4].events[0].len), (0, 28));
+    }
+}
