@@ -6,6 +6,8 @@
 //! browser on free ports; a failing flow leaves a screenshot and the page's HTML under
 //! `target/tmp/browser-failures/` and names them in its message.
 
+#[path = "browser/manipulate.rs"]
+mod manipulate;
 #[path = "common/redis_cleanup.rs"]
 mod redis_cleanup;
 #[path = "browser/ui.rs"]
@@ -424,10 +426,10 @@ async fn live_search_narrows_as_you_type() {
     .await;
 }
 
-/// 5. Edit an event, then delete it through the confirmation dialog; the grid follows.
+/// 5. Edit an event, then delete it; the grid follows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn edit_then_delete_with_confirmation() {
-    flow("edit_then_delete_with_confirmation", true, |client, base| async move {
+async fn edit_then_delete() {
+    flow("edit_then_delete", true, |client, base| async move {
         register(&client, &base, "eve").await;
         create_event(&client, &base, "Piano lesson", "2026-06-11T16:00", "2026-06-11T17:00").await;
         client.find(Locator::LinkText("Edit")).await.unwrap().click().await.unwrap();
@@ -449,10 +451,8 @@ async fn edit_then_delete_with_confirmation() {
             .await
             .unwrap();
         eventually("the event", || async { exists(&client, "button.danger").await }).await;
+        // No confirmation: the toast offers to undo instead (see manipulate::delete_then_undo).
         client.find(Locator::Css("button.danger")).await.unwrap().click().await.unwrap();
-        eventually("the confirmation", || async { client.get_alert_text().await.is_ok() }).await;
-        assert!(client.get_alert_text().await.unwrap().contains("Piano recital"));
-        client.accept_alert().await.unwrap();
         wait_for_path(&client, "/calendar/day/2026-06-11").await;
         eventually("the day without it", || async {
             !client.source().await.unwrap().contains("Piano recital")
@@ -492,7 +492,7 @@ async fn form_errors_keep_the_typed_values() {
     .await;
 }
 
-/// 8. Keyboard only: into the month grid with Tab, to a day with the arrows, N for a new
+/// 8. Keyboard only: into the month grid with Tab, to a day with the arrows, C for a new
 /// event there, and the event lands in that day.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyboard_only_from_grid_to_new_event() {
@@ -518,7 +518,7 @@ async fn keyboard_only_from_grid_to_new_event() {
         press(&client, "\u{E010}").await; // End: Sunday
         assert_eq!(active_date(&client).await, "2026-06-14");
         press(&client, "\u{E012}").await; // ArrowLeft
-        press(&client, "n").await;
+        press(&client, "c").await;
         wait_for_path(&client, "/events/new").await;
         eventually("the form on that day", || async {
             value_of(&client, "start").await == "2026-06-13T09:00"
@@ -711,7 +711,8 @@ async fn a_calendar_in_its_colour_hidden_and_shown() {
         // A colour input takes no keys: pick the colour as the picker would.
         client.execute("document.getElementById('color-new').value = '#8e24aa'", vec![]).await.unwrap();
         client.find(Locator::Css("form[action='/calendars'] button")).await.unwrap().click().await.unwrap();
-        eventually("the new calendar", || async { exists(&client, ".calendar-item:nth-child(2)").await }).await;
+        eventually("the new calendar", || async { exists(&client, ".calendar-item:nth-child(2)").await })
+            .await;
 
         client.goto(&format!("{base}/events/new?date=2026-06-10")).await.unwrap();
         client.find(Locator::Id("title")).await.unwrap().send_keys("Regatta").await.unwrap();
@@ -730,18 +731,27 @@ async fn a_calendar_in_its_colour_hidden_and_shown() {
         let painted = "var c = document.querySelector('td[data-date=\"2026-06-10\"] .chip'); \
                        return getComputedStyle(c).color;";
         assert_eq!(script(&client, painted).await, json!("rgb(255, 255, 255)"), "white text reads on grape");
-        assert!(cell_text(&client, "2026-06-10").await.contains("Regatta (Rowing club)"), "named, not colour alone");
+        assert!(
+            cell_text(&client, "2026-06-10").await.contains("Regatta (Rowing club)"),
+            "named, not colour alone"
+        );
 
         let toggle = "//nav[@class='calendar-toggles']//a[contains(., 'Rowing club')]";
         client.find(Locator::XPath(toggle)).await.unwrap().click().await.unwrap();
-        eventually("the event hidden", || async { !cell_text(&client, "2026-06-10").await.contains("Regatta") })
-            .await;
+        eventually("the event hidden", || async {
+            !cell_text(&client, "2026-06-10").await.contains("Regatta")
+        })
+        .await;
         assert!(page_was_not_reloaded(&client).await, "hidden without a page load");
-        let pressed = format!("return document.evaluate(\"{toggle}\", document, null, 9, null).singleNodeValue.getAttribute('aria-pressed')");
-        assert_eq!(script(&client, &pressed).await, json!("false"));
+        // The toggle says what it does next, in words (a link cannot be aria-pressed).
+        let said = format!(
+            "return document.evaluate(\"{toggle}\", document, null, 9, null).singleNodeValue.textContent"
+        );
+        assert!(script(&client, &said).await.as_str().unwrap().contains("(hidden; show)"));
 
         client.find(Locator::XPath(toggle)).await.unwrap().click().await.unwrap();
-        eventually("the event back", || async { cell_text(&client, "2026-06-10").await.contains("Regatta") }).await;
+        eventually("the event back", || async { cell_text(&client, "2026-06-10").await.contains("Regatta") })
+            .await;
         assert!(page_was_not_reloaded(&client).await);
     })
     .await;

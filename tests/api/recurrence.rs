@@ -256,7 +256,130 @@ async fn seeded_series_expand(engine: Engine) {
     assert_eq!(app.store().calendars_of(eventide::domain::UserId(1)).await.unwrap().len(), 3);
 }
 
+/// A move or a delete as the calendar's script sends it (htmx headers): 204, where to go, and
+/// the undo token it offers.
+async fn htmx_post(app: &TestApp, uri: &str, fields: &[(&str, &str)]) -> (Status, Option<String>) {
+    let token = app.csrf_token().await;
+    let mut all = vec![("csrf_token", token.as_str())];
+    all.extend_from_slice(fields);
+    let request = app
+        .client
+        .post(uri.to_string())
+        .header(rocket::http::ContentType::Form)
+        .header(rocket::http::Header::new("HX-Request", "true"))
+        .body(encode_form(&all));
+    let response = app.send(request).await;
+    let offer = response.headers().get_one("HX-Trigger").map(|trigger| {
+        let trigger: serde_json::Value = serde_json::from_str(trigger).unwrap();
+        trigger["eventide:undo"]["token"].as_str().unwrap().to_string()
+    });
+    (response.status(), offer)
+}
+
+async fn undo(browser: &impl Browse, token: &str) -> Status {
+    let csrf = browser.csrf_token().await;
+    let request = browser
+        .client()
+        .post(format!("/undo/{token}"))
+        .header(rocket::http::Header::new("X-CSRF-Token", csrf));
+    browser.send(request).await.status()
+}
+
+/// The iCalendar export without its timestamps: what the user has, to the property.
+async fn exported(app: &TestApp) -> Vec<String> {
+    let ics = body(app, "/export.ics").await;
+    let mut lines: Vec<String> = ics
+        .lines()
+        .filter(|l| !l.starts_with("DTSTAMP") && !l.starts_with("LAST-MODIFIED"))
+        .map(String::from)
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Moves of every scope and deletes are undone exactly (series, exceptions, UIDs), once, by
+/// their user only; a bad time is a 422 that changes nothing.
+async fn moves_and_deletes_undo_exactly(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    berlin_user(&app, "una").await;
+    let single = id_of(
+        &save(
+            &app,
+            "/events",
+            &[("title", "Swim"), ("start", "2026-06-09T10:00"), ("end", "2026-06-09T11:00")],
+        )
+        .await,
+    );
+    let fields = [
+        ("title", "Pills"),
+        ("start", "2026-06-08T08:00"),
+        ("end", "2026-06-08T08:15"),
+        ("repeat", "daily"),
+        ("ends", "count"),
+        ("count", "5"),
+    ];
+    let series = id_of(&save(&app, "/events", &fields).await);
+    // An edited occurrence, so the series has more than one row.
+    let edit = [
+        ("title", "Pills (late)"),
+        ("start", "2026-06-11T09:00"),
+        ("end", "2026-06-11T09:15"),
+        ("scope", "this"),
+        ("occurrence", "20260611T060000Z"),
+    ];
+    save(&app, &format!("/events/{series}"), &edit).await;
+    let before = exported(&app).await;
+    let week = agenda(&app, "2026-06-08", "2026-06-15").await;
+
+    // The single event, an hour later and a day on.
+    let moved = [("start", "2026-06-10T11:00"), ("end", "2026-06-10T12:00")];
+    let (status, token) = htmx_post(&app, &format!("/events/{single}/move"), &moved).await;
+    assert_eq!(status, Status::NoContent);
+    assert!(agenda(&app, "2026-06-10", "2026-06-11").await.contains(&("06-10 11:00".into(), "Swim".into())));
+    let token = token.expect("an undo offer");
+    let stranger = app.browser();
+    stranger.register("vic", PASSWORD).await;
+    assert_eq!(undo(&stranger, &token).await, Status::NotFound, "another user's token is nothing to them");
+    assert_eq!(undo(&app, &token).await, Status::NoContent);
+    assert_eq!(undo(&app, &token).await, Status::NotFound, "once only");
+    assert_eq!(exported(&app).await, before);
+
+    // A bad time: 422, nothing written, no offer.
+    let backwards = [("start", "2026-06-10T11:00"), ("end", "2026-06-10T10:00")];
+    let (status, token) = htmx_post(&app, &format!("/events/{single}/move"), &backwards).await;
+    assert_eq!((status, token), (Status::UnprocessableEntity, None));
+    assert_eq!(exported(&app).await, before);
+
+    // Every scope of a move of the series' third occurrence, and every scope of a delete.
+    for scope in ["this", "following", "all"] {
+        let fields = [
+            ("start", "2026-06-10T08:30"),
+            ("end", "2026-06-10T08:45"),
+            ("scope", scope),
+            ("occurrence", "20260610T060000Z"),
+        ];
+        let (status, token) = htmx_post(&app, &format!("/events/{series}/move"), &fields).await;
+        assert_eq!(status, Status::NoContent, "{scope}");
+        assert_ne!(agenda(&app, "2026-06-08", "2026-06-15").await, week, "{scope} moved something");
+        assert_eq!(undo(&app, &token.unwrap()).await, Status::NoContent);
+        assert_eq!(exported(&app).await, before, "move {scope} undone");
+        assert_eq!(agenda(&app, "2026-06-08", "2026-06-15").await, week);
+
+        let choice = [("scope", scope), ("occurrence", "20260610T060000Z")];
+        let (status, token) = htmx_post(&app, &format!("/events/{series}/delete"), &choice).await;
+        assert_eq!(status, Status::NoContent, "{scope}");
+        assert!(agenda(&app, "2026-06-08", "2026-06-15").await.len() < week.len(), "{scope} deleted something");
+        assert_eq!(undo(&app, &token.unwrap()).await, Status::NoContent);
+        assert_eq!(exported(&app).await, before, "delete {scope} undone");
+    }
+    // Without htmx (JavaScript off) a move is a form post like any other: a redirect.
+    let plain = app.post_with_token(&format!("/events/{single}/move"), &moved).await;
+    assert_status(&plain, Status::SeeOther);
+    assert!(plain.headers().get_one("HX-Trigger").is_none());
+}
+
 crate::on_both_engines!(
+    moves_and_deletes_undo_exactly,
     seeded_series_expand,
     every_scope,
     bad_repeat_choices_keep_the_form,
