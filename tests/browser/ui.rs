@@ -19,6 +19,8 @@ fn pages() -> Vec<(&'static str, String)> {
         ("dashboard", "/".into()),
         ("month", format!("/calendar/month/{WEEK_OF}")),
         ("week", format!("/calendar/week/{WEEK_OF}")),
+        ("quick-create", "quick-create".into()),
+        ("shortcuts", "shortcuts".into()),
         ("three-days", format!("/calendar/3day/{WEEK_OF}")),
         ("day", format!("/calendar/day/{WEEK_OF}")),
         ("agenda", format!("/calendar/agenda/{WEEK_OF}")),
@@ -72,6 +74,16 @@ async fn open(client: &Client, base: &str, path: &str) {
         script(client, "document.getElementById('title').removeAttribute('required');").await;
         client.find(Locator::Css("#event-form button[type=submit]")).await.unwrap().click().await.unwrap();
         eventually("the form's errors", || async { super::exists(client, ".field .error").await }).await;
+    } else if path == "quick-create" {
+        // The popover a slot opens, over the week (the script builds it from a template).
+        client.goto(&format!("{base}/calendar/week/{WEEK_OF}")).await.unwrap();
+        script(client, "document.querySelector('.tg-add').click()").await;
+        eventually("the popover", || async { super::exists(client, ".quick-create").await }).await;
+    } else if path == "shortcuts" {
+        client.goto(&format!("{base}/calendar/month/{WEEK_OF}")).await.unwrap();
+        client.find(Locator::Css("body")).await.unwrap().send_keys("?").await.unwrap();
+        eventually("the shortcut list", || async { super::exists(client, "#shortcuts-help[open]").await })
+            .await;
     } else {
         client.goto(&format!("{base}{path}")).await.unwrap();
     }
