@@ -224,6 +224,7 @@ async fn other_users_events_are_404_on_every_route(engine: Engine) {
     let put = app.client.put(format!("/events/{id}")).header(ContentType::Form).body(encode_form(&fields));
     assert_status(&intruder.send(put).await, Status::NotFound);
     assert_status(&intruder.post_form(&format!("/events/{id}/delete"), &fields[..1]).await, Status::NotFound);
+    assert_status(&intruder.post_form(&format!("/events/{id}/move"), &fields).await, Status::NotFound);
     let delete =
         app.client.delete(format!("/events/{id}")).header(Header::new("X-CSRF-Token", token.clone()));
     assert_status(&intruder.send(delete).await, Status::NotFound);
