@@ -12,7 +12,7 @@ use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::calendars::look::looks;
 use crate::clock::Clock;
 use crate::domain::time;
-use crate::domain::EventSummary;
+use crate::domain::{EventSummary, BUSY_TITLE};
 use crate::error::AppError;
 use crate::events;
 use crate::store::Store;
@@ -36,7 +36,10 @@ fn item(event: &EventSummary, zone: chrono_tz::Tz, today: chrono::NaiveDate) -> 
         }
         (false, false) => format!("{day} {} – {}", start.format("%H:%M"), last.format("%a %-d %b")),
     };
-    json!({ "href": event_href(event), "title": event.title, "location": event.location, "when": when,
+    // A busy-only share's event is a time, with nothing to open.
+    let (href, title) =
+        if event.busy { (String::new(), BUSY_TITLE) } else { (event_href(event), event.title.as_str()) };
+    json!({ "href": href, "title": title, "location": event.location, "when": when,
             "calendar": event.calendar_id.0.to_string() })
 }
 
@@ -67,8 +70,8 @@ async fn dashboard(
     zone: chrono_tz::Tz,
     today: NaiveDate,
 ) -> Result<Value, AppError> {
-    let (today_events, upcoming) = events::upcoming(store, user, today).await?;
-    let calendars = store.calendars_of(user.user.id).await?;
+    let calendars = store.visible_calendars(user.user.id).await?;
+    let (today_events, upcoming) = events::upcoming(store, user, &calendars, today).await?;
     Ok(json!({
         "looks": looks(&calendars),
         "today": today.format("%A, %-d %B %Y").to_string(),

@@ -18,6 +18,9 @@ pub enum AppError {
     Unavailable(#[from] KvError),
     #[error("not found")]
     NotFound,
+    /// The user may see this but not change it (a calendar shared with them read-only).
+    #[error("read-only")]
+    ReadOnly,
     #[error("bad request: {0}")]
     BadRequest(&'static str),
     #[error("internal: {0}")]
@@ -30,6 +33,7 @@ impl AppError {
             AppError::Database(_) | AppError::Internal(_) => Status::InternalServerError,
             AppError::Unavailable(_) => Status::ServiceUnavailable,
             AppError::NotFound => Status::NotFound,
+            AppError::ReadOnly => Status::Forbidden,
             AppError::BadRequest(_) => Status::BadRequest,
         }
     }
@@ -56,7 +60,7 @@ impl ErrorPage {
         match self.0.code {
             400 => "The request could not be understood. Check the address and try again.",
             401 => "You need to sign in to see this.",
-            403 => "That action was refused. If you submitted a form, reload the page and try again.",
+            403 => "That was refused: either this is shared with you to read only, or the form was stale (reload the page and try again).",
             404 => "There is nothing here. It may have been deleted, or the address is mistyped.",
             413 => "That was more data than Eventide accepts in one request.",
             422 => "Some of the input was not valid.",

@@ -8,7 +8,7 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::cache::Cache;
-use crate::domain::{Calendar, CalendarDraft, CalendarId, Change, EventDraft, LastCalendar, UserId};
+use crate::domain::{Access, Calendar, CalendarDraft, CalendarId, Change, EventDraft, LastCalendar, UserId};
 use crate::error::AppError;
 use crate::store::{Applied, Committed, Store};
 
@@ -71,12 +71,26 @@ impl<'r> Writes<'r> {
     /// the new generation.
     async fn settle<T>(&self, committed: Committed<T>) -> T {
         self.cache.invalidate_user(committed.owner()).await;
+        for reader in committed.audience() {
+            self.cache.invalidate_user(*reader).await;
+        }
         committed.settle()
     }
 
-    /// Event changes, applied at once (see `Store::apply`).
+    /// The owner's changes to their events, applied at once (see `Store::apply`).
     pub async fn apply(&self, owner: UserId, changes: Vec<Change>) -> Result<Applied, AppError> {
-        let committed = self.store.apply(owner, changes).await?;
+        self.apply_as(owner, owner, changes).await
+    }
+
+    /// Changes to `owner`'s events made by `author` (a recipient with write access, or an
+    /// admin), logged as theirs.
+    pub async fn apply_as(
+        &self,
+        author: UserId,
+        owner: UserId,
+        changes: Vec<Change>,
+    ) -> Result<Applied, AppError> {
+        let committed = self.store.apply(author, owner, changes).await?;
         Ok(self.settle(committed).await)
     }
 
@@ -162,5 +176,68 @@ impl<'r> Writes<'r> {
     ) -> Result<Result<Option<Calendar>, LastCalendar>, AppError> {
         let committed = self.store.delete_calendar(owner, id).await?;
         Ok(self.settle(committed).await)
+    }
+
+    /// Shares `owner`'s calendar with `recipient` at `access` (or changes an existing share's
+    /// access); false when the calendar is not `owner`'s.
+    pub async fn share_calendar(
+        &self,
+        owner: UserId,
+        calendar: CalendarId,
+        recipient: UserId,
+        access: Access,
+    ) -> Result<bool, AppError> {
+        let committed = self.store.share_calendar(owner, calendar, recipient, access).await?;
+        Ok(self.settle(committed).await)
+    }
+
+    /// The recipient loses the calendar on their next request, from every cached view too.
+    pub async fn end_share(
+        &self,
+        owner: UserId,
+        calendar: CalendarId,
+        recipient: UserId,
+    ) -> Result<bool, AppError> {
+        let committed = self.store.end_share(owner, calendar, recipient).await?;
+        Ok(self.settle(committed).await)
+    }
+
+    pub async fn leave_share(&self, recipient: UserId, calendar: CalendarId) -> Result<bool, AppError> {
+        let committed = self.store.leave_share(recipient, calendar).await?;
+        Ok(self.settle(committed).await)
+    }
+
+    /// The recipient's own colour for a calendar shared with them.
+    pub async fn set_share_color(
+        &self,
+        recipient: UserId,
+        calendar: CalendarId,
+        color: &str,
+    ) -> Result<bool, AppError> {
+        let committed = self.store.set_share_color(recipient, calendar, color).await?;
+        Ok(self.settle(committed).await)
+    }
+
+    /// Shows or hides a calendar shared with the recipient, for them alone.
+    pub async fn set_share_shown(
+        &self,
+        recipient: UserId,
+        calendar: CalendarId,
+        shown: bool,
+    ) -> Result<bool, AppError> {
+        let committed = self.store.set_share_shown(recipient, calendar, shown).await?;
+        Ok(self.settle(committed).await)
+    }
+
+    /// See `Store::account_changed`.
+    pub async fn account_changed(
+        &self,
+        user: UserId,
+        readers: Vec<UserId>,
+        closed: bool,
+    ) -> Result<(), AppError> {
+        let committed = self.store.account_changed(user, readers, closed).await?;
+        self.settle(committed).await;
+        Ok(())
     }
 }

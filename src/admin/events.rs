@@ -66,7 +66,7 @@ pub async fn delete(
             None,
         )));
     }
-    if !writes.apply(event.user_id, vec![Change::Delete(id)]).await?.missed {
+    if !writes.apply_as(admin.0.user.id, event.user_id, vec![Change::Delete(id)]).await?.missed {
         audit(store, &admin, "delete event", &format!("event #{} of user #{}", id.0, event.user_id.0))
             .await?;
     }

@@ -17,6 +17,7 @@ use crate::error::AppError;
 use crate::store::admin::{AdminRefusal, UserSort};
 use crate::store::{SessionUser, Store};
 use crate::web::page::{Navigate, Page};
+use crate::writes::Writes;
 
 #[rocket::get("/admin/users?<q>&<sort>&<p>")]
 pub async fn list(
@@ -106,6 +107,16 @@ impl Action {
         }
     }
 
+    /// `Some(true)` when the account closes (its shares end; calendars it shares vanish for
+    /// their readers), `Some(false)` when it reopens, `None` when sharing is untouched.
+    fn opens_or_closes(self) -> Option<bool> {
+        match self {
+            Action::Deactivate | Action::Delete => Some(true),
+            Action::Reactivate => Some(false),
+            _ => None,
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Action::Deactivate => "Deactivate",
@@ -172,6 +183,7 @@ pub async fn act(
     sessions: &State<Sessions>,
     cache: &State<Cache>,
     throttle: &State<LoginThrottle>,
+    writes: Writes<'_>,
 ) -> Result<ActionReply, AppError> {
     let action = Action::parse(action).ok_or(AppError::NotFound)?;
     let user = store.user_by_id(id).await?.ok_or(AppError::NotFound)?;
@@ -182,6 +194,8 @@ pub async fn act(
         return Ok(Either::Right(confirm_page(&page, &action.question(&user.username), &path, typed_name)));
     }
     let target = format!("user {} (#{})", user.username, id.0);
+    // Read before a deletion's cascade: whoever saw this user's shared calendars.
+    let readers = store.readers_of_owner(id).await?;
     let refused = match action {
         Action::Deactivate => store.set_user_flags(id, user.is_admin, false).await?.err(),
         Action::Reactivate => store.set_user_flags(id, user.is_admin, true).await?.err(),
@@ -208,6 +222,9 @@ pub async fn act(
         }
         Some(AdminRefusal::NoSuchUser) => return Err(AppError::NotFound),
         None => {}
+    }
+    if let Some(closed) = action.opens_or_closes() {
+        writes.account_changed(id, readers, closed).await?;
     }
     // Sessions check every request against the user's snapshot: rewrite it now, so the
     // change (a deactivation, ended sessions, a demotion) takes effect on the next request.

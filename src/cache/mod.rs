@@ -38,11 +38,19 @@ pub enum Pattern {
     Event,
     Search,
     Calendar,
+    FreeBusy,
 }
 
 impl Pattern {
-    pub const ALL: [Pattern; 6] =
-        [Pattern::Upcoming, Pattern::Day, Pattern::Range, Pattern::Event, Pattern::Search, Pattern::Calendar];
+    pub const ALL: [Pattern; 7] = [
+        Pattern::Upcoming,
+        Pattern::Day,
+        Pattern::Range,
+        Pattern::Event,
+        Pattern::Search,
+        Pattern::Calendar,
+        Pattern::FreeBusy,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -52,6 +60,7 @@ impl Pattern {
             Pattern::Event => "event",
             Pattern::Search => "search",
             Pattern::Calendar => "ics",
+            Pattern::FreeBusy => "free-busy",
         }
     }
 
@@ -110,6 +119,17 @@ impl CacheKey {
             None => id.to_string(),
         };
         CacheKey { pattern: Pattern::Event, user, description: format!("event {name}"), suffix: name }
+    }
+
+    /// The busy times of the people sharing with the user, on one day.
+    pub fn free_busy(user: UserId, day: chrono::NaiveDate) -> CacheKey {
+        let day = day.format("%Y-%m-%d");
+        CacheKey {
+            pattern: Pattern::FreeBusy,
+            user,
+            suffix: day.to_string(),
+            description: format!("free/busy on {day}"),
+        }
     }
 
     /// An iCalendar export: `all` (download), `feed` (subscription) or an event id.

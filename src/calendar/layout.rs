@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{Period, View};
 use crate::domain::recurrence::compact;
-use crate::domain::{time, EventSummary};
+use crate::domain::{time, EventSummary, BUSY_TITLE};
 use crate::web::links::event_href;
 
 /// Rows of bars a month cell shows before "+N more".
@@ -65,15 +65,19 @@ impl EventView {
             (start.format("%Y-%m-%dT%H:%M").to_string(), end.format("%Y-%m-%dT%H:%M").to_string())
         };
         EventView {
-            href: event_href(event),
+            href: if event.busy { String::new() } else { event_href(event) },
             calendar: event.calendar_id.0.to_string(),
-            title: event.title.clone(),
+            title: if event.busy { BUSY_TITLE.to_string() } else { event.title.clone() },
             location: event.location.clone(),
             all_day: event.all_day,
             time_label,
             short_time: if event.all_day { String::new() } else { start.format("%H:%M").to_string() },
-            id: event.id.0,
-            occurrence: event.occurrence.map(compact).unwrap_or_default(),
+            id: if event.busy { 0 } else { event.id.0 },
+            occurrence: if event.busy {
+                String::new()
+            } else {
+                event.occurrence.map(compact).unwrap_or_default()
+            },
             start: start_text,
             end: end_text,
         }
@@ -441,6 +445,7 @@ mod tests {
             start_at: start,
             end_at: end,
             occurrence: None,
+            busy: false,
         }
     }
 

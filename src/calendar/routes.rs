@@ -19,7 +19,7 @@ use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::calendars::look::{looks, CalendarLook};
 use crate::clock::Clock;
 use crate::domain::time;
-use crate::domain::{Calendar, EventSummary};
+use crate::domain::{Calendar, EventSummary, ReadScope};
 use crate::error::AppError;
 use crate::store::Store;
 use crate::web::page::Page;
@@ -57,8 +57,8 @@ pub async fn show(
     let fragment = cache
         .fetch(&key, || async {
             let (from, until) = period.query_range(zone);
-            let calendars = store.calendars_of(user.user.id).await?;
-            let events = store.events_between(user.user.id, from, until).await?;
+            let calendars = store.visible_calendars(user.user.id).await?;
+            let events = store.events_between(&ReadScope::shown(&calendars), from, until).await?;
             let context = context(&period, &events, &calendars, zone, today, user.user.week_start);
             let html = render_to_string(&templates, "calendar_fragment.html", &context)?;
             Ok(Fragment { title: period.title.clone(), html })

@@ -33,6 +33,12 @@ pub struct CalendarLook {
     pub tone: &'static str,
     pub shown: bool,
     pub is_default: bool,
+    /// `own`, or the access a share gives: `write`, `read`, `busy`.
+    pub access: &'static str,
+    /// Events can be made, moved and changed in it.
+    pub writable: bool,
+    /// Who shared it, when it is not the reader's own.
+    pub shared_by: Option<String>,
 }
 
 impl From<&Calendar> for CalendarLook {
@@ -44,6 +50,9 @@ impl From<&Calendar> for CalendarLook {
             tone: tone(&calendar.color),
             shown: calendar.shown,
             is_default: calendar.is_default,
+            access: calendar.access.as_str(),
+            writable: calendar.access.can_write(),
+            shared_by: calendar.owner_name.clone(),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! A user's calendars: `/calendars` lists them, creates, renames, recolours, shows or hides
-//! and deletes them. Every change goes through the write path, so each view that draws a
+//! and deletes them, and lists the calendars others shared with the user (see `sharing`). Every change goes through the write path, so each view that draws a
 //! calendar's events (in its colour, or not at all once hidden) changes at once.
 
 pub mod look;
+pub mod sharing;
 
 use rocket::form::FromForm;
 use rocket::http::Status;
@@ -15,7 +16,7 @@ use serde::Serialize;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::guard::CurrentUser;
 use crate::domain::text::strip_controls;
-use crate::domain::{Calendar, CalendarDraft, CalendarId, LastCalendar, UserId};
+use crate::domain::{Access, Calendar, CalendarDraft, CalendarId, LastCalendar, Share, UserId};
 use crate::error::AppError;
 use crate::ical::routes::FeedLinks;
 use crate::store::Store;
@@ -23,8 +24,10 @@ use crate::web::page::{safe_next, Page, SwapMain};
 use crate::web::public_url::PublicUrl;
 use crate::writes::Writes;
 use look::{CalendarLook, PALETTE};
+use sharing::{ShareErrors, ShareForm};
 
 pub const NAME_MAX: usize = 100;
+const COLOR_ERROR: &str = "Choose a colour, or type one as #RRGGBB.";
 
 /// The calendar form, as typed.
 #[derive(Debug, Clone, Default, FromForm, Serialize)]
@@ -55,7 +58,7 @@ impl CalendarForm {
             errors.name = Some(format!("Use at most {NAME_MAX} characters."));
         }
         if color.is_none() {
-            errors.color = Some("Choose a colour, or type one as #RRGGBB.".into());
+            errors.color = Some(COLOR_ERROR.into());
         }
         match (&errors.name, color) {
             (None, Some(color)) => Ok(CalendarDraft { name, color }),
@@ -64,7 +67,8 @@ impl CalendarForm {
     }
 }
 
-/// One calendar on the page, with its edit form (as typed, after a refused change).
+/// One of the user's own calendars on the page, with its edit form (as typed, after a
+/// refused change) and who it is shared with.
 #[derive(Serialize)]
 struct CalendarItem {
     #[serde(flatten)]
@@ -73,6 +77,18 @@ struct CalendarItem {
     errors: CalendarErrors,
     /// The calendar's own subscription feed, once made.
     feed: Option<FeedLinks>,
+    shares: Vec<Share>,
+    share_form: ShareForm,
+    share_errors: ShareErrors,
+}
+
+/// A calendar someone shared with the user: its colour is theirs to choose.
+#[derive(Serialize)]
+struct SharedItem {
+    #[serde(flatten)]
+    look: CalendarLook,
+    form: CalendarForm,
+    errors: CalendarErrors,
 }
 
 #[derive(Serialize)]
@@ -84,6 +100,7 @@ struct Palette {
 #[derive(Serialize)]
 struct CalendarsPage {
     calendars: Vec<CalendarItem>,
+    shared: Vec<SharedItem>,
     palette: Vec<Palette>,
     /// The new-calendar form.
     form: CalendarForm,
@@ -92,22 +109,42 @@ struct CalendarsPage {
     error: Option<String>,
 }
 
-/// The page, with the form that failed (the new one, or calendar `failed`'s) as typed.
+/// The form a refused change came from, to show again as typed.
+pub(crate) enum Failed<'a> {
+    New(&'a CalendarForm, CalendarErrors),
+    Calendar(CalendarId, &'a CalendarForm, CalendarErrors),
+    Share(CalendarId, &'a ShareForm, ShareErrors),
+}
+
+/// The page: the user's calendars with their shares, then those shared with them.
 fn calendars_page(
-    calendars: &[Calendar],
+    calendars: Vec<Calendar>,
+    shares: Vec<Share>,
     public_url: &PublicUrl,
-    failed: Option<(Option<CalendarId>, &CalendarForm, CalendarErrors)>,
+    failed: Option<Failed<'_>>,
 ) -> CalendarsPage {
-    let fresh =
-        CalendarForm { name: String::new(), color: PALETTE[calendars.len() % PALETTE.len()].0.into() };
+    let (own, shared): (Vec<Calendar>, Vec<Calendar>) =
+        calendars.into_iter().partition(|c| c.access == Access::Own);
+    let fresh = CalendarForm { name: String::new(), color: PALETTE[own.len() % PALETTE.len()].0.into() };
     let mut page = CalendarsPage {
-        calendars: calendars
+        calendars: own
             .iter()
             .map(|c| CalendarItem {
                 look: CalendarLook::from(c),
                 form: CalendarForm { name: c.name.clone(), color: c.color.clone() },
                 errors: CalendarErrors::default(),
                 feed: c.feed_token.as_deref().map(|token| FeedLinks::new(token, public_url)),
+                shares: shares.iter().filter(|s| s.calendar_id == c.id).cloned().collect(),
+                share_form: <ShareForm as Default>::default(),
+                share_errors: ShareErrors::default(),
+            })
+            .collect(),
+        shared: shared
+            .iter()
+            .map(|c| SharedItem {
+                look: CalendarLook::from(c),
+                form: CalendarForm { name: c.name.clone(), color: c.color.clone() },
+                errors: CalendarErrors::default(),
             })
             .collect(),
         palette: PALETTE.iter().map(|(color, name)| Palette { color, name }).collect(),
@@ -117,14 +154,23 @@ fn calendars_page(
         error: None,
     };
     match failed {
-        Some((None, form, errors)) => {
+        Some(Failed::New(form, errors)) => {
             page.form = form.clone();
             page.errors = errors;
         }
-        Some((Some(id), form, errors)) => {
+        Some(Failed::Calendar(id, form, errors)) => {
             if let Some(item) = page.calendars.iter_mut().find(|item| item.look.id == id.0) {
                 item.form = form.clone();
                 item.errors = errors;
+            } else if let Some(item) = page.shared.iter_mut().find(|item| item.look.id == id.0) {
+                item.form = form.clone();
+                item.errors = errors;
+            }
+        }
+        Some(Failed::Share(id, form, errors)) => {
+            if let Some(item) = page.calendars.iter_mut().find(|item| item.look.id == id.0) {
+                item.share_form = form.clone();
+                item.share_errors = errors;
             }
         }
         None => {}
@@ -132,23 +178,40 @@ fn calendars_page(
     page
 }
 
-/// The calendar, if it is the user's: another user's is a 404, as a missing one.
+/// The page as the user sees it now, with the form that failed, if any.
+async fn page_for(
+    store: &Store,
+    user: UserId,
+    public_url: &PublicUrl,
+    failed: Option<Failed<'_>>,
+) -> Result<CalendarsPage, AppError> {
+    let calendars = store.visible_calendars(user).await?;
+    let shares = store.shares_by(user).await?;
+    Ok(calendars_page(calendars, shares, public_url, failed))
+}
+
+/// The calendar, if it is the user's: another user's is a 404, as a missing one (one shared
+/// with the user too: only its owner changes it).
 async fn own_calendar(store: &Store, owner: UserId, id: CalendarId) -> Result<Calendar, AppError> {
     store.calendar_for(owner, id).await?.ok_or(AppError::NotFound)
 }
 
+/// A calendar the user can see, their own or one shared with them.
+async fn seen_calendar(store: &Store, reader: UserId, id: CalendarId) -> Result<Calendar, AppError> {
+    store.calendar_seen_by(reader, id).await?.ok_or(AppError::NotFound)
+}
+
 type Reply = Either<Flash<Redirect>, (Status, Template)>;
 
-/// The page again, 422, with the form that failed (the new one, or a calendar's) as typed.
+/// The page again, 422, with the form that failed as typed.
 async fn refused(
     store: &Store,
     user: &CurrentUser,
     page: &Page,
     public_url: &PublicUrl,
-    failed: (Option<CalendarId>, &CalendarForm, CalendarErrors),
+    failed: Failed<'_>,
 ) -> Result<Reply, AppError> {
-    let calendars = store.calendars_of(user.user.id).await?;
-    let context = calendars_page(&calendars, public_url, Some(failed));
+    let context = page_for(store, user.user.id, public_url, Some(failed)).await?;
     Ok(Either::Right(page.render_status(Status::UnprocessableEntity, "calendars.html", context)))
 }
 
@@ -164,8 +227,7 @@ pub async fn list(
     public_url: &State<PublicUrl>,
     flash: Option<FlashMessage<'_>>,
 ) -> Result<Template, AppError> {
-    let calendars = store.calendars_of(user.user.id).await?;
-    let mut context = calendars_page(&calendars, public_url, None);
+    let mut context = page_for(store, user.user.id, public_url, None).await?;
     if let Some(flash) = flash {
         let message = Some(flash.message().to_string());
         if flash.kind() == "error" {
@@ -191,7 +253,7 @@ pub async fn create(
             writes.create_calendar(user.user.id, &draft).await?;
             Ok(saved(&format!("Calendar \u{201c}{}\u{201d} created.", draft.name)))
         }
-        Err(errors) => refused(store, &user, &page, public_url, (None, &form.0, errors)).await,
+        Err(errors) => refused(store, &user, &page, public_url, Failed::New(&form.0, errors)).await,
     }
 }
 
@@ -205,7 +267,20 @@ pub async fn update(
     public_url: &State<PublicUrl>,
     writes: Writes<'_>,
 ) -> Result<Reply, AppError> {
-    own_calendar(store, user.user.id, id).await?;
+    let calendar = seen_calendar(store, user.user.id, id).await?;
+    if calendar.access != Access::Own {
+        // Someone else's calendar: only its colour in the user's own views is theirs to set.
+        return match crate::domain::color::typed_hex(&form.0.color) {
+            Some(color) => {
+                writes.set_share_color(user.user.id, id, &color).await?;
+                Ok(saved("Colour saved."))
+            }
+            None => {
+                let errors = CalendarErrors { color: Some(COLOR_ERROR.into()), name: None };
+                refused(store, &user, &page, public_url, Failed::Calendar(id, &form.0, errors)).await
+            }
+        };
+    }
     match form.0.validate() {
         Ok(draft) => {
             if !writes.update_calendar(user.user.id, id, &draft).await? {
@@ -213,7 +288,7 @@ pub async fn update(
             }
             Ok(saved("Calendar saved."))
         }
-        Err(errors) => refused(store, &user, &page, public_url, (Some(id), &form.0, errors)).await,
+        Err(errors) => refused(store, &user, &page, public_url, Failed::Calendar(id, &form.0, errors)).await,
     }
 }
 
@@ -237,7 +312,7 @@ pub async fn visibility_page(
     page: Page,
     store: &State<Store>,
 ) -> Result<Template, AppError> {
-    let calendar = own_calendar(store, user.user.id, id).await?;
+    let calendar = seen_calendar(store, user.user.id, id).await?;
     let shown = shown.map_or(!calendar.shown, |s| s == "true");
     let context = serde_json::json!({
         "calendar": CalendarLook::from(&calendar),
@@ -253,6 +328,7 @@ pub async fn set_visibility(
     form: CsrfForm<VisibilityForm>,
     user: CurrentUser,
     page: Page,
+    store: &State<Store>,
     writes: Writes<'_>,
 ) -> Result<SwapMain, AppError> {
     let shown = match form.0.shown.as_str() {
@@ -260,7 +336,12 @@ pub async fn set_visibility(
         "false" => false,
         _ => return Err(AppError::BadRequest("shown must be true or false")),
     };
-    if !writes.set_calendar_shown(user.user.id, id, shown).await? {
+    // Hiding a shared calendar hides it for the user alone.
+    let done = match seen_calendar(store, user.user.id, id).await?.access {
+        Access::Own => writes.set_calendar_shown(user.user.id, id, shown).await?,
+        _ => writes.set_share_shown(user.user.id, id, shown).await?,
+    };
+    if !done {
         return Err(AppError::NotFound);
     }
     let to = if form.0.next.is_empty() { "/calendars".to_string() } else { safe_next(Some(&form.0.next)) };
@@ -294,8 +375,7 @@ pub async fn delete(
         }
         Ok(None) => return Err(AppError::NotFound),
         Err(LastCalendar) => {
-            let calendars = store.calendars_of(user.user.id).await?;
-            let mut context = calendars_page(&calendars, public_url, None);
+            let mut context = page_for(store, user.user.id, public_url, None).await?;
             context.error = Some("This is your only calendar: create another before deleting it.".into());
             Either::Right(page.render_status(Status::Conflict, "calendars.html", context))
         }
@@ -304,5 +384,7 @@ pub async fn delete(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![list, create, update, visibility_page, set_visibility, delete]
+    let mut routes = rocket::routes![list, create, update, visibility_page, set_visibility, delete];
+    routes.extend(sharing::routes());
+    routes
 }

@@ -26,6 +26,11 @@ pub enum Precondition {
     CalendarCollectionLocationOk,
     /// The last calendar of an account cannot go.
     LastCalendar,
+    /// RFC 3744 7.1.1: a calendar shared with the user to read only.
+    NeedPrivileges {
+        href: String,
+        privilege: &'static str,
+    },
 }
 
 impl Precondition {
@@ -48,6 +53,16 @@ impl Precondition {
             Precondition::ResourceMustBeNull => out.empty("d:resource-must-be-null"),
             Precondition::CalendarCollectionLocationOk => out.empty("c:calendar-collection-location-ok"),
             Precondition::LastCalendar => out.empty("d:cannot-modify-protected-property"),
+            Precondition::NeedPrivileges { href, privilege } => {
+                out.start("d:need-privileges");
+                out.start("d:resource");
+                out.text("d:href", href);
+                out.start("d:privilege");
+                out.empty(privilege);
+                out.end("d:privilege");
+                out.end("d:resource");
+                out.end("d:need-privileges");
+            }
         }
     }
 
@@ -58,6 +73,7 @@ impl Precondition {
                 Some(why)
             }
             Precondition::LastCalendar => Some("an account keeps at least one calendar"),
+            Precondition::NeedPrivileges { .. } => Some("this calendar was shared with you to read only"),
             _ => None,
         }
     }

@@ -128,10 +128,19 @@ impl Dav {
         }
     }
 
-    /// The principal's calendar at a path segment: the name MKCALENDAR gave it, or its id.
+    /// The calendars in the principal's home: their own, and those shared with them to read
+    /// or write. (Busy-only shares are not served over CalDAV: an object there would need a
+    /// name, a UID and a sync log that tell nothing, which this server does not keep yet.)
+    pub async fn calendars(&self, principal: &Principal) -> Result<Vec<Calendar>, DavError> {
+        let mut calendars = self.store.visible_calendars(principal.user).await?;
+        calendars.retain(|c| c.access.sees_details());
+        Ok(calendars)
+    }
+
+    /// The principal's calendar at a path segment: the name MKCALENDAR gave it, or its id
+    /// (`shared-{id}` for one shared with them).
     pub async fn calendar(&self, principal: &Principal, segment: &str) -> Result<Option<Calendar>, DavError> {
-        let calendars = self.store.calendars_of(principal.user).await?;
-        Ok(find_calendar(calendars, segment))
+        Ok(find_calendar(self.calendars(principal).await?, segment))
     }
 }
 
@@ -145,6 +154,15 @@ pub fn find_calendar(calendars: Vec<Calendar>, segment: &str) -> Option<Calendar
         .position(|c| c.dav_name.as_deref() == Some(segment))
         .or_else(|| calendars.iter().position(by_id))?;
     calendars.into_iter().nth(at)
+}
+
+/// Refuses a change to a calendar the principal may only read (RFC 3744's `need-privileges`).
+pub fn writable(calendar: &Calendar, href: &str, privilege: &'static str) -> Result<(), DavError> {
+    if calendar.access.can_write() {
+        Ok(())
+    } else {
+        Err(DavError::Forbidden(error::Precondition::NeedPrivileges { href: href.to_string(), privilege }))
+    }
 }
 
 /// What a request is, once its body has been read and its user authenticated.

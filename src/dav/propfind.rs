@@ -32,7 +32,7 @@ pub async fn propfind(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse
         DavPath::Home { .. } => {
             write(&mut out, &Resource::Home);
             if request.depth_one() {
-                for calendar in dav.store.calendars_of(request.principal.user).await? {
+                for calendar in dav.calendars(&request.principal).await? {
                     write(&mut out, &Resource::Calendar(&calendar));
                 }
             }
@@ -46,8 +46,7 @@ pub async fn propfind(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse
         }
         DavPath::Object { calendar, object, .. } => {
             let calendar = dav.calendar(&request.principal, calendar).await?.ok_or(DavError::NotFound)?;
-            let found =
-                dav.store.objects_named(request.principal.user, calendar.id, &[object.as_str()]).await?;
+            let found = dav.store.objects_named(calendar.user_id, calendar.id, &[object.as_str()]).await?;
             let object = found.first().ok_or(DavError::NotFound)?;
             write(
                 &mut out,
@@ -67,7 +66,7 @@ fn list_calendar(dav: Dav, request: &DavRequest<'_>, calendar: Calendar, asked: 
         let responder = Responder::new(&principal.username);
         chunks.out.root("d:multistatus");
         write(&mut chunks.out, &responder, &asked, &Resource::Calendar(&calendar));
-        let mut references = dav.store.calendar_objects_stream(principal.user, calendar.id);
+        let mut references = dav.store.calendar_objects_stream(calendar.user_id, calendar.id);
         while let Some(row) = references.next().await {
             match row {
                 Ok(reference) => {

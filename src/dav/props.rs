@@ -4,7 +4,7 @@
 use super::path::{calendar_href, home_href, object_href, principal_href, segment};
 use super::request::Prop;
 use super::xml::XmlOut;
-use crate::domain::{Calendar, CalendarId, ObjectRef};
+use crate::domain::{Access, Calendar, CalendarId, ObjectRef};
 
 /// What a response describes.
 pub enum Resource<'a> {
@@ -109,7 +109,10 @@ impl<'a> Responder<'a> {
                 }
                 out.end(name);
             }
-            (Prop::DisplayName, Resource::Calendar(calendar)) => out.text(name, &calendar.name),
+            (Prop::DisplayName, Resource::Calendar(calendar)) => match &calendar.owner_name {
+                Some(owner) => out.text(name, &format!("{} ({owner})", calendar.name)),
+                None => out.text(name, &calendar.name),
+            },
             (Prop::DisplayName, Resource::Home) => out.text(name, "Calendars"),
             (Prop::DisplayName, _) => out.text(name, self.user),
             (Prop::GetEtag, Resource::Object { reference, .. }) => out.text(name, &reference.etag()),
@@ -140,21 +143,20 @@ impl<'a> Responder<'a> {
                 }
                 out.end(name);
             }
-            (Prop::CurrentUserPrivileges, _) => {
+            (Prop::CurrentUserPrivileges, resource) => {
                 out.start(name);
-                for privilege in [
-                    "d:read",
-                    "d:write",
-                    "d:write-properties",
-                    "d:write-content",
-                    "d:bind",
-                    "d:unbind",
-                    "d:read-current-user-privilege-set",
-                ] {
+                for privilege in privileges(resource) {
                     out.start("d:privilege");
                     out.empty(privilege);
                     out.end("d:privilege");
                 }
+                out.end(name);
+            }
+            (Prop::Owner, Resource::Calendar(calendar) | Resource::Object { calendar, .. })
+                if calendar.owner_name.is_some() =>
+            {
+                out.start(name);
+                out.text("d:href", &principal_href(calendar.owner_name.as_deref().unwrap_or(self.user)));
                 out.end(name);
             }
             (Prop::CurrentUserPrincipal | Prop::PrincipalUrl | Prop::Owner, _) => {
@@ -214,6 +216,33 @@ impl<'a> Responder<'a> {
             out.end("d:propstat");
         }
         out.end("d:response");
+    }
+}
+
+/// What the principal may do with a resource (RFC 3744 5.4): everything with their own; with
+/// a calendar shared with them, read it, and change its events only with write access (the
+/// owner alone renames it).
+fn privileges(resource: &Resource<'_>) -> &'static [&'static str] {
+    const ALL: &[&str] = &[
+        "d:read",
+        "d:write",
+        "d:write-properties",
+        "d:write-content",
+        "d:bind",
+        "d:unbind",
+        "d:read-current-user-privilege-set",
+    ];
+    const CONTENT: &[&str] =
+        &["d:read", "d:write-content", "d:bind", "d:unbind", "d:read-current-user-privilege-set"];
+    const READ: &[&str] = &["d:read", "d:read-current-user-privilege-set"];
+    let access = match resource {
+        Resource::Calendar(calendar) | Resource::Object { calendar, .. } => calendar.access,
+        _ => Access::Own,
+    };
+    match access {
+        Access::Own => ALL,
+        Access::Write => CONTENT,
+        Access::Read | Access::Busy => READ,
     }
 }
 

@@ -19,12 +19,13 @@ use rocket::futures::StreamExt;
 const NOT_FOUND: &str = "HTTP/1.1 404 Not Found";
 
 pub async fn report(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse, DavError> {
-    let root = request.xml()?.ok_or(DavError::BadRequest("a REPORT needs a body"))?;
-    let report = parse(&root)?;
     let DavPath::Calendar { calendar, .. } = &request.path else {
         return Err(DavError::Forbidden(Precondition::SupportedReport));
     };
+    // A calendar the principal cannot see is absent, whatever the body asks.
     let calendar = dav.calendar(&request.principal, calendar).await?.ok_or(DavError::NotFound)?;
+    let root = request.xml()?.ok_or(DavError::BadRequest("a REPORT needs a body"))?;
+    let report = parse(&root)?;
     // Whole-calendar answers stream: a first sync, and a query with no time range.
     match &report {
         Report::Sync { props, token: None, limit: None } => {
@@ -119,7 +120,7 @@ fn list_all(
         let responder = Responder::new(&principal.username);
         chunks.out.root("d:multistatus");
         if wants_body(&props).is_none() && matches.is_empty() {
-            let mut references = dav.store.calendar_objects_stream(principal.user, calendar.id);
+            let mut references = dav.store.calendar_objects_stream(calendar.user_id, calendar.id);
             while let Some(row) = references.next().await {
                 let reference = match row {
                     Ok(reference) => reference,
@@ -132,7 +133,7 @@ fn list_all(
                 }
             }
         } else {
-            let mut objects = match dav.store.all_objects_stream(principal.user, calendar.id).await {
+            let mut objects = match dav.store.all_objects_stream(calendar.user_id, calendar.id).await {
                 Ok(objects) => objects,
                 Err(e) => return chunks.fail(e.to_string()).await,
             };
@@ -184,7 +185,7 @@ impl Answer<'_> {
             })
             .collect();
         let wanted: Vec<&str> = names.iter().flatten().map(String::as_str).collect();
-        let found = dav.store.objects_named(principal.user, calendar.id, &wanted).await?;
+        let found = dav.store.objects_named(calendar.user_id, calendar.id, &wanted).await?;
         let by_name: HashMap<&str, &CalendarObject> =
             found.iter().map(|o| (o.reference.name.as_str(), o)).collect();
         for (href, name) in hrefs.iter().zip(&names) {
@@ -197,7 +198,7 @@ impl Answer<'_> {
     }
 
     async fn query(&self, range: TimeRange, matches: &[TextMatch], out: &mut XmlOut) -> Result<(), DavError> {
-        let (dav, calendar, owner, body) = (self.dav, self.calendar, self.principal.user, self.body);
+        let (dav, calendar, owner, body) = (self.dav, self.calendar, self.calendar.user_id, self.body);
         // The range is matched on times alone; texts are read only for what matched, and only
         // when a filter, an expansion or a body not rendered before needs them.
         let times = dav.store.objects_overlapping(owner, calendar.id, range.from, range.until).await?;
@@ -238,7 +239,7 @@ impl Answer<'_> {
         limit: Option<usize>,
         out: &mut XmlOut,
     ) -> Result<(), DavError> {
-        let (dav, calendar, owner) = (self.dav, self.calendar, self.principal.user);
+        let (dav, calendar, owner) = (self.dav, self.calendar, self.calendar.user_id);
         let invalid = || DavError::Forbidden(Precondition::ValidSyncToken);
         let now = calendar.change_seq;
         let Some(token) = token else {

@@ -14,7 +14,7 @@ use super::{finish, multistatus, response, Dav, DavRequest, DavResponse, ALLOW};
 use crate::calendars::look::PALETTE;
 use crate::calendars::NAME_MAX;
 use crate::domain::text::strip_controls;
-use crate::domain::{Calendar, CalendarDraft, CalendarObject, Change, ObjectRef};
+use crate::domain::{Access, Calendar, CalendarDraft, CalendarObject, Change, ObjectRef};
 use crate::error::AppError;
 use crate::ical::export;
 
@@ -32,7 +32,7 @@ async fn object_at(
     let calendar = dav.calendar(&request.principal, calendar).await?.ok_or(DavError::Conflict(
         Precondition::ValidCalendarObjectResource("there is no such calendar".into()),
     ))?;
-    let mut found = dav.store.objects_named(request.principal.user, calendar.id, &[object.as_str()]).await?;
+    let mut found = dav.store.objects_named(calendar.user_id, calendar.id, &[object.as_str()]).await?;
     Ok((calendar, found.pop()))
 }
 
@@ -66,7 +66,7 @@ pub async fn get(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse, Dav
         // The whole calendar, as its export: handy in a browser.
         DavPath::Calendar { calendar, .. } => {
             let calendar = dav.calendar(&request.principal, calendar).await?.ok_or(DavError::NotFound)?;
-            let events = dav.store.calendar_events(request.principal.user, calendar.id).await?;
+            let events = dav.store.calendar_events(calendar.user_id, calendar.id).await?;
             let about =
                 export::Calendar { name: &calendar.name, color: Some(&calendar.color), refresh: None };
             (export::calendar(&events, &about, chrono::Utc::now()), None)
@@ -97,6 +97,7 @@ pub async fn put(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse, Dav
     {
         return Err(DavError::Forbidden(Precondition::SupportedCalendarData));
     }
+    super::writable(&calendar, &request.head.path, "d:write-content")?;
     check_preconditions(request, existing.as_ref().map(|o| &o.reference))?;
     let text = std::str::from_utf8(&request.body)
         .map_err(|_| DavError::Forbidden(Precondition::ValidCalendarData("the body is not UTF-8".into())))?
@@ -108,7 +109,8 @@ pub async fn put(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse, Dav
         tokio::task::spawn_blocking(move || plan_put(&text, zone, calendar_id, &owned_name, kept.as_ref()))
             .await
             .map_err(|e| DavError::App(AppError::Internal(format!("PUT planning failed: {e}"))))??;
-    let owner = request.principal.user;
+    // A write through a share is the owner's event, made by the principal.
+    let (author, owner) = (request.principal.user, calendar.user_id);
     if existing.is_none() {
         if let Some((other_calendar, other)) = dav.store.object_with_uid(owner, &planned.uid).await? {
             return Err(DavError::Forbidden(Precondition::NoUidConflict(
@@ -117,7 +119,7 @@ pub async fn put(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse, Dav
         }
     }
     if !planned.changes.is_empty() {
-        if let Err(e) = dav.writes().apply(owner, planned.changes).await {
+        if let Err(e) = dav.writes().apply_as(author, owner, planned.changes).await {
             // Two clients creating one UID at once: the unique index decides.
             if let AppError::Database(sqlx::Error::Database(db)) = &e {
                 if db.is_unique_violation() {
@@ -136,35 +138,44 @@ pub async fn put(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse, Dav
     Ok(finish(builder, Bytes::new()))
 }
 
-/// Where the object holding a UID lives, as an href.
+/// Where the object holding a UID lives, as an href; the request's own path when it lives
+/// in a calendar of the owner's the principal cannot see (its place is not theirs to learn).
 async fn uid_href(
     dav: &Dav,
     request: &DavRequest<'_>,
     calendar: crate::domain::CalendarId,
     object: &ObjectRef,
 ) -> Result<String, DavError> {
-    let calendars = dav.store.calendars_of(request.principal.user).await?;
-    let segment = calendars
-        .iter()
-        .find(|c| c.id == calendar)
-        .map_or_else(|| calendar.0.to_string(), Calendar::dav_segment);
-    Ok(object_href(&request.principal.username, &segment, &object.name))
+    let calendars = dav.calendars(&request.principal).await?;
+    Ok(match calendars.iter().find(|c| c.id == calendar) {
+        Some(seen) => object_href(&request.principal.username, &seen.dav_segment(), &object.name),
+        None => request.head.path.clone(),
+    })
 }
 
 pub async fn delete(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse, DavError> {
     match &request.path {
         DavPath::Object { .. } => {
-            let (_, object) = object_at(dav, request).await?;
+            let (calendar, object) = object_at(dav, request).await?;
             let object = object.ok_or(DavError::NotFound)?;
+            super::writable(&calendar, &request.head.path, "d:unbind")?;
             check_preconditions(request, Some(&object.reference))?;
-            let applied =
-                dav.writes().apply(request.principal.user, vec![Change::Delete(object.reference.id)]).await?;
+            let change = vec![Change::Delete(object.reference.id)];
+            let applied = dav.writes().apply_as(request.principal.user, calendar.user_id, change).await?;
             if applied.missed {
                 return Err(DavError::NotFound);
             }
         }
         DavPath::Calendar { calendar, .. } => {
             let calendar = dav.calendar(&request.principal, calendar).await?.ok_or(DavError::NotFound)?;
+            // Deleting a calendar someone shared removes it from the principal's home alone,
+            // as leaving it on the web does.
+            if calendar.access != Access::Own {
+                if !dav.writes().leave_share(request.principal.user, calendar.id).await? {
+                    return Err(DavError::NotFound);
+                }
+                return Ok(finish(response(StatusCode::NO_CONTENT), Bytes::new()));
+            }
             match dav.writes().delete_calendar(request.principal.user, calendar.id).await? {
                 Ok(Some(_)) => {}
                 Ok(None) => return Err(DavError::NotFound),
@@ -290,6 +301,14 @@ pub async fn proppatch(dav: &Dav, request: &DavRequest<'_>) -> Result<DavRespons
         return Ok(multistatus(propstat_response(&request.head.path, &statuses)));
     };
     let calendar = dav.calendar(&request.principal, calendar).await?.ok_or(DavError::NotFound)?;
+    // The owner names and places a shared calendar; its recipients recolour it on the web.
+    if calendar.access != Access::Own {
+        let href = request.head.path.clone();
+        return Err(DavError::Forbidden(Precondition::NeedPrivileges {
+            href,
+            privilege: "d:write-properties",
+        }));
+    }
     let (look, statuses) = read_changes(&changes, false);
     if statuses.iter().all(|(_, s)| *s == StatusCode::OK) {
         let owner = request.principal.user;
@@ -311,9 +330,10 @@ pub async fn mkcalendar(dav: &Dav, request: &DavRequest<'_>) -> Result<DavRespon
     let DavPath::Calendar { calendar: segment, .. } = &request.path else {
         return Err(DavError::Forbidden(Precondition::CalendarCollectionLocationOk));
     };
-    let calendars = dav.store.calendars_of(request.principal.user).await?;
+    let calendars = dav.calendars(&request.principal).await?;
     let taken = calendars.len();
-    if super::find_calendar(calendars, segment).is_some() {
+    // `shared-…` names the calendars others share with the principal.
+    if segment.starts_with("shared-") || super::find_calendar(calendars, segment).is_some() {
         return Err(DavError::Forbidden(Precondition::ResourceMustBeNull));
     }
     let changes = match request.xml()? {

@@ -24,12 +24,129 @@ pub struct Calendar {
     pub feed_token: Option<String>,
     /// The path segment a CalDAV client chose when it made the calendar (`None`: its id).
     pub dav_name: Option<String>,
+    /// What the user reading it may do with it: `Own` unless it was shared with them (then
+    /// `color` and `shown` are the recipient's own, and `feed_token` is never read).
+    #[sqlx(skip)]
+    pub access: Access,
+    /// Who shared it, for a calendar shared with the reader.
+    #[sqlx(skip)]
+    pub owner_name: Option<String>,
 }
 
 impl Calendar {
     /// Its path segment under the owner's CalDAV home.
     pub fn dav_segment(&self) -> String {
         self.dav_name.clone().unwrap_or_else(|| self.id.0.to_string())
+    }
+}
+
+/// A user's access to a calendar: their own, or one shared with them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    #[default]
+    Own,
+    Write,
+    Read,
+    /// Free/busy: when, never what.
+    Busy,
+}
+
+impl Access {
+    /// A level a share can give (`read`, `write`, `busy`), as forms and the database name it.
+    pub fn parse_shared(text: &str) -> Option<Access> {
+        match text {
+            "read" => Some(Access::Read),
+            "write" => Some(Access::Write),
+            "busy" => Some(Access::Busy),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Own => "own",
+            Access::Write => "write",
+            Access::Read => "read",
+            Access::Busy => "busy",
+        }
+    }
+
+    /// Titles, descriptions, locations and everything else besides the times.
+    pub fn sees_details(self) -> bool {
+        self != Access::Busy
+    }
+
+    pub fn can_write(self) -> bool {
+        matches!(self, Access::Own | Access::Write)
+    }
+}
+
+/// A calendar's share, as its owner sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Share {
+    pub calendar_id: CalendarId,
+    pub user_id: UserId,
+    pub username: String,
+    pub access: Access,
+}
+
+/// What a range read may return to one reader: the rows of these owners in these calendars,
+/// all of it (`full`) or the times only (`busy`). Built from the reader's shown calendars, so
+/// a calendar can reach a read only through an access the store itself reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadScope {
+    pub full: Sources,
+    pub busy: Sources,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sources {
+    pub owners: Vec<UserId>,
+    pub calendars: Vec<CalendarId>,
+}
+
+impl Sources {
+    pub fn of<'a>(calendars: impl IntoIterator<Item = &'a Calendar>) -> Sources {
+        let mut sources = Sources::default();
+        for calendar in calendars {
+            sources.add(calendar);
+        }
+        sources
+    }
+
+    fn add(&mut self, calendar: &Calendar) {
+        if !self.owners.contains(&calendar.user_id) {
+            self.owners.push(calendar.user_id);
+        }
+        self.calendars.push(calendar.id);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.calendars.is_empty()
+    }
+}
+
+impl ReadScope {
+    /// The shown ones of the calendars a user can see.
+    pub fn shown(calendars: &[Calendar]) -> ReadScope {
+        let mut scope = ReadScope::default();
+        for calendar in calendars.iter().filter(|c| c.shown) {
+            match calendar.access.sees_details() {
+                true => scope.full.add(calendar),
+                false => scope.busy.add(calendar),
+            }
+        }
+        scope
+    }
+
+    /// With times only, even where the reader sees more (a free/busy lookup).
+    pub fn times_only(calendars: &[Calendar]) -> ReadScope {
+        let mut scope = ReadScope::default();
+        for calendar in calendars.iter().filter(|c| c.shown) {
+            scope.busy.add(calendar);
+        }
+        scope
     }
 }
 

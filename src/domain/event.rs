@@ -40,7 +40,25 @@ pub struct Event {
     pub extra: String,
 }
 
+/// What a busy-only reader sees of an event, in place of its title.
+pub const BUSY_TITLE: &str = "Busy";
+
 impl Event {
+    /// The event as a busy-only reader may have it: when, and nothing of what (no title,
+    /// description, location or kept properties, and a UID that names nothing: a client's
+    /// UID can hold a meeting's name).
+    pub fn times_only(&self) -> Event {
+        let series = self.series_id.unwrap_or(self.id);
+        Event {
+            title: BUSY_TITLE.to_string(),
+            description: String::new(),
+            location: String::new(),
+            uid: format!("busy-{}@eventide", series.0),
+            extra: String::new(),
+            ..self.clone()
+        }
+    }
+
     pub fn rule(&self) -> Option<Rule> {
         self.rrule.as_deref().and_then(|r| r.parse().ok())
     }
@@ -107,6 +125,10 @@ pub struct EventSummary {
     /// Set on an occurrence of a series: the start that names it (`?at=` in its URL).
     #[sqlx(default)]
     pub occurrence: Option<DateTime<Utc>>,
+    /// From a calendar shared busy-only: the times are all there is (title and location are
+    /// empty, and nothing links to the event).
+    #[sqlx(default)]
+    pub busy: bool,
 }
 
 /// Anything placed in time like an event.

@@ -12,9 +12,11 @@ pub mod search_text;
 pub mod text;
 pub mod time;
 
-pub use calendar::{Calendar, CalendarDraft, ChangeKind, LastCalendar, LoggedChange};
+pub use calendar::{
+    Access, Calendar, CalendarDraft, ChangeKind, LastCalendar, LoggedChange, ReadScope, Share, Sources,
+};
 pub use event::{
-    new_uid, Change, Event, EventDraft, EventSummary, NewEvent, Recurrence, Scheduled, SeriesRef,
+    new_uid, Change, Event, EventDraft, EventSummary, NewEvent, Recurrence, Scheduled, SeriesRef, BUSY_TITLE,
 };
 pub use ids::{AppPasswordId, CalendarId, EventId, UserId};
 pub use object::{CalendarObject, ObjectRef};

@@ -1,7 +1,9 @@
-//! Creating, reading, changing and deleting one's own events. Another user's event is a 404,
-//! exactly as a missing one.
+//! Creating, reading, changing and deleting events: one's own, and those of calendars shared
+//! with one (changed only with write access: read access answers 403). Any other user's
+//! event, and one of a calendar shared busy-only, is a 404, exactly as a missing one.
 
 pub mod form;
+pub mod free_busy;
 pub mod repeat;
 pub mod series;
 pub mod undo;
@@ -22,7 +24,7 @@ use crate::domain::recurrence::describe::describe;
 use crate::domain::recurrence::{compact, parse_compact};
 use crate::domain::time::{self, local_days};
 use crate::domain::{
-    Calendar, CalendarId, Change, Event, EventDraft, EventId, EventSummary, NewEvent, UserId,
+    Access, Calendar, Change, Event, EventDraft, EventId, EventSummary, NewEvent, ReadScope, UserId,
 };
 use crate::error::AppError;
 use crate::kv::Kv;
@@ -120,6 +122,8 @@ pub async fn new(
     prefill: Prefill<'_>,
     clock: &State<Clock>,
     store: &State<Store>,
+    cache: CacheScope<'_>,
+    templates: Metadata<'_>,
 ) -> Result<(Status, Template), AppError> {
     let zone = user.user.zone();
     let day = prefill.date.and_then(time::parse_date).unwrap_or_else(|| time::today(zone, clock.now()));
@@ -132,20 +136,40 @@ pub async fn new(
     form.title = prefill.title.unwrap_or_default().chars().take(form::TITLE_MAX).collect();
     form.calendar_id = prefill.calendar_id.unwrap_or_default().chars().take(20).collect();
     form.next = prefill.next.map(|n| safe_next(Some(n))).unwrap_or_default();
-    let calendars = store.calendars_of(user.user.id).await?;
-    let context = form_context(&form, &FieldErrors::new(), None, zone, &calendars);
+    let calendars = writable(store.visible_calendars(user.user.id).await?, None);
+    let mut context = form_context(&form, &FieldErrors::new(), None, zone, &calendars);
+    let busy_day = time::parse_date(form.start.get(..10).unwrap_or_default()).unwrap_or(day);
+    context["free_busy_html"] = free_busy::busy_on(store, &cache, &templates, &user, busy_day).await?.into();
     Ok(render_form(&page, Status::Ok, context))
 }
 
-/// The calendar a form names: the user's own (another user's is a 404, as a missing one),
-/// or `None` when the form names none.
-fn named_calendar(calendars: &[Calendar], form: &EventForm) -> Result<Option<CalendarId>, AppError> {
+/// The calendars an event can be put in: the reader's own and those shared with them to
+/// write; for an existing event, only its owner's (an event never changes hands).
+fn writable(calendars: Vec<Calendar>, owner: Option<UserId>) -> Vec<Calendar> {
+    calendars
+        .into_iter()
+        .filter(|c| c.access.can_write() && owner.is_none_or(|owner| c.user_id == owner))
+        .collect()
+}
+
+/// The calendar a form names, or `None` when it names none. One the user cannot see is a
+/// 404, as a missing one; one they may only read (or that belongs to someone other than the
+/// event's owner) is a 403.
+fn named_calendar(
+    calendars: &[Calendar],
+    form: &EventForm,
+    owner: Option<UserId>,
+) -> Result<Option<Calendar>, AppError> {
     let typed = form.calendar_id.trim();
     if typed.is_empty() {
         return Ok(None);
     }
     let id = typed.parse::<i64>().map_err(|_| AppError::NotFound)?;
-    calendars.iter().find(|c| c.id.0 == id).map(|c| Some(c.id)).ok_or(AppError::NotFound)
+    let calendar = calendars.iter().find(|c| c.id.0 == id).ok_or(AppError::NotFound)?;
+    if !calendar.access.can_write() || owner.is_some_and(|owner| calendar.user_id != owner) {
+        return Err(AppError::ReadOnly);
+    }
+    Ok(Some(calendar.clone()))
 }
 
 #[rocket::post("/events", data = "<form>")]
@@ -157,22 +181,22 @@ pub async fn create(
     writes: Writes<'_>,
 ) -> Result<FormReply, AppError> {
     let zone = user.user.zone();
-    let calendars = store.calendars_of(user.user.id).await?;
-    let named = named_calendar(&calendars, &form.0)?;
+    let calendars = store.visible_calendars(user.user.id).await?;
+    let named = named_calendar(&calendars, &form.0, None)?;
     let draft = match form.0.validate(zone) {
         Ok(draft) => draft,
         Err(errors) => {
-            let context = form_context(&form.0, &errors, None, zone, &calendars);
+            let context = form_context(&form.0, &errors, None, zone, &writable(calendars, None));
             return Ok(Either::Right(render_form(&page, Status::UnprocessableEntity, context)));
         }
     };
-    let calendar = match named.or_else(|| calendars.iter().find(|c| c.is_default).map(|c| c.id)) {
-        Some(calendar) => calendar,
-        None => store.default_calendar(user.user.id).await?.id,
+    let (calendar, owner) = match named {
+        Some(calendar) => (calendar.id, calendar.user_id),
+        None => (store.default_calendar(user.user.id).await?.id, user.user.id),
     };
     let new =
         NewEvent { calendar, draft, uid: new_uid(), exdates: String::new(), series: None, dav_name: None };
-    let applied = writes.apply(user.user.id, vec![Change::Insert(new)]).await?;
+    let applied = writes.apply_as(user.user.id, owner, vec![Change::Insert(new)]).await?;
     let id = applied.inserted.first().copied().ok_or(AppError::NotFound)?;
     let to = if form.0.next.is_empty() { format!("/events/{}", id.0) } else { safe_next(Some(&form.0.next)) };
     Ok(Either::Left(Undoable::plain(SwapMain { to, htmx: page.htmx })))
@@ -187,6 +211,9 @@ pub struct Target {
     pub at: Option<DateTime<Utc>>,
     /// The series' edited occurrences, when finding the target already read them.
     overrides: Option<Vec<Event>>,
+    /// Whose event it is, and what the reader may do with it.
+    pub owner: UserId,
+    pub access: Access,
 }
 
 impl Target {
@@ -207,39 +234,56 @@ impl Target {
         }
     }
 
+    /// Refuses a change the reader may not make (a calendar shared with them to read).
+    fn writable(&self) -> Result<(), AppError> {
+        if self.access.can_write() {
+            Ok(())
+        } else {
+            Err(AppError::ReadOnly)
+        }
+    }
+
     fn repeats(&self) -> bool {
         self.series.is_some() || self.event.rrule.is_some()
     }
 
     /// The edited occurrences of the series this target belongs to (or is), read at most
     /// once per request.
-    async fn overrides(&self, store: &Store, owner: UserId) -> Result<Vec<Event>, AppError> {
+    async fn overrides(&self, store: &Store) -> Result<Vec<Event>, AppError> {
         match &self.overrides {
             Some(known) => Ok(known.clone()),
-            None => Ok(store.overrides_of(owner, self.series.as_ref().unwrap_or(&self.event).id).await?),
+            None => {
+                Ok(store.overrides_of(self.owner, self.series.as_ref().unwrap_or(&self.event).id).await?)
+            }
         }
     }
 }
 
-/// The event (or occurrence) `id` and `at` name, if it is the user's and exists: another
-/// user's event, an unknown or malformed `at`, or a cancelled occurrence are all 404.
+/// The event (or occurrence) `id` and `at` name, if the user can see it and it exists:
+/// another user's event (unless shared with the user, and not busy-only), an unknown or
+/// malformed `at`, or a cancelled occurrence are all 404.
 async fn target(
     store: &Store,
     user: &CurrentUser,
     id: EventId,
     at: Option<&str>,
 ) -> Result<Target, AppError> {
-    let owner = user.user.id;
-    let event = store.event_for(owner, id).await?.ok_or(AppError::NotFound)?;
+    let (event, access) = store.event_seen_by(user.user.id, id).await?.ok_or(AppError::NotFound)?;
+    if !access.sees_details() {
+        return Err(AppError::NotFound);
+    }
+    let owner = event.user_id;
     if let Some(series_id) = event.series_id {
         if at.is_some() {
             return Err(AppError::NotFound);
         }
         let series = store.event_for(owner, series_id).await?.ok_or(AppError::NotFound)?;
         let at = event.recurrence_id;
-        return Ok(Target { event, series: Some(series), at, overrides: None });
+        return Ok(Target { event, series: Some(series), at, overrides: None, owner, access });
     }
-    let Some(at) = at else { return Ok(Target { event, series: None, at: None, overrides: None }) };
+    let Some(at) = at else {
+        return Ok(Target { event, series: None, at: None, overrides: None, owner, access });
+    };
     let at = parse_compact(at).ok_or(AppError::NotFound)?;
     if !event.series().is_some_and(|series| series.is_occurrence(at)) {
         return Err(AppError::NotFound);
@@ -250,8 +294,10 @@ async fn target(
     let edited = overrides.iter().find(|o| o.recurrence_id == Some(at)).cloned();
     let overrides = Some(overrides);
     match edited {
-        Some(edited) => Ok(Target { event: edited, series: Some(event), at: Some(at), overrides }),
-        None => Ok(Target { series: Some(event.clone()), event, at: Some(at), overrides }),
+        Some(edited) => {
+            Ok(Target { event: edited, series: Some(event), at: Some(at), overrides, owner, access })
+        }
+        None => Ok(Target { series: Some(event.clone()), event, at: Some(at), overrides, owner, access }),
     }
 }
 
@@ -295,9 +341,10 @@ pub async fn show(
             let zone = user.user.zone();
             let shown = target.shown();
             let rule = target.series.as_ref().unwrap_or(&target.event).rule();
-            let calendar = store.calendar_for(user.user.id, shown.calendar_id).await?;
+            let calendar = store.calendar_seen_by(user.user.id, shown.calendar_id).await?;
             let context = json!({
                 "calendar": calendar.as_ref().map(CalendarLook::from),
+                "read_only": !target.access.can_write(),
                 "event": shown,
                 "when": describe_when(&shown, zone),
                 "zone": zone.name(),
@@ -313,9 +360,11 @@ pub async fn show(
     // A hit costs no SQL, so whether the event repeats (which decides between the one-click
     // delete and the "which part?" page) is read from the cached body, which says so.
     let repeats = at.is_some() || fragment.html.contains("class=\"repeats\"");
+    let read_only = fragment.html.contains("class=\"read-only\"");
     let context = json!({
         "event_id": id.0, "title": fragment.title, "cached_fragment_html": fragment.html,
         "query": at.map(|a| format!("?at={a}")).unwrap_or_default(), "repeats": repeats,
+        "read_only": read_only,
     });
     let template = if page.htmx.fragment { "event_detail_fragment.html" } else { "event_detail.html" };
     Ok(page.render(template, context))
@@ -330,10 +379,11 @@ pub async fn edit(
     store: &State<Store>,
 ) -> Result<(Status, Template), AppError> {
     let target = target(store, &user, id, at).await?;
+    target.writable()?;
     let zone = user.user.zone();
     let occurrence = target.at.filter(|_| target.event.series_id.is_none());
     let form = EventForm::from_event(&target.event, zone, occurrence);
-    let calendars = store.calendars_of(user.user.id).await?;
+    let calendars = writable(store.visible_calendars(user.user.id).await?, Some(target.owner));
     let context = form_context(&form, &FieldErrors::new(), Some(&target), zone, &calendars);
     Ok(render_form(&page, Status::Ok, context))
 }
@@ -350,13 +400,14 @@ async fn update(
 ) -> Result<FormReply, AppError> {
     let occurrence = Some(form.occurrence.as_str()).filter(|o| !o.is_empty());
     let target = target(store, &user, id, occurrence).await?;
+    target.writable()?;
     let zone = user.user.zone();
-    let owner = user.user.id;
-    let calendars = store.calendars_of(owner).await?;
-    let named = named_calendar(&calendars, &form)?;
+    let calendars = store.visible_calendars(user.user.id).await?;
+    let named = named_calendar(&calendars, &form, Some(target.owner))?.map(|c| c.id);
     let draft = match form.validate(zone) {
         Ok(draft) => draft,
         Err(errors) => {
+            let calendars = writable(calendars, Some(target.owner));
             let context = form_context(&form, &errors, Some(&target), zone, &calendars);
             return Ok(Either::Right(render_form(&page, Status::UnprocessableEntity, context)));
         }
@@ -374,7 +425,7 @@ async fn update(
         }
         (Some(master), Some(at)) => {
             let scope = Scope::parse(&form.scope).unwrap_or(Scope::This);
-            let overrides = target.overrides(store, owner).await?;
+            let overrides = target.overrides(store).await?;
             let day = day_url(&Event { start_at: draft.start_at, ..master.clone() }, zone);
             let landing = match scope {
                 Scope::Following | Scope::This => Landing::FirstInserted { otherwise: day },
@@ -383,7 +434,7 @@ async fn update(
             (series::edit(master, &overrides, at, scope, &draft), landing)
         }
         _ if target.event.rrule.is_some() => {
-            let overrides = target.overrides(store, owner).await?;
+            let overrides = target.overrides(store).await?;
             let master = &target.event;
             (series::edit(master, &overrides, master.start_at, Scope::All, &draft), Landing::Event(id))
         }
@@ -397,9 +448,10 @@ async fn update(
     if let Some(calendar) = named.filter(|c| *c != object.calendar_id) {
         changes.push(Change::Move { id: object.id, calendar });
     }
+    let by = undo::By { author: user.user.id, owner: target.owner };
     let (applied, token) = match undo {
-        Some(kv) => undo::apply_undoably(store, writes, kv, owner, changes).await?,
-        None => (writes.apply(owner, changes).await?, None),
+        Some(kv) => undo::apply_undoably(store, writes, kv, by, changes).await?,
+        None => (writes.apply_as(by.author, by.owner, changes).await?, None),
     };
     let to = match to {
         Landing::Event(id) => format!("/events/{}", id.0),
@@ -509,6 +561,7 @@ pub async fn delete_page(
     store: &State<Store>,
 ) -> Result<Template, AppError> {
     let target = target(store, &user, id, at).await?;
+    target.writable()?;
     let zone = user.user.zone();
     let shown = target.shown();
     let context = json!({
@@ -541,9 +594,10 @@ async fn delete(
     writes: &Writes<'_>,
     kv: &Kv,
 ) -> Result<(String, Option<String>), AppError> {
-    let owner = user.user.id;
     let occurrence = Some(choice.occurrence.as_str()).filter(|o| !o.is_empty());
     let target = target(store, user, id, occurrence).await?;
+    target.writable()?;
+    let by = undo::By { author: user.user.id, owner: target.owner };
     let back = day_url(&target.shown(), user.user.zone());
     match (&target.series, target.at) {
         (Some(master), Some(at)) => {
@@ -553,14 +607,14 @@ async fn delete(
             } else {
                 Scope::parse(&choice.scope).unwrap_or(Scope::This)
             };
-            let overrides = target.overrides(store, owner).await?;
+            let overrides = target.overrides(store).await?;
             let changes = series::delete(master, &overrides, at, scope);
-            let (_, token) = undo::apply_undoably(store, writes, kv, owner, changes).await?;
+            let (_, token) = undo::apply_undoably(store, writes, kv, by, changes).await?;
             Ok((back, token))
         }
         _ => {
             let (applied, token) =
-                undo::apply_undoably(store, writes, kv, owner, vec![Change::Delete(id)]).await?;
+                undo::apply_undoably(store, writes, kv, by, vec![Change::Delete(id)]).await?;
             if applied.missed {
                 return Err(AppError::NotFound);
             }
@@ -603,12 +657,13 @@ pub async fn delete_htmx(
 pub async fn upcoming(
     store: &Store,
     user: &CurrentUser,
+    calendars: &[Calendar],
     today: NaiveDate,
 ) -> Result<(Vec<EventSummary>, Vec<EventSummary>), AppError> {
     let zone = user.user.zone();
     let from = time::start_of_day(zone, today - Duration::days(1));
     let until = time::start_of_day(zone, today + Duration::days(32));
-    let events = store.events_between(user.user.id, from, until).await?;
+    let events = store.events_between(&ReadScope::shown(calendars), from, until).await?;
     let (mut today_events, mut later) = (Vec::new(), Vec::new());
     for event in events {
         let (first, last) = local_days(&event, zone);
@@ -633,6 +688,7 @@ pub fn routes() -> Vec<rocket::Route> {
         undo_change,
         delete_page,
         delete_post,
-        delete_htmx
+        delete_htmx,
+        free_busy::free_busy
     ]
 }

@@ -11,7 +11,7 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Change, Event, EventId, NewEvent, SeriesRef, UserId};
+use crate::domain::{CalendarId, Change, Event, EventId, NewEvent, SeriesRef, UserId};
 use crate::error::AppError;
 use crate::kv::{Backends, Kv};
 use crate::store::{Applied, Store};
@@ -39,8 +39,18 @@ impl<'r> FromRequest<'r> for Undoing<'r> {
 /// Long enough for the toast and a slow hand; short enough that undoing never surprises.
 const KEEP: Duration = Duration::from_secs(60);
 
+/// Who makes a change, and whose events it changes (the same user, or the owner of a
+/// calendar shared with the author to write).
+#[derive(Debug, Clone, Copy)]
+pub struct By {
+    pub author: UserId,
+    pub owner: UserId,
+}
+
 #[derive(Serialize, Deserialize)]
 struct Before {
+    /// Whose rows these are.
+    owner: UserId,
     /// The touched rows as they were (a series with its edited occurrences).
     events: Vec<Event>,
     /// Rows the change created (a split series' second part, an edited occurrence).
@@ -85,41 +95,53 @@ pub async fn apply_undoably(
     store: &Store,
     writes: &Writes<'_>,
     kv: &Kv,
-    owner: UserId,
+    by: By,
     changes: Vec<Change>,
 ) -> Result<(Applied, Option<String>), AppError> {
-    let events = before_images(store, owner, &changes).await?;
-    let applied = writes.apply(owner, changes).await?;
-    let before = Before { events, inserted: applied.inserted.clone() };
+    let events = before_images(store, by.owner, &changes).await?;
+    let applied = writes.apply_as(by.author, by.owner, changes).await?;
+    let before = Before { owner: by.owner, events, inserted: applied.inserted.clone() };
     let token = hex::encode(rand::random::<[u8; 16]>());
     let kept = match serde_json::to_vec(&before) {
-        Ok(bytes) => kv.set(&key(owner, &token), &bytes, KEEP).await.is_ok(),
+        Ok(bytes) => kv.set(&key(by.author, &token), &bytes, KEEP).await.is_ok(),
         Err(_) => false,
     };
     Ok((applied, kept.then_some(token)))
 }
 
-/// Puts back what the token kept. An unknown, expired or already used token is a 404.
+/// Puts back what the token kept. An unknown, expired or already used token is a 404; an
+/// undo in a calendar the author may no longer write to is a 403.
 pub async fn undo(
     store: &Store,
     writes: &Writes<'_>,
     kv: &Kv,
-    owner: UserId,
+    author: UserId,
     token: &str,
 ) -> Result<(), AppError> {
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
     }
-    let key = key(owner, token);
+    let key = key(author, token);
     let bytes = kv.get(&key).await?.ok_or(AppError::NotFound)?;
     // Used once: a second click finds nothing to undo.
     kv.delete(&key).await?;
     let before: Before = serde_json::from_slice(&bytes).map_err(|_| AppError::NotFound)?;
+    let owner = before.owner;
+    if owner != author {
+        let mut calendars: Vec<CalendarId> = before.events.iter().map(|e| e.calendar_id).collect();
+        calendars.dedup();
+        for calendar in calendars {
+            let seen = store.calendar_seen_by(author, calendar).await?;
+            if !seen.is_some_and(|c| c.access.can_write()) {
+                return Err(AppError::ReadOnly);
+            }
+        }
+    }
     let mut present = Vec::new();
     for event in &before.events {
         present.push(store.event_for(owner, event.id).await?);
     }
-    writes.apply(owner, restoring(before, &present)).await?;
+    writes.apply_as(author, owner, restoring(before, &present)).await?;
     Ok(())
 }
 
@@ -212,7 +234,8 @@ mod tests {
 
     #[test]
     fn a_deleted_series_comes_back_before_its_edited_occurrences() {
-        let before = Before { events: vec![event(1, None), event(2, Some(1))], inserted: vec![] };
+        let before =
+            Before { owner: UserId(1), events: vec![event(1, None), event(2, Some(1))], inserted: vec![] };
         let changes = restoring(before, &[None, None]);
         assert!(matches!(&changes[0], Change::Insert(n) if n.series.is_none() && n.uid == "u1"));
         assert!(
@@ -222,7 +245,11 @@ mod tests {
 
     #[test]
     fn an_occurrence_goes_back_to_its_series_before_the_split_off_part_is_deleted() {
-        let before = Before { events: vec![event(1, None), event(2, Some(1))], inserted: vec![EventId(9)] };
+        let before = Before {
+            owner: UserId(1),
+            events: vec![event(1, None), event(2, Some(1))],
+            inserted: vec![EventId(9)],
+        };
         let mut moved = event(2, Some(9));
         moved.start_at += chrono::Duration::hours(2);
         let changes = restoring(before, &[Some(event(1, None)), Some(moved)]);

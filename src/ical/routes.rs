@@ -1,6 +1,7 @@
-//! The iCalendar downloads and feeds (imports are in `upload`). Exports and feeds are cached
-//! per user like every fragment (a write bumps the user's generation); they answer
-//! `If-None-Match` with 304.
+//! The iCalendar downloads and feeds (imports are in `upload`), with the calendars shared
+//! with the user (busy-only ones as times alone). Exports and feeds are cached per user like
+//! every fragment (a write bumps the generation of the owner and of every reader); they
+//! answer `If-None-Match` with 304.
 
 use chrono::Duration;
 use rocket::response::{Flash, Redirect};
@@ -14,7 +15,7 @@ use crate::auth::guard::CurrentUser;
 use crate::auth::routes::TokenOnly;
 use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::clock::Clock;
-use crate::domain::{CalendarId, EventId, UserId};
+use crate::domain::{Access, CalendarId, Event, EventId, Sources, UserId};
 use crate::error::AppError;
 use crate::store::Store;
 use crate::web::public_url::PublicUrl;
@@ -41,41 +42,75 @@ impl Exported {
     }
 }
 
-/// Renders `owner`'s `events` through the cache, named `name` (one calendar is named and
-/// coloured as it is, read on a miss, so a hit costs no query). The fragment's title is the
-/// name the file went out under.
+/// Renders what `reader` may export of `events` through the cache, named `name` (one
+/// calendar is named and coloured as the reader sees it, read on a miss, so a hit costs no
+/// query). Calendars shared with the reader are in it; a busy-only one gives times alone.
+/// The fragment's title is the name the file went out under.
 async fn cached_calendar(
     cache: &CacheScope<'_>,
     store: &Store,
-    owner: UserId,
+    reader: UserId,
     events: Exported,
     name: &str,
     refresh: Option<Duration>,
     clock: &Clock,
 ) -> Result<Fragment, AppError> {
-    let key = CacheKey::calendar(owner, &events.key(refresh.is_some()));
+    let key = CacheKey::calendar(reader, &events.key(refresh.is_some()));
     cache
         .fetch(&key, || async {
-            let (events, own) = match events {
-                Exported::Event(id) => {
-                    let event = store.event_for(owner, id).await?.ok_or(AppError::NotFound)?;
-                    let mut events = store.overrides_of(owner, event.id).await?;
-                    events.insert(0, event);
+            let (events, one) = match events {
+                Exported::Event(id) => (exported_event(store, reader, id).await?, None),
+                Exported::Calendar(id) => {
+                    let one = store.calendar_seen_by(reader, id).await?.ok_or(AppError::NotFound)?;
+                    let events = store.calendar_events(one.user_id, id).await?;
+                    (as_seen(events, &[&one]), Some(one))
+                }
+                Exported::All => {
+                    let calendars = store.visible_calendars(reader).await?;
+                    let shared: Vec<&crate::domain::Calendar> =
+                        calendars.iter().filter(|c| c.access != Access::Own).collect();
+                    let mut events = store.all_events(reader).await?;
+                    events.extend(as_seen(
+                        store.events_of(&Sources::of(shared.iter().copied())).await?,
+                        &shared,
+                    ));
                     (events, None)
                 }
-                Exported::Calendar(id) => {
-                    let own = store.calendar_for(owner, id).await?.ok_or(AppError::NotFound)?;
-                    (store.calendar_events(owner, id).await?, Some(own))
-                }
-                Exported::All => (store.all_events(owner).await?, None),
             };
-            let about = match &own {
-                Some(own) => Calendar { name: &own.name, color: Some(&own.color), refresh },
+            let about = match &one {
+                Some(one) => Calendar { name: &one.name, color: Some(&one.color), refresh },
                 None => Calendar { name, color: None, refresh },
             };
             Ok(Fragment { title: about.name.to_string(), html: calendar(&events, &about, clock.now()) })
         })
         .await
+}
+
+/// One event with its edited occurrences, if the reader may read it in full (a busy-only
+/// reader may not: 404, as for a missing one).
+async fn exported_event(store: &Store, reader: UserId, id: EventId) -> Result<Vec<Event>, AppError> {
+    let (event, access) = store.event_seen_by(reader, id).await?.ok_or(AppError::NotFound)?;
+    if !access.sees_details() {
+        return Err(AppError::NotFound);
+    }
+    let mut events = store.overrides_of(event.user_id, event.id).await?;
+    events.insert(0, event);
+    Ok(events)
+}
+
+/// The events as their reader may have them: whole, or times only from a busy-only calendar.
+fn as_seen(events: Vec<Event>, calendars: &[&crate::domain::Calendar]) -> Vec<Event> {
+    events
+        .into_iter()
+        .map(|event| {
+            let busy = calendars.iter().any(|c| c.id == event.calendar_id && !c.access.sees_details());
+            if busy {
+                event.times_only()
+            } else {
+                event
+            }
+        })
+        .collect()
 }
 
 fn everything(username: &str) -> String {

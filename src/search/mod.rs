@@ -1,4 +1,5 @@
-//! `/search?q=`: the user's events by title, description and location. An htmx active search
+//! `/search?q=`: the user's events, and those of calendars shared with them to read (never
+//! busy-only ones), by title, description and location. An htmx active search
 //! (results swapped in as one types, the URL kept in sync) over a plain GET form.
 
 use rocket::http::Status;
@@ -11,7 +12,7 @@ use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::calendars::look::looks;
 use crate::clock::Clock;
 use crate::domain::search_text::Terms;
-use crate::domain::time;
+use crate::domain::{time, ReadScope};
 use crate::error::AppError;
 use crate::store::{SearchHit, Store};
 use crate::web::page::Page;
@@ -78,12 +79,12 @@ pub async fn search(
                 let zone = user.user.zone();
                 let now = time::start_of_day(zone, time::today(zone, clock.now()));
                 let offset = (page_number - 1) * PAGE_SIZE;
+                let calendars = store.visible_calendars(user.user.id).await?;
+                let readable = ReadScope::shown(&calendars).full;
                 // One extra row says whether there is a next page.
-                let mut hits = store.search_events(user.user.id, &terms, now, PAGE_SIZE + 1, offset).await?;
+                let mut hits = store.search_events(&readable, &terms, now, PAGE_SIZE + 1, offset).await?;
                 let more = hits.len() > PAGE_SIZE as usize;
                 hits.truncate(PAGE_SIZE as usize);
-                let calendars =
-                    if hits.is_empty() { Vec::new() } else { store.calendars_of(user.user.id).await? };
                 let context = json!({
                     "looks": looks(&calendars),
                     "hits": hits.iter().map(|h| hit_view(h, &terms, zone)).collect::<Vec<_>>(),

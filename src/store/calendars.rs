@@ -97,7 +97,9 @@ impl Store {
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?;
-        Ok(Committed::new(owner, done > 0))
+        // Recipients see the new name (and the colour, unless they chose their own).
+        let readers = if done > 0 { self.readers_of(&[id]).await? } else { Vec::new() };
+        Ok(Committed::new(owner, done > 0).seen_by(readers))
     }
 
     /// Moves the calendar to `position` in the user's order; false when there is no such
@@ -160,6 +162,13 @@ impl Store {
                 if calendars.len() == 1 {
                     return Ok(Committed::new(owner, Err(LastCalendar)));
                 }
+                // Read before the cascade takes the shares with the calendar.
+                let readers = sqlx::query_scalar::<_, UserId>(
+                    "SELECT user_id FROM calendar_shares WHERE calendar_id = $1",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
                 sqlx::query("DELETE FROM events WHERE calendar_id = $1 AND user_id = $2")
                     .bind(id)
                     .bind(owner)
@@ -179,7 +188,7 @@ impl Store {
                     }
                 }
                 tx.commit().await?;
-                Ok(Committed::new(owner, Ok(Some(doomed))))
+                Ok(Committed::new(owner, Ok(Some(doomed))).seen_by(readers))
             }};
         }
         self.count_query();

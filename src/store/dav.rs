@@ -13,7 +13,7 @@ use rocket::futures::stream::BoxStream;
 use rocket::futures::{StreamExt, TryStreamExt};
 
 use super::events::EVENT_COLUMNS;
-use super::{with_pool, DbResult, Pool, Store};
+use super::{with_pool, DbResult, Listed, Pool, Store};
 use crate::domain::event::LONG_EVENT;
 use crate::domain::object::default_object_name;
 use crate::domain::{CalendarId, CalendarObject, Event, EventId, ObjectRef, UserId};
@@ -90,43 +90,6 @@ fn times_only(owner: UserId, calendar: CalendarId, row: TimesRow) -> MasterRow {
     MasterRow { event, dav_name, object_seq }
 }
 
-/// A list bound as one parameter: a JSON array on SQLite (read back with `json_each`), a
-/// native array on PostgreSQL, where `= ANY($n)` is an index condition the planner sizes
-/// from the values. (A JSON array unpacked in SQL hid its size, and PostgreSQL's cached plans
-/// then filtered a whole calendar instead.) So 50 names cost one query, not fifty.
-struct Listed<T>(Vec<T>);
-
-impl<T> sqlx::Type<sqlx::Sqlite> for Listed<T> {
-    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
-        <String as sqlx::Type<sqlx::Sqlite>>::type_info()
-    }
-}
-
-impl<'q, T: serde::Serialize> sqlx::Encode<'q, sqlx::Sqlite> for Listed<T> {
-    fn encode_by_ref(&self, buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>) -> sqlx::encode::IsNull {
-        let json = serde_json::to_string(&self.0).unwrap_or_else(|_| "[]".to_string());
-        <String as sqlx::Encode<'q, sqlx::Sqlite>>::encode(json, buf)
-    }
-}
-
-impl<T> sqlx::Type<sqlx::Postgres> for Listed<T>
-where
-    Vec<T>: sqlx::Type<sqlx::Postgres>,
-{
-    fn type_info() -> sqlx::postgres::PgTypeInfo {
-        <Vec<T> as sqlx::Type<sqlx::Postgres>>::type_info()
-    }
-}
-
-impl<'q, T> sqlx::Encode<'q, sqlx::Postgres> for Listed<T>
-where
-    Vec<T>: sqlx::Encode<'q, sqlx::Postgres>,
-{
-    fn encode_by_ref(&self, buf: &mut sqlx::postgres::PgArgumentBuffer) -> sqlx::encode::IsNull {
-        self.0.encode_by_ref(buf)
-    }
-}
-
 /// A series (or only) row and its edited occurrences as one object.
 fn object_of(master: MasterRow, overrides: Vec<Event>) -> CalendarObject {
     let reference = ObjectRef::from(RefRow {
@@ -141,14 +104,6 @@ fn object_of(master: MasterRow, overrides: Vec<Event>) -> CalendarObject {
 }
 
 impl Store {
-    /// `column` is one of the elements of the `Listed` list bound as `$n`.
-    fn in_list(&self, column: &str, n: u8) -> String {
-        match &self.pool {
-            Pool::Sqlite(_) => format!("{column} IN (SELECT value FROM json_each(${n}))"),
-            Pool::Postgres(_) => format!("{column} = ANY(${n})"),
-        }
-    }
-
     /// Every object of one of `owner`'s calendars, by name (no bodies).
     pub async fn calendar_objects(&self, owner: UserId, calendar: CalendarId) -> DbResult<Vec<ObjectRef>> {
         self.calendar_objects_stream(owner, calendar).try_collect().await

@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 
 use chrono_tz::Tz;
 
-use super::{begin_write, with_pool, Committed, DbResult, Pool, Store};
+use super::{begin_write, with_pool, Committed, DbResult, Listed, Pool, Store};
 use crate::domain::event::{new_uid, LONG_EVENT};
 use crate::domain::object::default_object_name;
 use crate::domain::recurrence::{parse_exdates, Rule, Series};
 use crate::domain::{
-    CalendarId, Change, ChangeKind, Event, EventDraft, EventId, EventSummary, SeriesRef, UserId,
+    CalendarId, Change, ChangeKind, Event, EventDraft, EventId, EventSummary, ReadScope, SeriesRef, Sources,
+    UserId,
 };
 
 /// A range read's row: an event, or a series to expand (`rrule` set).
@@ -54,8 +55,9 @@ pub(super) const EVENT_COLUMNS: &str =
     "id, user_id, calendar_id, title, description, location, all_day, start_at, end_at, created_at, \
      updated_at, uid, rrule, tzid, exdates, series_id, recurrence_id, extra";
 const SUMMARY_COLUMNS: &str = "id, calendar_id, title, location, all_day, start_at, end_at";
-/// Range reads leave out the events of calendars their owner has hidden.
-const SHOWN: &str = "calendar_id IN (SELECT id FROM calendars WHERE user_id = $1 AND shown)";
+/// A busy-only reader's columns: when, and nothing of what.
+const BUSY_COLUMNS: &str =
+    "id, calendar_id, '' AS title, '' AS location, all_day, start_at, end_at, TRUE AS busy";
 /// No series yields more occurrences than this into one range (a daily event in a 6-week
 /// month grid yields 42).
 const OCCURRENCES_PER_RANGE: usize = 400;
@@ -119,8 +121,14 @@ impl Store {
     /// calendar's change log in the same transaction (one row per object, numbered from the
     /// calendar's `change_seq`, which the transaction holds locked until it commits, so the
     /// numbers of concurrent writers are committed in order). Every statement names the
-    /// owner, so a change can never touch another user's row.
-    pub async fn apply(&self, owner: UserId, changes: Vec<Change>) -> DbResult<Committed<Applied>> {
+    /// owner, so a change can never touch another user's row. `author` is who made the
+    /// change: the owner, or someone they shared a calendar with to write (the log says so).
+    pub async fn apply(
+        &self,
+        author: UserId,
+        owner: UserId,
+        changes: Vec<Change>,
+    ) -> DbResult<Committed<Applied>> {
         macro_rules! run {
             ($engine:ident, $pool:expr) => {{
                 let mut tx = begin_write!($engine, $pool);
@@ -257,8 +265,8 @@ impl Store {
                     for (offset, object) in objects.iter().enumerate() {
                         let seq = last - count + 1 + i64::try_from(offset).unwrap_or(0);
                         sqlx::query(
-                            "INSERT INTO calendar_changes (calendar_id, seq, uid, kind, changed_at, dav_name) \
-                             VALUES ($1, $2, $3, $4, $5, $6)",
+                            "INSERT INTO calendar_changes (calendar_id, seq, uid, kind, changed_at, dav_name, \
+                             author_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                         )
                         .bind(calendar)
                         .bind(seq)
@@ -266,6 +274,7 @@ impl Store {
                         .bind(object.kind.as_str())
                         .bind(now)
                         .bind(object.deleted_name.as_deref().filter(|_| object.kind == ChangeKind::Deleted))
+                        .bind(author)
                         .execute(&mut *tx)
                         .await?;
                         if object.kind != ChangeKind::Deleted {
@@ -283,8 +292,18 @@ impl Store {
                         }
                     }
                 }
+                let changed: Vec<CalendarId> = log.by_calendar().into_iter().map(|(c, _)| c).collect();
+                let readers = if changed.is_empty() {
+                    Vec::new()
+                } else {
+                    let sql = format!(
+                        "SELECT DISTINCT user_id FROM calendar_shares WHERE {}",
+                        self.in_list("calendar_id", 1)
+                    );
+                    sqlx::query_scalar::<_, UserId>(&sql).bind(Listed(changed)).fetch_all(&mut *tx).await?
+                };
                 tx.commit().await?;
-                Ok(Committed::new(owner, applied))
+                Ok(Committed::new(owner, applied).seen_by(readers))
             }};
         }
         match &self.pool {
@@ -300,33 +319,55 @@ impl Store {
         with_pool!(self, pool => sqlx::query_as::<_, Event>(&sql).bind(id).bind(owner).fetch_optional(pool).await)
     }
 
-    /// `owner`'s events that overlap `[from, until)` (an event ending exactly at `from` is
-    /// included; callers place events by local date and drop it), ordered by start. Series
+    /// The events of `scope` that overlap `[from, until)` (an event ending exactly at `from`
+    /// is included; callers place events by local date and drop it), ordered by start. Series
     /// are expanded into their occurrences in the range; edited occurrences come as their own
-    /// rows and replace the ones they stand for.
+    /// rows and replace the ones they stand for. Busy-only calendars give times and nothing
+    /// else: their texts never leave the database.
     pub async fn events_between(
         &self,
-        owner: UserId,
+        scope: &ReadScope,
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> DbResult<Vec<EventSummary>> {
+        let mut events = Vec::new();
+        if !scope.full.is_empty() {
+            events = self.range(&scope.full, SUMMARY_COLUMNS, from, until).await?;
+        }
+        if !scope.busy.is_empty() {
+            events.extend(self.range(&scope.busy, BUSY_COLUMNS, from, until).await?);
+            events.sort_by_key(|e| (e.start_at, e.id.0));
+        }
+        Ok(events)
+    }
+
+    async fn range(
+        &self,
+        sources: &Sources,
+        columns: &str,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> DbResult<Vec<EventSummary>> {
+        let (owners, calendars) = (self.in_list("user_id", 1), self.in_list("calendar_id", 5));
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS}, CAST(NULL AS TEXT) AS rrule, '' AS tzid, '' AS exdates FROM events \
-             WHERE user_id = $1 AND start_at >= $2 AND start_at < $3 AND end_at >= $4 AND rrule IS NULL AND {SHOWN} \
+            "SELECT {columns}, CAST(NULL AS TEXT) AS rrule, '' AS tzid, '' AS exdates FROM events \
+             WHERE {owners} AND start_at >= $2 AND start_at < $3 AND end_at >= $4 AND rrule IS NULL AND {calendars} \
              UNION ALL \
-             SELECT {SUMMARY_COLUMNS}, CAST(NULL AS TEXT), '', '' FROM events \
-             WHERE user_id = $1 AND is_long AND start_at < $2 AND end_at >= $4 AND rrule IS NULL AND {SHOWN} \
+             SELECT {columns}, CAST(NULL AS TEXT), '', '' FROM events \
+             WHERE {owners} AND is_long AND start_at < $2 AND end_at >= $4 AND rrule IS NULL AND {calendars} \
              UNION ALL \
-             SELECT {SUMMARY_COLUMNS}, rrule, tzid, exdates FROM events \
-             WHERE user_id = $1 AND rrule IS NOT NULL AND start_at < $3 \
-             AND (repeats_until IS NULL OR repeats_until >= $4) AND {SHOWN} \
+             SELECT {columns}, rrule, tzid, exdates FROM events \
+             WHERE {owners} AND rrule IS NOT NULL AND start_at < $3 \
+             AND (repeats_until IS NULL OR repeats_until >= $4) AND {calendars} \
              ORDER BY start_at, id"
         );
+        let (owner_list, calendar_list) = (Listed(sources.owners.clone()), Listed(sources.calendars.clone()));
         let rows = with_pool!(self, pool => sqlx::query_as::<_, RangeRow>(&sql)
-            .bind(owner)
+            .bind(&owner_list)
             .bind(from - LONG_EVENT)
             .bind(until)
             .bind(from)
+            .bind(&calendar_list)
             .fetch_all(pool)
             .await)?;
         let (series, mut events): (Vec<RangeRow>, Vec<RangeRow>) =
@@ -335,7 +376,7 @@ impl Store {
             return Ok(events.into_iter().map(|r| r.summary).collect());
         }
         let longest = series.iter().map(|r| r.summary.end_at - r.summary.start_at).max().unwrap_or_default();
-        let replaced = self.replaced_occurrences(owner, from - longest, until).await?;
+        let replaced = self.replaced_occurrences(&owner_list, from - longest, until).await?;
         for row in series {
             events.extend(expand(row, &replaced, from, until));
         }
@@ -347,14 +388,17 @@ impl Store {
     /// (series, start) of the edited occurrences that stand in for starts in `[from, until)`.
     async fn replaced_occurrences(
         &self,
-        owner: UserId,
+        owners: &Listed<UserId>,
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> DbResult<Vec<(EventId, DateTime<Utc>)>> {
-        let sql = "SELECT series_id, recurrence_id FROM events \
-                   WHERE user_id = $1 AND series_id IS NOT NULL AND recurrence_id >= $2 AND recurrence_id < $3";
-        with_pool!(self, pool => sqlx::query_as::<_, (EventId, DateTime<Utc>)>(sql)
-            .bind(owner)
+        let sql = format!(
+            "SELECT series_id, recurrence_id FROM events \
+             WHERE {} AND series_id IS NOT NULL AND recurrence_id >= $2 AND recurrence_id < $3",
+            self.in_list("user_id", 1)
+        );
+        with_pool!(self, pool => sqlx::query_as::<_, (EventId, DateTime<Utc>)>(&sql)
+            .bind(owners)
             .bind(from)
             .bind(until)
             .fetch_all(pool)
@@ -374,6 +418,20 @@ impl Store {
     pub async fn all_events(&self, owner: UserId) -> DbResult<Vec<Event>> {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE user_id = $1 ORDER BY start_at, id");
         with_pool!(self, pool => sqlx::query_as::<_, Event>(&sql).bind(owner).fetch_all(pool).await)
+    }
+
+    /// Every event of these calendars (of these owners), whole: for an export or a feed.
+    pub async fn events_of(&self, sources: &Sources) -> DbResult<Vec<Event>> {
+        if sources.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE {} AND {} ORDER BY start_at, id",
+            self.in_list("user_id", 1),
+            self.in_list("calendar_id", 2)
+        );
+        let (owners, calendars) = (Listed(sources.owners.clone()), Listed(sources.calendars.clone()));
+        with_pool!(self, pool => sqlx::query_as::<_, Event>(&sql).bind(&owners).bind(&calendars).fetch_all(pool).await)
     }
 
     /// Every event of one of `owner`'s calendars (none for another user's calendar).

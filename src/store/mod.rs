@@ -8,6 +8,7 @@ pub mod calendars;
 pub mod dav;
 pub mod events;
 pub mod search;
+pub mod shares;
 pub mod users;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -140,12 +141,24 @@ pub(crate) use begin_write;
 #[must_use = "a write must be settled by the write path (crate::writes), which invalidates the cache"]
 pub struct Committed<T> {
     owner: UserId,
+    /// Other users whose views the write changed: the recipients of a changed calendar.
+    audience: Vec<UserId>,
     value: Option<T>,
 }
 
 impl<T> Committed<T> {
     pub(crate) fn new(owner: UserId, value: T) -> Committed<T> {
-        Committed { owner, value: Some(value) }
+        Committed { owner, audience: Vec::new(), value: Some(value) }
+    }
+
+    pub(crate) fn seen_by(mut self, audience: Vec<UserId>) -> Committed<T> {
+        self.audience = audience;
+        self
+    }
+
+    /// Everyone else who sees what changed.
+    pub fn audience(&self) -> &[UserId] {
+        &self.audience
     }
 
     /// Whose views the write changed.
@@ -264,4 +277,51 @@ async fn migrate_and_manage(rocket: Rocket<Build>) -> Result<Rocket<Build>, Rock
         return Err(rocket);
     }
     Ok(rocket.manage(store))
+}
+
+/// A list bound as one parameter: a JSON array on SQLite (read back with `json_each`), a
+/// native array on PostgreSQL, where `= ANY($n)` is an index condition the planner sizes
+/// from the values. (A JSON array unpacked in SQL hid its size, and PostgreSQL's cached plans
+/// then filtered a whole calendar instead.) So 50 names cost one query, not fifty.
+pub(crate) struct Listed<T>(pub Vec<T>);
+
+impl<T> sqlx::Type<sqlx::Sqlite> for Listed<T> {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <String as sqlx::Type<sqlx::Sqlite>>::type_info()
+    }
+}
+
+impl<'q, T: serde::Serialize> sqlx::Encode<'q, sqlx::Sqlite> for Listed<T> {
+    fn encode_by_ref(&self, buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>) -> sqlx::encode::IsNull {
+        let json = serde_json::to_string(&self.0).unwrap_or_else(|_| "[]".to_string());
+        <String as sqlx::Encode<'q, sqlx::Sqlite>>::encode(json, buf)
+    }
+}
+
+impl<T> sqlx::Type<sqlx::Postgres> for Listed<T>
+where
+    Vec<T>: sqlx::Type<sqlx::Postgres>,
+{
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <Vec<T> as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+}
+
+impl<'q, T> sqlx::Encode<'q, sqlx::Postgres> for Listed<T>
+where
+    Vec<T>: sqlx::Encode<'q, sqlx::Postgres>,
+{
+    fn encode_by_ref(&self, buf: &mut sqlx::postgres::PgArgumentBuffer) -> sqlx::encode::IsNull {
+        self.0.encode_by_ref(buf)
+    }
+}
+
+impl Store {
+    /// `column` is one of the elements of the `Listed` list bound as `$n`.
+    fn in_list(&self, column: &str, n: u8) -> String {
+        match &self.pool {
+            Pool::Sqlite(_) => format!("{column} IN (SELECT value FROM json_each(${n}))"),
+            Pool::Postgres(_) => format!("{column} = ANY(${n})"),
+        }
+    }
 }

@@ -1,11 +1,12 @@
-//! Full-text search over one user's events, through each engine's own index.
+//! Full-text search over the events a user can read in full (their own and those shared with
+//! them to read or write, never busy-only ones), through each engine's own index.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{DbResult, Pool, Store};
+use super::{DbResult, Listed, Pool, Store};
 use crate::domain::search_text::Terms;
-use crate::domain::{CalendarId, EventId, UserId};
+use crate::domain::{CalendarId, EventId, Sources};
 
 /// One search result.
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
@@ -22,27 +23,29 @@ pub struct SearchHit {
     pub title_hit: bool,
 }
 
-/// Hidden calendars are left out of search as of every view.
-const SHOWN: &str = "calendar_id IN (SELECT id FROM calendars WHERE user_id = $6 AND shown)";
-
 const SEARCH_ORDER: &str = "ORDER BY title_hit DESC, (start_at >= $3) DESC, \
      CASE WHEN start_at >= $3 THEN start_at END ASC, \
      CASE WHEN start_at < $3 THEN start_at END DESC, 1 LIMIT $4 OFFSET $5";
 
 impl Store {
-    /// `owner`'s events containing every term (the last as a prefix), through the full-text
-    /// index of each engine: title matches first, then upcoming events nearest `now`, then
-    /// past ones, most recent first.
+    /// The events of `sources` containing every term (the last as a prefix), through the
+    /// full-text index of each engine: title matches first, then upcoming events nearest
+    /// `now`, then past ones, most recent first. `sources` must be read in full: a busy-only
+    /// calendar is never searched (its words would tell what its times are).
     pub async fn search_events(
         &self,
-        owner: UserId,
+        sources: &Sources,
         terms: &Terms,
         now: DateTime<Utc>,
         limit: u32,
         offset: u32,
     ) -> DbResult<Vec<SearchHit>> {
+        if sources.is_empty() {
+            return Ok(Vec::new());
+        }
         self.count_query();
         let (limit, offset) = (i64::from(limit), i64::from(offset));
+        let (owners, calendars) = (Listed(sources.owners.clone()), Listed(sources.calendars.clone()));
         match &self.pool {
             Pool::Sqlite(pool) => {
                 // CROSS JOIN pins the plan: matches from the index first, then their rows by
@@ -51,7 +54,9 @@ impl Store {
                     "SELECT e.id, e.calendar_id, e.title, e.description, e.location, e.all_day, e.start_at, \
                      e.end_at, e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH $2) AS title_hit \
                      FROM events_fts f CROSS JOIN events e ON e.id = f.rowid \
-                     WHERE events_fts MATCH $1 AND e.user_id = $6 AND {SHOWN} {SEARCH_ORDER}"
+                     WHERE events_fts MATCH $1 AND {} AND {} {SEARCH_ORDER}",
+                    self.in_list("e.user_id", 6),
+                    self.in_list("e.calendar_id", 7)
                 );
                 let (everywhere, in_title) = (terms.fts5("title body"), terms.fts5("title"));
                 sqlx::query_as::<_, SearchHit>(&sql)
@@ -60,7 +65,8 @@ impl Store {
                     .bind(now)
                     .bind(limit)
                     .bind(offset)
-                    .bind(owner)
+                    .bind(&owners)
+                    .bind(&calendars)
                     .fetch_all(pool)
                     .await
             }
@@ -68,8 +74,10 @@ impl Store {
                 let sql = format!(
                     "SELECT id, calendar_id, title, description, location, all_day, start_at, end_at, \
                      search_title_tsv @@ to_tsquery('simple', $2) AS title_hit \
-                     FROM events WHERE user_id = $6 AND search_all @@ to_tsquery('simple', $1) AND {SHOWN} \
-                     {SEARCH_ORDER}"
+                     FROM events WHERE {} AND search_all @@ to_tsquery('simple', $1) AND {} \
+                     {SEARCH_ORDER}",
+                    self.in_list("user_id", 6),
+                    self.in_list("calendar_id", 7)
                 );
                 sqlx::query_as::<_, SearchHit>(&sql)
                     .bind(terms.tsquery())
@@ -77,7 +85,8 @@ impl Store {
                     .bind(now)
                     .bind(limit)
                     .bind(offset)
-                    .bind(owner)
+                    .bind(&owners)
+                    .bind(&calendars)
                     .fetch_all(pool)
                     .await
             }

@@ -336,7 +336,11 @@ async fn the_change_log_is_exact_under_concurrent_writers(engine: Engine) {
                         series: None,
                         dav_name: None,
                     };
-                    store.apply(owner, vec![eventide::domain::Change::Insert(new)]).await.unwrap().settle();
+                    store
+                        .apply(owner, owner, vec![eventide::domain::Change::Insert(new)])
+                        .await
+                        .unwrap()
+                        .settle();
                 }
             })
         })

@@ -300,6 +300,19 @@ impl TestApp {
     pub fn store(&self) -> &eventide::store::Store {
         self.client.rocket().state::<eventide::store::Store>().unwrap()
     }
+
+    /// What `user`'s views read between two instants: their shown calendars, own and shared.
+    pub async fn events_of(
+        &self,
+        user: i64,
+        from: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<eventide::domain::EventSummary> {
+        let store = self.store();
+        let calendars = store.visible_calendars(eventide::domain::UserId(user)).await.unwrap();
+        let scope = eventide::domain::ReadScope::shown(&calendars);
+        store.events_between(&scope, from, until).await.unwrap()
+    }
 }
 
 pub fn meta_csrf(page: &str) -> Option<String> {

@@ -20,4 +20,5 @@ mod recurrence;
 #[path = "../common/redis_cleanup.rs"]
 mod redis_cleanup;
 mod search;
+mod sharing;
 mod store;

@@ -32,7 +32,7 @@ fn id_of(location: &str) -> i64 {
 async fn agenda(app: &TestApp, from: &str, until: &str) -> Vec<(String, String)> {
     let from: DateTime<Utc> = format!("{from}T00:00:00Z").parse().unwrap();
     let until: DateTime<Utc> = format!("{until}T00:00:00Z").parse().unwrap();
-    let events = app.store().events_between(eventide::domain::UserId(1), from, until).await.unwrap();
+    let events = app.events_of(1, from, until).await;
     events
         .into_iter()
         .map(|e| {
@@ -249,7 +249,7 @@ async fn seeded_series_expand(engine: Engine) {
     assert!(report[0].ends_with("10 events, 6 repeating"), "{report:?}");
     let from: DateTime<Utc> = "2026-06-01T00:00:00Z".parse().unwrap();
     let until: DateTime<Utc> = "2026-07-01T00:00:00Z".parse().unwrap();
-    let events = app.store().events_between(eventide::domain::UserId(1), from, until).await.unwrap();
+    let events = app.events_of(1, from, until).await;
     let occurrences = events.iter().filter(|e| e.occurrence.is_some()).count();
     // Daily 30, Mon/Wed/Fri 13, every other Tuesday 2, last Friday 1, the 15th 1 (yearly: maybe).
     assert!((47..=48).contains(&occurrences), "{occurrences}");
