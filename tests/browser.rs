@@ -756,3 +756,63 @@ async fn a_calendar_in_its_colour_hidden_and_shown() {
     })
     .await;
 }
+
+/// Issue 18: two people in two browsers. Amy shares her calendar with Ben to write; Ben sees
+/// her event in his month, in her name, and renames it; Amy's month shows his change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_shares_the_other_sees_and_edits() {
+    let served = serve().await;
+    let base = served.base.clone();
+    let (amy, _amy_driver) = browser(true).await;
+    let (ben, _ben_driver) = browser(true).await;
+    let ben_client = ben.clone();
+    run("one_shares_the_other_sees_and_edits", &amy, |amy| async move {
+        register(&ben, &base, "ben").await;
+        register(&amy, &base, "amy").await;
+        create_event(&amy, &base, "Family dinner", "2026-06-12T19:00", "2026-06-12T21:00").await;
+
+        amy.goto(&format!("{base}/calendars")).await.unwrap();
+        amy.find(Locator::Css(".calendar-sharing summary")).await.unwrap().click().await.unwrap();
+        amy.find(Locator::Css(".share-form input[name=username]"))
+            .await
+            .unwrap()
+            .send_keys("ben")
+            .await
+            .unwrap();
+        amy.find(Locator::Css(".share-form input[value=write]")).await.unwrap().click().await.unwrap();
+        amy.find(Locator::Css(".share-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        eventually("the share listed", || async { exists(&amy, ".share-list .share-who").await }).await;
+
+        ben.goto(&format!("{base}/calendar/month/2026-06-01")).await.unwrap();
+        eventually("Amy's event in Ben's month", || async {
+            cell_text(&ben, "2026-06-12").await.contains("Family dinner")
+        })
+        .await;
+        assert!(cell_text(&ben, "2026-06-12").await.contains("amy"), "named as Amy's");
+        ben.find(Locator::Css("td[data-date='2026-06-12'] .day-events a"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        eventually("the event", || async { exists(&ben, "#event-title").await }).await;
+        ben.find(Locator::LinkText("Edit")).await.unwrap().click().await.unwrap();
+        eventually("the edit form", || async { value_of(&ben, "title").await == "Family dinner" }).await;
+        let title = ben.find(Locator::Id("title")).await.unwrap();
+        title.clear().await.unwrap();
+        title.send_keys("Family dinner at Ben's").await.unwrap();
+        ben.find(Locator::Css("#event-form button[type=submit]")).await.unwrap().click().await.unwrap();
+        eventually("the new title", || async {
+            text_of(&ben, "event-title").await == "Family dinner at Ben's"
+        })
+        .await;
+
+        amy.goto(&format!("{base}/calendar/month/2026-06-01")).await.unwrap();
+        eventually("Ben's change in Amy's month", || async {
+            cell_text(&amy, "2026-06-12").await.contains("Family dinner at Ben's")
+        })
+        .await;
+    })
+    .await;
+    ben_client.close().await.unwrap();
+}
