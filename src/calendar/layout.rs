@@ -392,37 +392,39 @@ pub fn one_day(period: &Period, events: &[EventSummary], zone: Tz, today: NaiveD
 }
 
 /// A small month for the sidebar: weeks of days linking to the current view at that date.
-#[derive(Debug, Clone, Serialize)]
-pub struct MiniDay {
-    pub day: u32,
-    pub date: String,
-    pub label: String,
-    pub in_month: bool,
-    pub is_today: bool,
-    pub chosen: bool,
-}
-
+/// The sidebar's mini-month (its title, and its weeks as table rows), written here rather than
+/// by Tera: every view draws these 42 links, and a template spent more on them than on the
+/// rest of a day view. Nothing in it comes from a user (dates, English names, fixed classes).
 pub fn mini_month(
     date: NaiveDate,
+    view: View,
     week_start: chrono::Weekday,
     today: NaiveDate,
-) -> (String, Vec<Vec<MiniDay>>) {
+) -> (String, String) {
+    use std::fmt::Write;
     let month = Period::new(View::Month, date, week_start);
-    let weeks = month
-        .days()
-        .map(|day| MiniDay {
-            day: day.day(),
-            date: day.format("%Y-%m-%d").to_string(),
-            label: day.format("%A, %-d %B %Y").to_string(),
-            in_month: day.month() == date.month(),
-            is_today: day == today,
-            chosen: day == date,
-        })
-        .collect::<Vec<_>>()
-        .chunks(7)
-        .map(<[MiniDay]>::to_vec)
-        .collect();
-    (month.title, weeks)
+    let mut rows = String::with_capacity(6 * 7 * 150);
+    for (index, day) in month.days().enumerate() {
+        if index % 7 == 0 {
+            rows.push_str("<tr>");
+        }
+        let flags =
+            [(day.month() != date.month(), "outside"), (day == today, "today"), (day == date, "chosen")];
+        let class: Vec<&str> = flags.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
+        let href = format!("/calendar/{}/{}", view.name(), day.format("%Y-%m-%d"));
+        let current = if day == today { " aria-current=\"date\"" } else { "" };
+        let _ = write!(
+            rows,
+            "<td><a href=\"{href}\" hx-get=\"{href}\" class=\"{}\"{current} aria-label=\"{}\">{}</a></td>",
+            class.join(" "),
+            day.format("%A, %-d %B %Y"),
+            day.day()
+        );
+        if index % 7 == 6 {
+            rows.push_str("</tr>");
+        }
+    }
+    (month.title, rows)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::json;
 
-use super::layout::{self, ListedDay, MiniDay, MonthCell, TimeGrid};
+use super::layout::{self, ListedDay, MonthCell, TimeGrid};
 use super::{week_start_of, weekday_names, Day, Period, View};
 use crate::auth::guard::CurrentUser;
 use crate::cache::{CacheKey, CacheScope, Fragment};
@@ -95,7 +95,8 @@ struct CalendarContext {
     looks: HashMap<String, CalendarLook>,
     sidebar: Vec<CalendarLook>,
     mini_title: String,
-    mini_weeks: Vec<Vec<MiniDay>>,
+    /// Table rows made by `layout::mini_month`, from dates alone.
+    mini_rows: String,
 }
 
 #[derive(Serialize)]
@@ -126,7 +127,7 @@ fn context(
         .collect();
     let in_view = period.first <= period.date && period.date <= period.last;
     let days = if view == View::Agenda { layout::list(period, events, zone, today) } else { Vec::new() };
-    let (mini_title, mini_weeks) = layout::mini_month(period.date, week_start_of(week_start), today);
+    let (mini_title, mini_rows) = layout::mini_month(period.date, view, week_start_of(week_start), today);
     CalendarContext {
         view: view.name(),
         time_grid: view.is_time_grid(),
@@ -156,7 +157,7 @@ fn context(
         looks: looks(calendars),
         sidebar: calendars.iter().map(CalendarLook::from).collect(),
         mini_title,
-        mini_weeks,
+        mini_rows,
     }
 }
 
