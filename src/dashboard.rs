@@ -12,7 +12,7 @@ use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::calendars::look::looks;
 use crate::clock::Clock;
 use crate::domain::time;
-use crate::domain::{EventSummary, BUSY_TITLE};
+use crate::domain::EventSummary;
 use crate::error::AppError;
 use crate::events;
 use crate::store::Store;
@@ -36,10 +36,7 @@ fn item(event: &EventSummary, zone: chrono_tz::Tz, today: chrono::NaiveDate) -> 
         }
         (false, false) => format!("{day} {} – {}", start.format("%H:%M"), last.format("%a %-d %b")),
     };
-    // A busy-only share's event is a time, with nothing to open.
-    let (href, title) =
-        if event.busy { (String::new(), BUSY_TITLE) } else { (event_href(event), event.title.as_str()) };
-    json!({ "href": href, "title": title, "location": event.location, "when": when,
+    json!({ "href": event_href(event), "title": event.shown_title(), "location": event.location, "when": when,
             "calendar": event.calendar_id.0.to_string() })
 }
 

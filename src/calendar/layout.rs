@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{Period, View};
 use crate::domain::recurrence::compact;
-use crate::domain::{time, EventSummary, BUSY_TITLE};
+use crate::domain::{time, EventSummary};
 use crate::web::links::event_href;
 
 /// Rows of bars a month cell shows before "+N more".
@@ -65,9 +65,9 @@ impl EventView {
             (start.format("%Y-%m-%dT%H:%M").to_string(), end.format("%Y-%m-%dT%H:%M").to_string())
         };
         EventView {
-            href: if event.busy { String::new() } else { event_href(event) },
+            href: event_href(event),
             calendar: event.calendar_id.0.to_string(),
-            title: if event.busy { BUSY_TITLE.to_string() } else { event.title.clone() },
+            title: event.shown_title().to_string(),
             location: event.location.clone(),
             all_day: event.all_day,
             time_label,

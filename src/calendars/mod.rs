@@ -272,7 +272,9 @@ pub async fn update(
         // Someone else's calendar: only its colour in the user's own views is theirs to set.
         return match crate::domain::color::typed_hex(&form.0.color) {
             Some(color) => {
-                writes.set_share_color(user.user.id, id, &color).await?;
+                if !writes.set_share_color(user.user.id, id, &color).await? {
+                    return Err(AppError::NotFound);
+                }
                 Ok(saved("Colour saved."))
             }
             None => {

@@ -131,6 +131,17 @@ pub struct EventSummary {
     pub busy: bool,
 }
 
+impl EventSummary {
+    /// The title a reader is shown: "Busy" for an event of a busy-only share.
+    pub fn shown_title(&self) -> &str {
+        if self.busy {
+            BUSY_TITLE
+        } else {
+            &self.title
+        }
+    }
+}
+
 /// Anything placed in time like an event.
 pub trait Scheduled {
     fn all_day(&self) -> bool;
