@@ -511,7 +511,8 @@
   function follow(id, fallback) {
     var link = document.getElementById(id);
     if (link && link.offsetParent !== null) link.click();
-    else if (fallback) window.location.href = fallback;
+    // A public calendar's visitor has no calendar of their own to fall back to.
+    else if (fallback && !document.querySelector("#calendar.public")) window.location.href = fallback;
   }
 
   var shortcuts = {

@@ -67,6 +67,7 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
         .mount("/", rocket::routes![health::healthz, cache::metrics::metrics, dav::well_known])
         .mount("/", dashboard::routes())
         .mount("/", calendar::routes::routes())
+        .mount("/", calendar::public::routes())
         .mount("/", calendars::routes())
         .mount("/", events::routes())
         .mount("/", search::routes())

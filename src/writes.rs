@@ -169,6 +169,19 @@ impl<'r> Writes<'r> {
         Ok(self.settle(committed).await)
     }
 
+    /// Opens the calendar at a new public address (busy times only, or everything), or
+    /// closes it (`None`); false when there is no such calendar of `owner`'s. Its cached
+    /// pages are retired with the owner's generation, so a reset leaves nothing behind.
+    pub async fn set_public_link(
+        &self,
+        owner: UserId,
+        id: CalendarId,
+        link: Option<(&str, bool)>,
+    ) -> Result<bool, AppError> {
+        let committed = self.store.set_public_link(owner, id, link).await?;
+        Ok(self.settle(committed).await)
+    }
+
     pub async fn delete_calendar(
         &self,
         owner: UserId,

@@ -22,7 +22,7 @@ use tokio::sync::OnceCell;
 
 pub use fairing::{CacheFairing, CacheScope};
 
-use crate::domain::UserId;
+use crate::domain::{Access, CalendarId, UserId};
 use crate::error::AppError;
 use crate::kv::{Kv, Versioned};
 
@@ -39,10 +39,11 @@ pub enum Pattern {
     Search,
     Calendar,
     FreeBusy,
+    Public,
 }
 
 impl Pattern {
-    pub const ALL: [Pattern; 7] = [
+    pub const ALL: [Pattern; 8] = [
         Pattern::Upcoming,
         Pattern::Day,
         Pattern::Range,
@@ -50,6 +51,7 @@ impl Pattern {
         Pattern::Search,
         Pattern::Calendar,
         Pattern::FreeBusy,
+        Pattern::Public,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,6 +63,7 @@ impl Pattern {
             Pattern::Search => "search",
             Pattern::Calendar => "ics",
             Pattern::FreeBusy => "free-busy",
+            Pattern::Public => "public",
         }
     }
 
@@ -139,6 +142,18 @@ impl CacheKey {
             user,
             suffix: which.to_string(),
             description: format!("calendar {which}"),
+        }
+    }
+
+    /// A page or the feed of a calendar's public link, under its owner's generation (every
+    /// change to the calendar, and every new or closed link, retires it). Whole and busy-only
+    /// links never share an entry.
+    pub fn public(owner: UserId, calendar: CalendarId, access: Access, which: &str) -> CacheKey {
+        CacheKey {
+            pattern: Pattern::Public,
+            user: owner,
+            suffix: format!("{}:{}:{which}", calendar.0, access.as_str()),
+            description: format!("public {} calendar {} {which}", access.as_str(), calendar.0),
         }
     }
 

@@ -2,6 +2,7 @@
 //! sit in each day, in the user's zone and week start.
 
 pub mod layout;
+pub mod public;
 pub mod routes;
 
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc, Weekday};

@@ -1,8 +1,11 @@
 //! A user's calendars: `/calendars` lists them, creates, renames, recolours, shows or hides
-//! and deletes them, and lists the calendars others shared with the user (see `sharing`). Every change goes through the write path, so each view that draws a
-//! calendar's events (in its colour, or not at all once hidden) changes at once.
+//! and deletes them, shares them (`sharing`) and opens them to anyone with a link
+//! (`public_link`), and lists the calendars others shared with the user. Every change goes
+//! through the write path, so each view that draws a calendar's events (in its colour, or not
+//! at all once hidden) changes at once.
 
 pub mod look;
+pub mod public_link;
 pub mod sharing;
 
 use rocket::form::FromForm;
@@ -24,6 +27,7 @@ use crate::web::page::{safe_next, Page, SwapMain};
 use crate::web::public_url::PublicUrl;
 use crate::writes::Writes;
 use look::{CalendarLook, PALETTE};
+use public_link::PublicLinks;
 use sharing::{ShareErrors, ShareForm};
 
 pub const NAME_MAX: usize = 100;
@@ -77,6 +81,8 @@ struct CalendarItem {
     errors: CalendarErrors,
     /// The calendar's own subscription feed, once made.
     feed: Option<FeedLinks>,
+    /// Its public link, once made.
+    public: Option<PublicLinks>,
     shares: Vec<Share>,
     share_form: ShareForm,
     share_errors: ShareErrors,
@@ -134,6 +140,7 @@ fn calendars_page(
                 form: CalendarForm { name: c.name.clone(), color: c.color.clone() },
                 errors: CalendarErrors::default(),
                 feed: c.feed_token.as_deref().map(|token| FeedLinks::new(token, public_url)),
+                public: PublicLinks::of(c, public_url),
                 shares: shares.iter().filter(|s| s.calendar_id == c.id).cloned().collect(),
                 share_form: <ShareForm as Default>::default(),
                 share_errors: ShareErrors::default(),
@@ -388,5 +395,6 @@ pub async fn delete(
 pub fn routes() -> Vec<rocket::Route> {
     let mut routes = rocket::routes![list, create, update, visibility_page, set_visibility, delete];
     routes.extend(sharing::routes());
+    routes.extend(public_link::routes());
     routes
 }

@@ -24,6 +24,11 @@ pub struct Calendar {
     pub feed_token: Option<String>,
     /// The path segment a CalDAV client chose when it made the calendar (`None`: its id).
     pub dav_name: Option<String>,
+    /// The key of its public read-only link, if it has one; never serialised, as `feed_token`.
+    #[serde(skip)]
+    pub public_token: Option<String>,
+    /// The public link shows busy times alone.
+    pub public_busy: bool,
     /// What the user reading it may do with it: `Own` unless it was shared with them (then
     /// `color` and `shown` are the recipient's own, and `feed_token` is never read).
     #[sqlx(skip)]
@@ -37,6 +42,31 @@ impl Calendar {
     /// Its path segment under the owner's CalDAV home.
     pub fn dav_segment(&self) -> String {
         self.dav_name.clone().unwrap_or_else(|| self.id.0.to_string())
+    }
+}
+
+/// A calendar opened by its public link, with what its page needs of its owner: their zone
+/// and week start (its times read as the owner's own views show them), and nothing more.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PublicCalendar {
+    #[sqlx(flatten)]
+    pub calendar: Calendar,
+    pub time_zone: String,
+    pub week_start: i16,
+}
+
+impl PublicCalendar {
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC)
+    }
+
+    /// What the link lets anyone see: everything, or busy times only.
+    pub fn access(&self) -> Access {
+        if self.calendar.public_busy {
+            Access::Busy
+        } else {
+            Access::Read
+        }
     }
 }
 
@@ -136,6 +166,16 @@ impl ReadScope {
                 true => scope.full.add(calendar),
                 false => scope.busy.add(calendar),
             }
+        }
+        scope
+    }
+
+    /// One calendar, shown whole or as times only, whatever it is set to (a public link).
+    pub fn one(calendar: &Calendar, access: Access) -> ReadScope {
+        let mut scope = ReadScope::default();
+        match access.sees_details() {
+            true => scope.full.add(calendar),
+            false => scope.busy.add(calendar),
         }
         scope
     }

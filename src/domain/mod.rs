@@ -13,7 +13,8 @@ pub mod text;
 pub mod time;
 
 pub use calendar::{
-    Access, Calendar, CalendarDraft, ChangeKind, LastCalendar, LoggedChange, ReadScope, Share, Sources,
+    Access, Calendar, CalendarDraft, ChangeKind, LastCalendar, LoggedChange, PublicCalendar, ReadScope,
+    Share, Sources,
 };
 pub use event::{
     new_uid, Change, Event, EventDraft, EventSummary, NewEvent, Recurrence, Scheduled, SeriesRef, BUSY_TITLE,

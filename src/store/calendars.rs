@@ -5,10 +5,18 @@
 use chrono::{DateTime, Utc};
 
 use super::{begin_write, with_pool, Committed, DbResult, Pool, Store};
-use crate::domain::{Calendar, CalendarDraft, CalendarId, ChangeKind, LastCalendar, LoggedChange, UserId};
+use crate::domain::{
+    Calendar, CalendarDraft, CalendarId, ChangeKind, LastCalendar, LoggedChange, PublicCalendar, UserId,
+};
+
+/// `columns` (a list like `CALENDAR_COLUMNS`) each qualified by `table`.
+pub(super) fn prefixed(table: &str, columns: &str) -> String {
+    columns.split(',').map(|c| format!("{table}.{}", c.trim())).collect::<Vec<_>>().join(", ")
+}
 
 pub(super) const CALENDAR_COLUMNS: &str =
-    "id, user_id, name, color, position, shown, is_default, change_seq, feed_token, dav_name";
+    "id, user_id, name, color, position, shown, is_default, change_seq, feed_token, dav_name, \
+     public_token, public_busy";
 
 impl Store {
     /// The user's calendars in their order.
@@ -55,11 +63,44 @@ impl Store {
 
     /// The calendar whose feed `token` opens, if its owner's account is active.
     pub async fn calendar_by_feed_token(&self, token: &str) -> DbResult<Option<Calendar>> {
-        let sql =
-            "SELECT c.id, c.user_id, c.name, c.color, c.position, c.shown, c.is_default, c.change_seq, \
-                   c.feed_token, c.dav_name FROM calendars c JOIN users u ON u.id = c.user_id \
-                   WHERE c.feed_token = $1 AND u.is_active";
-        with_pool!(self, pool => sqlx::query_as::<_, Calendar>(sql).bind(token).fetch_optional(pool).await)
+        let sql = format!(
+            "SELECT {CALENDAR_COLUMNS} FROM calendars WHERE feed_token = $1 \
+             AND EXISTS (SELECT 1 FROM users u WHERE u.id = calendars.user_id AND u.is_active)"
+        );
+        with_pool!(self, pool => sqlx::query_as::<_, Calendar>(&sql).bind(token).fetch_optional(pool).await)
+    }
+
+    /// The calendar a public link opens, with its owner's zone and week start (the page
+    /// shows times as its owner does), if the owner's account is active.
+    pub async fn calendar_by_public_token(&self, token: &str) -> DbResult<Option<PublicCalendar>> {
+        let sql = format!(
+            "SELECT {}, u.time_zone, u.week_start FROM calendars c JOIN users u ON u.id = c.user_id \
+             WHERE c.public_token = $1 AND u.is_active",
+            prefixed("c", CALENDAR_COLUMNS)
+        );
+        with_pool!(self, pool => sqlx::query_as::<_, PublicCalendar>(&sql).bind(token).fetch_optional(pool).await)
+    }
+
+    /// Opens the calendar at a new public address (`Some`: the token, and whether it shows
+    /// busy times only), or closes it (`None`); the old address stops working at once. False
+    /// when there is no such calendar of `owner`'s.
+    pub async fn set_public_link(
+        &self,
+        owner: UserId,
+        id: CalendarId,
+        link: Option<(&str, bool)>,
+    ) -> DbResult<Committed<bool>> {
+        let (token, busy) = link.map_or((None, false), |(token, busy)| (Some(token), busy));
+        let sql = "UPDATE calendars SET public_token = $3, public_busy = $4 WHERE id = $1 AND user_id = $2";
+        let done = with_pool!(self, pool => sqlx::query(sql)
+            .bind(id)
+            .bind(owner)
+            .bind(token)
+            .bind(busy)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(Committed::new(owner, done > 0))
     }
 
     /// Gives the calendar a new feed token (the old one stops opening it); false when there

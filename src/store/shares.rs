@@ -29,14 +29,14 @@ impl VisibleRow {
 }
 
 /// The reader's own calendars, then those shared with them: the recipient's colour and
-/// visibility, never the owner's feed token.
+/// visibility, never the owner's feed token or public link.
 const VISIBLE: &str =
     "SELECT id, user_id, name, color, position, shown, is_default, change_seq, feed_token, \
-            dav_name, 'own' AS access, '' AS owner_name, 0 AS part \
+            dav_name, public_token, public_busy, 'own' AS access, '' AS owner_name, 0 AS part \
      FROM calendars WHERE user_id = $1 \
      UNION ALL \
      SELECT c.id, c.user_id, c.name, COALESCE(s.color, c.color), c.position, s.shown, FALSE, c.change_seq, \
-            CAST(NULL AS TEXT), CAST(NULL AS TEXT), s.access, u.username, 1 \
+            CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), FALSE, s.access, u.username, 1 \
      FROM calendar_shares s JOIN calendars c ON c.id = s.calendar_id JOIN users u ON u.id = c.user_id \
      WHERE s.user_id = $1 AND u.is_active";
 
@@ -90,13 +90,12 @@ impl Store {
     /// The event, with the reader's access to it: theirs, or in a calendar shared with them
     /// by an active owner. `None` for any other, as for one that does not exist.
     pub async fn event_seen_by(&self, reader: UserId, id: EventId) -> DbResult<Option<(Event, Access)>> {
-        let columns: Vec<String> = EVENT_COLUMNS.split(", ").map(|c| format!("e.{}", c.trim())).collect();
         let sql = format!(
             "SELECT {}, CASE WHEN e.user_id = $2 THEN 'own' ELSE s.access END AS access \
              FROM events e LEFT JOIN calendar_shares s ON s.calendar_id = e.calendar_id AND s.user_id = $2 \
              WHERE e.id = $1 AND (e.user_id = $2 OR s.user_id IS NOT NULL \
                    AND EXISTS (SELECT 1 FROM users u WHERE u.id = e.user_id AND u.is_active))",
-            columns.join(", ")
+            super::calendars::prefixed("e", EVENT_COLUMNS)
         );
         let row = with_pool!(self, pool => sqlx::query_as::<_, SeenEvent>(&sql)
             .bind(id)
@@ -248,7 +247,7 @@ impl Store {
 #[cfg(test)]
 #[test]
 fn visible_names_every_calendar_column() {
-    for column in super::calendars::CALENDAR_COLUMNS.split(", ") {
-        assert!(VISIBLE.contains(column), "{column}");
+    for column in super::calendars::CALENDAR_COLUMNS.split(',') {
+        assert!(VISIBLE.contains(column.trim()), "{column}");
     }
 }

@@ -16,6 +16,7 @@ mod ical;
 mod outage;
 mod probe;
 mod process;
+mod public_links;
 mod recurrence;
 #[path = "../common/redis_cleanup.rs"]
 mod redis_cleanup;

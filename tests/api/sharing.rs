@@ -7,10 +7,10 @@ use rocket::http::{Header, Status};
 
 use crate::helpers::*;
 
-const TITLE: &str = "TitleMarkQ7";
-const DESCRIPTION: &str = "DescMarkZ3";
-const LOCATION: &str = "LocMarkK9";
-const MARKERS: [&str; 3] = [TITLE, DESCRIPTION, LOCATION];
+pub(crate) const TITLE: &str = "TitleMarkQ7";
+pub(crate) const DESCRIPTION: &str = "DescMarkZ3";
+pub(crate) const LOCATION: &str = "LocMarkK9";
+pub(crate) const MARKERS: [&str; 3] = [TITLE, DESCRIPTION, LOCATION];
 
 /// Every view and fragment a reader can ask for around 3 June 2026.
 const VIEWS: [&str; 7] = [
@@ -23,16 +23,16 @@ const VIEWS: [&str; 7] = [
     "/calendar/month/2026-06-15",
 ];
 
-struct Household<'a> {
-    app: &'a TestApp,
-    amy: Browser<'a>,
-    ben: Browser<'a>,
+pub(crate) struct Household<'a> {
+    pub app: &'a TestApp,
+    pub amy: Browser<'a>,
+    pub ben: Browser<'a>,
 }
 
 impl<'a> Household<'a> {
     /// Amy (who owns the calendars) and Ben, each logged in in their own browser, with the
     /// clock on 3 June 2026 so the dashboard shows that day.
-    async fn new(app: &'a TestApp) -> Household<'a> {
+    pub async fn new(app: &'a TestApp) -> Household<'a> {
         let morning: chrono::DateTime<chrono::Utc> = "2026-06-03T08:00:00Z".parse().unwrap();
         app.clock.advance(morning - app.clock.now());
         let (amy, ben) = (app.browser(), app.browser());
@@ -41,13 +41,13 @@ impl<'a> Household<'a> {
         Household { app, amy, ben }
     }
 
-    async fn calendar(&self, user: i64, name: &str) -> i64 {
+    pub async fn calendar(&self, user: i64, name: &str) -> i64 {
         let calendars = self.app.store().calendars_of(eventide::domain::UserId(user)).await.unwrap();
         calendars.iter().find(|c| c.name == name).map(|c| c.id.0).expect("the calendar")
     }
 
     /// Amy's event with a marker in every field, in calendar `calendar`; its id.
-    async fn secret(&self, calendar: i64, start: &str) -> i64 {
+    pub async fn secret(&self, calendar: i64, start: &str) -> i64 {
         let calendar = calendar.to_string();
         let fields = [
             ("title", TITLE),
@@ -63,13 +63,13 @@ impl<'a> Household<'a> {
         location.trim_start_matches("/events/").parse().unwrap()
     }
 
-    async fn share(&self, calendar: i64, with: &str, access: &str) -> Status {
+    pub async fn share(&self, calendar: i64, with: &str, access: &str) -> Status {
         let uri = format!("/calendars/{calendar}/shares");
         self.amy.post_with_token(&uri, &[("username", with), ("access", access)]).await.status()
     }
 }
 
-async fn body(browser: &impl Browse, uri: &str, htmx: bool) -> (Status, Option<String>, String) {
+pub(crate) async fn body(browser: &impl Browse, uri: &str, htmx: bool) -> (Status, Option<String>, String) {
     let request = browser.client().get(uri.to_string());
     let request = if htmx { request.header(Header::new("HX-Request", "true")) } else { request };
     let response = browser.send(request).await;

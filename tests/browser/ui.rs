@@ -39,6 +39,9 @@ fn pages() -> Vec<(&'static str, String)> {
         ("admin-event", "/admin/events/1".into()),
         ("admin-audit", "/admin/audit".into()),
         ("about", "/about".into()),
+        // A calendar's public link, as anyone with it opens it (created on the calendars page).
+        ("public-month", "public:month".into()),
+        ("public-agenda", "public:agenda".into()),
     ]
 }
 
@@ -85,6 +88,18 @@ async fn open(client: &Client, base: &str, path: &str) {
         client.find(Locator::Css("body")).await.unwrap().send_keys("?").await.unwrap();
         eventually("the shortcut list", || async { super::exists(client, "#shortcuts-help[open]").await })
             .await;
+    } else if let Some(view) = path.strip_prefix("public:") {
+        client.goto(&format!("{base}/calendars")).await.unwrap();
+        script(client, "document.querySelector('.calendar-public form').submit()").await;
+        eventually("the public link", || async {
+            super::exists(client, ".calendar-public input[readonly]").await
+        })
+        .await;
+        let link =
+            script(client, "return new URL(document.querySelector('.calendar-public input').value).pathname")
+                .await;
+        let link = link.as_str().unwrap_or_default();
+        client.goto(&format!("{base}{link}/{view}/{WEEK_OF}")).await.unwrap();
     } else {
         client.goto(&format!("{base}{path}")).await.unwrap();
     }
@@ -106,6 +121,22 @@ async fn axe_findings(client: &Client, axe: &str) -> Vec<String> {
               v.nodes.slice(0, 3).map(function (n) { return n.target.join(' '); }).join(', '); })); \
         }, function (e) { done(['axe failed: ' + e]); });";
     let found = client.execute_async(check, vec![]).await.unwrap();
+    found.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
+}
+
+/// Month bars not as wide as the days they cover (the three-day conference must span three
+/// cells, not be cut to its first one).
+async fn unspanned_bars(client: &Client) -> Vec<String> {
+    let check = "var out = []; \
+        document.querySelectorAll('.day-events li[class*=days-]').forEach(function (li) { \
+          var days = +/days-(\\d)/.exec(li.className)[1]; \
+          var cell = li.closest('td').getBoundingClientRect().width; \
+          var bar = li.querySelector('.chip').getBoundingClientRect().width; \
+          if (bar < (days - 0.25) * cell) out.push(li.textContent.trim() + ': ' + Math.round(bar) + ' px over ' + days + ' days of ' + Math.round(cell)); \
+        }); \
+        if (!document.querySelector('.day-events li.days-3')) out.push('no three-day bar'); \
+        return out;";
+    let found = script(client, check).await;
     found.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
 }
 
@@ -140,6 +171,10 @@ async fn audit(dark: bool) {
                 fill_week(&client).await;
             }
             open(&client, &base, &path).await;
+            if page.ends_with("month") {
+                findings
+                    .extend(unspanned_bars(&client).await.into_iter().map(|bar| format!("{page}: {bar}")));
+            }
             for finding in axe_findings(&client, &axe).await {
                 findings.push(format!("{page}: {finding}"));
             }
