@@ -11,6 +11,7 @@ pub mod auth;
 pub mod bodies;
 pub mod error;
 pub mod limit;
+pub mod masks;
 pub mod objects;
 pub mod path;
 pub mod propfind;
@@ -33,7 +34,7 @@ use rocket::fairing::AdHoc;
 use crate::auth::throttle::LoginThrottle;
 use crate::cache::Cache;
 use crate::config::AppConfig;
-use crate::domain::{Calendar, CalendarId};
+use crate::domain::{Calendar, CalendarId, CalendarObject};
 use crate::store::Store;
 use crate::writes::Writes;
 use auth::Principal;
@@ -63,6 +64,7 @@ pub struct Dav {
     pub ip_header: Option<String>,
     pub bodies: bodies::Bodies,
     pub heavy: limit::HeavyLimits,
+    pub masks: masks::Masks,
 }
 
 impl Dav {
@@ -79,6 +81,7 @@ impl Dav {
             ip_header,
             bodies: bodies::Bodies::default(),
             heavy: limit::HeavyLimits::default(),
+            masks: masks::Masks::new(rocket.state::<crate::config::Secret>()?),
         })
     }
 
@@ -128,13 +131,27 @@ impl Dav {
         }
     }
 
-    /// The calendars in the principal's home: their own, and those shared with them to read
-    /// or write. (Busy-only shares are not served over CalDAV: an object there would need a
-    /// name, a UID and a sync log that tell nothing, which this server does not keep yet.)
+    /// The calendars in the principal's home: their own, and those shared with them (a
+    /// busy-only one's objects as times alone, under names that tell nothing: see `masks`).
     pub async fn calendars(&self, principal: &Principal) -> Result<Vec<Calendar>, DavError> {
-        let mut calendars = self.store.visible_calendars(principal.user).await?;
-        calendars.retain(|c| c.access.sees_details());
-        Ok(calendars)
+        Ok(self.store.visible_calendars(principal.user).await?)
+    }
+
+    /// The calendar's objects with these names, as its reader may have them. A busy reader
+    /// knows them by masked names, found among the calendar's references (one narrow row per
+    /// object: a busy-only share costs a lookup over its calendar that others do not).
+    pub async fn objects_named(
+        &self,
+        calendar: &Calendar,
+        names: &[&str],
+    ) -> Result<Vec<CalendarObject>, DavError> {
+        if calendar.access.sees_details() {
+            return Ok(self.store.objects_named(calendar.user_id, calendar.id, names).await?);
+        }
+        let references = self.store.calendar_objects(calendar.user_id, calendar.id).await?;
+        let stored = self.masks.unmask(calendar, &references, names);
+        let found = self.store.objects_named(calendar.user_id, calendar.id, &stored).await?;
+        Ok(found.into_iter().map(|o| self.masks.object(calendar, o)).collect())
     }
 
     /// The principal's calendar at a path segment: the name MKCALENDAR gave it, or its id

@@ -46,7 +46,7 @@ pub async fn propfind(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse
         }
         DavPath::Object { calendar, object, .. } => {
             let calendar = dav.calendar(&request.principal, calendar).await?.ok_or(DavError::NotFound)?;
-            let found = dav.store.objects_named(calendar.user_id, calendar.id, &[object.as_str()]).await?;
+            let found = dav.objects_named(&calendar, &[object.as_str()]).await?;
             let object = found.first().ok_or(DavError::NotFound)?;
             write(
                 &mut out,
@@ -70,6 +70,7 @@ fn list_calendar(dav: Dav, request: &DavRequest<'_>, calendar: Calendar, asked: 
         while let Some(row) = references.next().await {
             match row {
                 Ok(reference) => {
+                    let reference = dav.masks.reference(&calendar, reference);
                     let resource =
                         Resource::Object { calendar: &calendar, reference: &reference, body: None };
                     write(&mut chunks.out, &responder, &asked, &resource);

@@ -123,7 +123,7 @@ fn list_all(
             let mut references = dav.store.calendar_objects_stream(calendar.user_id, calendar.id);
             while let Some(row) = references.next().await {
                 let reference = match row {
-                    Ok(reference) => reference,
+                    Ok(reference) => dav.masks.reference(&calendar, reference),
                     Err(e) => return chunks.fail(e.to_string()).await,
                 };
                 let resource = Resource::Object { calendar: &calendar, reference: &reference, body: None };
@@ -139,7 +139,7 @@ fn list_all(
             };
             while let Some(row) = objects.next().await {
                 let object = match row {
-                    Ok(object) => object,
+                    Ok(object) => dav.masks.object(&calendar, object),
                     Err(e) => return chunks.fail(e.to_string()).await,
                 };
                 if objects::text_matches(&object, &matches) {
@@ -185,7 +185,7 @@ impl Answer<'_> {
             })
             .collect();
         let wanted: Vec<&str> = names.iter().flatten().map(String::as_str).collect();
-        let found = dav.store.objects_named(calendar.user_id, calendar.id, &wanted).await?;
+        let found = dav.objects_named(calendar, &wanted).await?;
         let by_name: HashMap<&str, &CalendarObject> =
             found.iter().map(|o| (o.reference.name.as_str(), o)).collect();
         for (href, name) in hrefs.iter().zip(&names) {
@@ -202,8 +202,11 @@ impl Answer<'_> {
         // The range is matched on times alone; texts are read only for what matched, and only
         // when a filter, an expansion or a body not rendered before needs them.
         let times = dav.store.objects_overlapping(owner, calendar.id, range.from, range.until).await?;
-        let matched: Vec<CalendarObject> =
-            times.into_iter().filter(|o| objects::overlaps(o, range)).collect();
+        let matched: Vec<CalendarObject> = times
+            .into_iter()
+            .filter(|o| objects::overlaps(o, range))
+            .map(|o| dav.masks.object(calendar, o))
+            .collect();
         let needs_rows = !matches.is_empty() || matches!(body, Some(Some(_)));
         let unread: Vec<EventId> = matched
             .iter()
@@ -212,7 +215,7 @@ impl Answer<'_> {
             .collect();
         let read = dav.store.objects_by_id(owner, calendar.id, &unread).await?;
         let mut complete: HashMap<EventId, CalendarObject> =
-            read.into_iter().map(|o| (o.reference.id, o)).collect();
+            read.into_iter().map(|o| (o.reference.id, dav.masks.object(calendar, o))).collect();
         for object in matched {
             match complete.remove(&object.reference.id) {
                 Some(full) if objects::text_matches(&full, matches) => self.object(&full, out),
@@ -247,17 +250,19 @@ impl Answer<'_> {
             let count = if self.body.is_some() {
                 let objects = dav.store.all_objects(owner, calendar.id).await?;
                 within(limit, objects.len())?;
-                for object in &objects {
-                    self.object(object, out);
+                let count = objects.len();
+                for object in objects {
+                    self.object(&dav.masks.object(calendar, object), out);
                 }
-                objects.len()
+                count
             } else {
                 let references = dav.store.calendar_objects(owner, calendar.id).await?;
                 within(limit, references.len())?;
-                for reference in &references {
-                    self.reference(reference, None, out);
+                let count = references.len();
+                for reference in references {
+                    self.reference(&dav.masks.reference(calendar, reference), None, out);
                 }
-                references.len()
+                count
             };
             log::debug!("CalDAV initial sync of calendar {}: {count} objects", calendar.id.0);
             out.text("d:sync-token", &sync_token(calendar, now));
@@ -272,22 +277,25 @@ impl Answer<'_> {
             return Err(invalid());
         }
         let mut last: HashMap<&str, ChangeKind> = HashMap::new();
-        let mut deleted_names: Vec<&str> = Vec::new();
+        let mut deleted_names: Vec<String> = Vec::new();
         for change in &changes {
             last.insert(&change.uid, change.kind);
-            if let (ChangeKind::Deleted, Some(name)) = (change.kind, change.deleted_name.as_deref()) {
-                deleted_names.push(name);
+            if change.kind == ChangeKind::Deleted {
+                deleted_names.extend(dav.masks.deleted_name(calendar, change));
             }
         }
         let present: Vec<&str> =
             last.iter().filter(|(_, kind)| **kind != ChangeKind::Deleted).map(|(uid, _)| *uid).collect();
         let present = if self.body.is_some() {
-            Found::Objects(dav.store.objects_by_uid(owner, calendar.id, &present).await?)
+            let objects = dav.store.objects_by_uid(owner, calendar.id, &present).await?;
+            Found::Objects(objects.into_iter().map(|o| dav.masks.object(calendar, o)).collect())
         } else {
-            Found::References(dav.store.object_refs_by_uid(owner, calendar.id, &present).await?)
+            let references = dav.store.object_refs_by_uid(owner, calendar.id, &present).await?;
+            Found::References(references.into_iter().map(|r| dav.masks.reference(calendar, r)).collect())
         };
         let current: HashSet<&str> = present.references().map(|r| r.name.as_str()).collect();
-        let gone: HashSet<&str> = deleted_names.into_iter().filter(|name| !current.contains(name)).collect();
+        let gone: HashSet<&str> =
+            deleted_names.iter().map(String::as_str).filter(|name| !current.contains(name)).collect();
         within(limit, current.len() + gone.len())?;
         match &present {
             Found::Objects(objects) => {

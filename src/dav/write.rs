@@ -32,7 +32,7 @@ async fn object_at(
     let calendar = dav.calendar(&request.principal, calendar).await?.ok_or(DavError::Conflict(
         Precondition::ValidCalendarObjectResource("there is no such calendar".into()),
     ))?;
-    let mut found = dav.store.objects_named(calendar.user_id, calendar.id, &[object.as_str()]).await?;
+    let mut found = dav.objects_named(&calendar, &[object.as_str()]).await?;
     Ok((calendar, found.pop()))
 }
 
@@ -66,7 +66,10 @@ pub async fn get(dav: &Dav, request: &DavRequest<'_>) -> Result<DavResponse, Dav
         // The whole calendar, as its export: handy in a browser.
         DavPath::Calendar { calendar, .. } => {
             let calendar = dav.calendar(&request.principal, calendar).await?.ok_or(DavError::NotFound)?;
-            let events = dav.store.calendar_events(calendar.user_id, calendar.id).await?;
+            let mut events = dav.store.calendar_events(calendar.user_id, calendar.id).await?;
+            if !calendar.access.sees_details() {
+                events = events.iter().map(crate::domain::Event::times_only).collect();
+            }
             let about =
                 export::Calendar { name: &calendar.name, color: Some(&calendar.color), refresh: None };
             (export::calendar(&events, &about, chrono::Utc::now()), None)

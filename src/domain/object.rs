@@ -17,6 +17,9 @@ pub struct ObjectRef {
     pub uid: String,
     pub name: String,
     pub seq: i64,
+    /// Shown as times alone (a busy-only share): its name and UID name nothing of the real
+    /// ones, its body holds no text, and a body rendered for it is never the whole one's.
+    pub times_only: bool,
 }
 
 impl ObjectRef {
@@ -34,7 +37,21 @@ pub struct CalendarObject {
     pub events: Vec<Event>,
 }
 
+impl ObjectRef {
+    /// This object as a busy-only reader has it, under `name` and `uid`.
+    pub fn times_only(self, name: String, uid: String) -> ObjectRef {
+        ObjectRef { name, uid, times_only: true, ..self }
+    }
+}
+
 impl CalendarObject {
+    /// The object as a busy-only reader has it: every row times alone, under `name` and
+    /// `uid` (see `Event::times_only`).
+    pub fn times_only(self, name: String, uid: String) -> CalendarObject {
+        let events = self.events.iter().map(|e| Event { uid: uid.clone(), ..e.times_only() }).collect();
+        CalendarObject { reference: self.reference.times_only(name, uid), events }
+    }
+
     pub fn master(&self) -> &Event {
         &self.events[0]
     }

@@ -29,7 +29,7 @@ struct RefRow {
 impl From<RefRow> for ObjectRef {
     fn from(row: RefRow) -> ObjectRef {
         let name = row.dav_name.unwrap_or_else(|| default_object_name(&row.uid));
-        ObjectRef { id: row.id, uid: row.uid, name, seq: row.object_seq }
+        ObjectRef { id: row.id, uid: row.uid, name, seq: row.object_seq, times_only: false }
     }
 }
 

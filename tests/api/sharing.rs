@@ -433,7 +433,8 @@ async fn caldav_serves_shares_with_their_privileges(engine: Engine) {
         (format!("/dav/calendars/ben/shared-{personal}/"), format!("/dav/calendars/ben/shared-{work}/"));
     let listed = hrefs(&listing.body);
     assert!(listed.contains(&read_path) && listed.contains(&write_path), "{}", listing.body);
-    for hidden in [diary, club] {
+    assert!(listed.contains(&format!("/dav/calendars/ben/shared-{diary}/")), "busy-only too");
+    for hidden in [club] {
         assert!(!listing.body.contains(&format!("shared-{hidden}/")), "{}", listing.body);
         let path = format!("/dav/calendars/ben/shared-{hidden}/");
         assert_eq!(ben.propfind(&path, "0", "<d:displayname/>").await.status, 404);
@@ -489,7 +490,124 @@ async fn caldav_serves_shares_with_their_privileges(engine: Engine) {
     assert_eq!(app.store().calendars_of(eventide::domain::UserId(1)).await.unwrap().len(), 4);
 }
 
+/// Markers a phone's own names can carry: the object's file name and its UID.
+const NAME_MARK: &str = "NameMarkJ5";
+const UID_MARK: &str = "UidMarkV8";
+
+fn assert_no_marker(what: &str, text: &str) {
+    for marker in MARKERS.iter().chain([&NAME_MARK, &UID_MARK]) {
+        assert!(!text.contains(marker), "{what} shows {marker}: {text}");
+    }
+}
+
+async fn caldav_busy_share_gives_times_under_names_that_tell_nothing(engine: Engine) {
+    use crate::dav_client::{event, hrefs, start, DavClient};
+    let app = spawn(engine, Backend::Redis).await;
+    let home = Household::new(&app).await;
+    let port = start(&app).await;
+    let password =
+        |user| eventide::auth::app_passwords::create(app.store(), eventide::domain::UserId(user), "Phone");
+    let (amy, ben) = (
+        DavClient::new(port, "amy", &password(1).await.unwrap()),
+        DavClient::new(port, "ben", &password(2).await.unwrap()),
+    );
+    let diary = home.calendar(1, "Personal").await;
+    let own = format!("/dav/calendars/amy/{diary}/");
+    // One object from Amy's phone (its name and UID carry markers, and it repeats), one from the web.
+    let extra = format!("DESCRIPTION:{DESCRIPTION}\r\nLOCATION:{LOCATION}\r\nRRULE:FREQ=DAILY;COUNT=3\r\n");
+    let ics = event(&format!("{UID_MARK}@phone"), TITLE, "20260603T100000Z", "20260603T110000Z", &extra);
+    assert_eq!(amy.put(&format!("{own}{NAME_MARK}.ics"), &ics, &[]).await.status, 201);
+    home.secret(diary, "2026-06-05T10:00").await;
+    assert_eq!(home.share(diary, "ben", "busy").await, Status::SeeOther);
+    // Amy's own whole bodies are rendered (and kept by version) before Ben asks for his.
+    let everything = r#"<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/><c:calendar-data/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"/></c:comp-filter></c:filter></c:calendar-query>"#;
+    assert!(amy.report(&own, everything).await.body.contains(TITLE));
+
+    let path = format!("/dav/calendars/ben/shared-{diary}/");
+    let privileges = ben.propfind(&path, "0", "<d:current-user-privilege-set/><d:displayname/>").await;
+    assert!(
+        privileges.body.contains("<d:read/>") && !privileges.body.contains("write"),
+        "{}",
+        privileges.body
+    );
+    let listing = ben.propfind(&path, "1", "<d:getetag/>").await;
+    assert_eq!(listing.status, 207);
+    assert_no_marker("the listing", &listing.body);
+    let objects: Vec<String> = hrefs(&listing.body).into_iter().filter(|h| h.ends_with(".ics")).collect();
+    assert_eq!(objects.len(), 2, "{}", listing.body);
+    assert!(objects.iter().all(|h| h.contains("/busy-")), "{objects:?}");
+
+    let ranged = everything.replace(
+        r#"<c:comp-filter name="VEVENT"/>"#,
+        r#"<c:comp-filter name="VEVENT"><c:time-range start="20260601T000000Z" end="20260610T000000Z"/></c:comp-filter>"#,
+    );
+    let expanded = ranged.replace(
+        "<c:calendar-data/>",
+        r#"<c:calendar-data><c:expand start="20260601T000000Z" end="20260610T000000Z"/></c:calendar-data>"#,
+    );
+    let multiget = format!(
+        r#"<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/><c:calendar-data/></d:prop><d:href>{}</d:href><d:href>{path}{NAME_MARK}.ics</d:href></c:calendar-multiget>"#,
+        objects.join("</d:href><d:href>")
+    );
+    for (what, body) in [
+        ("query", everything.to_string()),
+        ("ranged query", ranged),
+        ("expanded", expanded),
+        ("multiget", multiget),
+    ] {
+        for _ in 0..2 {
+            let answer = ben.report(&path, &body).await;
+            assert_eq!(answer.status, 207, "{what}: {}", answer.body);
+            // The multiget's own href by the object's real name comes back, as not found.
+            let asked =
+                format!("<d:href>{path}{NAME_MARK}.ics</d:href><d:status>HTTP/1.1 404 Not Found</d:status>");
+            assert_eq!(answer.body.contains(&asked), what == "multiget", "{what}: {}", answer.body);
+            assert_no_marker(what, &answer.body.replace(&asked, ""));
+            assert!(
+                answer.body.contains("SUMMARY:Busy") && answer.body.contains("DTSTART"),
+                "{what}: {}",
+                answer.body
+            );
+        }
+    }
+    let by_title = everything.replace(
+        r#"<c:comp-filter name="VEVENT"/>"#,
+        &format!(r#"<c:comp-filter name="VEVENT"><c:prop-filter name="SUMMARY"><c:text-match>{TITLE}</c:text-match></c:prop-filter></c:comp-filter>"#),
+    );
+    assert!(hrefs(&ben.report(&path, &by_title).await.body).is_empty(), "no match on hidden words");
+    for object in &objects {
+        let got = ben.send("GET", object, &[], b"").await;
+        assert_eq!(got.status, 200);
+        assert_no_marker("GET", &got.body);
+        assert_eq!(ben.send("DELETE", object, &[], b"").await.status, 403);
+    }
+    let whole = ben.send("GET", &path, &[], b"").await;
+    assert_eq!(whole.status, 200);
+    assert_no_marker("the calendar's GET", &whole.body);
+    // Its real name is no name here; a write is refused like any through a share without it.
+    assert_eq!(ben.send("GET", &format!("{path}{NAME_MARK}.ics"), &[], b"").await.status, 404);
+    let put = ben.put(&format!("{path}{NAME_MARK}.ics"), &ics, &[]).await;
+    assert_eq!(put.status, 403, "{}", put.body);
+
+    // A sync names changes and deletions by the same masked names.
+    let first = ben.report(&path, r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#).await;
+    assert_no_marker("the first sync", &first.body);
+    let token = crate::dav_client::element(&first.body, "d:sync-token").unwrap().to_string();
+    assert_eq!(amy.send("DELETE", &format!("{own}{NAME_MARK}.ics"), &[], b"").await.status, 204);
+    let next = ben.sync(&path, &token).await;
+    assert_eq!(next.status, 207, "{}", next.body);
+    assert_no_marker("the next sync", &next.body);
+    let gone = hrefs(&next.body);
+    assert_eq!(gone.len(), 1, "{}", next.body);
+    assert!(
+        objects.contains(&gone[0]) && next.body.contains("404"),
+        "the deleted object, by its masked name: {}",
+        next.body
+    );
+}
+
 crate::on_both_engines!(
+    caldav_busy_share_gives_times_under_names_that_tell_nothing,
     caldav_serves_shares_with_their_privileges,
     busy_recipient_sees_times_never_details,
     read_recipient_is_refused_every_write,
