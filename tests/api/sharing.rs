@@ -105,6 +105,14 @@ async fn busy_recipient_sees_times_never_details(engine: Engine) {
     assert!(day.contains("Busy"), "the time is shown as busy");
     let (_, cache, _) = body(&home.ben, "/calendar/day/2026-06-03", false).await;
     assert_eq!(cache.as_deref(), Some("HIT"), "busy views are cached too");
+    // The admin pages, which list every user's events, do not exist for him.
+    for uri in
+        ["/admin".to_string(), "/admin/events".into(), format!("/admin/events/{id}"), "/admin/audit".into()]
+    {
+        let (status, _, html) = body(&home.ben, &uri, false).await;
+        assert_eq!(status, Status::NotFound, "{uri}");
+        assert!(MARKERS.iter().all(|m| !html.contains(m)), "{uri}");
+    }
     for uri in [format!("/events/{id}"), format!("/events/{id}/edit"), format!("/events/{id}.ics")] {
         let (status, _, html) = body(&home.ben, &uri, false).await;
         assert_eq!(status, Status::NotFound, "{uri}");
