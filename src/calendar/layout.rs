@@ -3,13 +3,16 @@
 //! event's local days are worked out once, so the cost follows the events shown, not events
 //! times days. Positions are class numbers for the stylesheet: the CSP allows no inline style.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Timelike};
 use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::{Period, View};
 use crate::domain::recurrence::compact;
-use crate::domain::{time, EventSummary};
+use crate::domain::time::text::{
+    hour_minute, iso_date, iso_minute, long_date, push_iso_date, push_long_date, short_weekday,
+};
+use crate::domain::{time, CalendarId, EventSummary};
 use crate::web::links::event_href;
 
 /// Rows of bars a month cell shows before "+N more".
@@ -36,33 +39,22 @@ pub struct EventView {
     pub time_label: String,
     /// The start's time of day, for a month chip ("09:00"); empty for all-day events.
     pub short_time: String,
-    /// For moving and resizing in the browser: the row, the occurrence it is (compact UTC
-    /// start, empty for a single event), and its local start and end as the form writes them.
-    pub id: i64,
-    pub occurrence: String,
-    pub start: String,
-    pub end: String,
 }
 
 impl EventView {
     fn new(event: &EventSummary, zone: Tz, day: Option<NaiveDate>) -> EventView {
-        let start = event.start_at.with_timezone(&zone);
-        let end = event.end_at.with_timezone(&zone);
+        let start = event.start_at.with_timezone(&zone).naive_local();
+        let end = event.end_at.with_timezone(&zone).naive_local();
         let (first, last) = time::local_days(event, zone);
         let time_label = if event.all_day {
             "All day".to_string()
         } else {
             match day.map(|d| (first == d, last == d)) {
-                None | Some((true, true)) => format!("{}–{}", start.format("%H:%M"), end.format("%H:%M")),
-                Some((true, false)) => format!("from {}", start.format("%H:%M")),
-                Some((false, true)) => format!("until {}", end.format("%H:%M")),
+                None | Some((true, true)) => format!("{}–{}", hour_minute(start), hour_minute(end)),
+                Some((true, false)) => format!("from {}", hour_minute(start)),
+                Some((false, true)) => format!("until {}", hour_minute(end)),
                 Some((false, false)) => "all day".to_string(),
             }
-        };
-        let (start_text, end_text) = if event.all_day {
-            (first.format("%Y-%m-%d").to_string(), last.format("%Y-%m-%d").to_string())
-        } else {
-            (start.format("%Y-%m-%dT%H:%M").to_string(), end.format("%Y-%m-%dT%H:%M").to_string())
         };
         EventView {
             href: event_href(event),
@@ -71,17 +63,25 @@ impl EventView {
             location: event.location.clone(),
             all_day: event.all_day,
             time_label,
-            short_time: if event.all_day { String::new() } else { start.format("%H:%M").to_string() },
-            id: if event.busy { 0 } else { event.id.0 },
-            occurrence: if event.busy {
-                String::new()
-            } else {
-                event.occurrence.map(compact).unwrap_or_default()
-            },
-            start: start_text,
-            end: end_text,
+            short_time: if event.all_day { String::new() } else { hour_minute(start) },
         }
     }
+}
+
+/// What the browser's script needs to move and resize a time-grid event, as the `<li>`'s data
+/// attributes: the row, the occurrence it is (compact UTC start, empty for a single event),
+/// and its local start and end as the form writes them. Written here because each is four
+/// Tera lookups per event; ids and times only, nothing a user typed.
+fn drag_attributes(event: &EventSummary, zone: Tz) -> String {
+    let start = event.start_at.with_timezone(&zone).naive_local();
+    let end = event.end_at.with_timezone(&zone).naive_local();
+    let occurrence = event.occurrence.map(compact).unwrap_or_default();
+    format!(
+        " data-id=\"{}\" data-occurrence=\"{occurrence}\" data-start=\"{}\" data-end=\"{}\"",
+        event.id.0,
+        iso_minute(start),
+        iso_minute(end)
+    )
 }
 
 /// A day's facts every view needs.
@@ -101,10 +101,10 @@ fn day_info(period: &Period, day: NaiveDate, today: NaiveDate) -> DayInfo {
         _ => true,
     };
     DayInfo {
-        date: day.format("%Y-%m-%d").to_string(),
+        date: iso_date(day),
         day: day.day(),
-        label: day.format("%A, %-d %B %Y").to_string(),
-        weekday: day.format("%a").to_string(),
+        label: long_date(day),
+        weekday: short_weekday(day).to_string(),
         in_period,
         is_today: day == today,
     }
@@ -123,43 +123,61 @@ pub struct Bar {
     pub filled: bool,
 }
 
+/// An event's stretch within one week row, before it is drawn: a month draws only the first
+/// few rows of a cell (the rest are "+N more"), so only those become `Bar`s.
+struct RowSpan<'a> {
+    event: &'a EventSummary,
+    /// Its only local day, for a one-day event (its time label says "from"/"until" otherwise).
+    only_day: Option<NaiveDate>,
+    col: usize,
+    days: usize,
+    continues_before: bool,
+    continues_after: bool,
+    filled: bool,
+}
+
+impl RowSpan<'_> {
+    fn bar(&self, zone: Tz) -> Bar {
+        Bar {
+            event: EventView::new(self.event, zone, self.only_day),
+            col: self.col,
+            days: self.days,
+            continues_before: self.continues_before,
+            continues_after: self.continues_after,
+            filled: self.filled,
+        }
+    }
+}
+
 /// One week row's events, each clipped to the row, in the order they are laid out: earlier
 /// first, then longer first, so long bars keep the top rows.
-fn bars_in_row(
-    events: &[(&EventSummary, NaiveDate, NaiveDate)],
+fn spans_in_row<'a>(
+    events: &[(&'a EventSummary, NaiveDate, NaiveDate)],
     row_first: NaiveDate,
     columns: usize,
-    zone: Tz,
-) -> Vec<Bar> {
+) -> Vec<RowSpan<'a>> {
     let row_last = row_first + Duration::days(columns as i64 - 1);
-    let mut bars: Vec<(Bar, DateTime<Utc>)> = events
+    let mut spans: Vec<RowSpan<'a>> = events
         .iter()
         .filter(|(_, first, last)| *first <= row_last && *last >= row_first)
         .map(|(event, first, last)| {
             let from = (*first).max(row_first);
             let to = (*last).min(row_last);
-            let days = (to - from).num_days() as usize + 1;
-            let bar = Bar {
-                event: EventView::new(event, zone, (first == last).then_some(*first)),
+            RowSpan {
+                event,
+                only_day: (first == last).then_some(*first),
                 col: (from - row_first).num_days() as usize + 1,
-                days,
+                days: (to - from).num_days() as usize + 1,
                 continues_before: *first < row_first,
                 continues_after: *last > row_last,
                 filled: event.all_day || first != last,
-            };
-            (bar, event.start_at)
+            }
         })
         .collect();
-    bars.sort_by(|(a, a_start), (b, b_start)| {
-        (a.col, std::cmp::Reverse(a.days), !a.event.all_day, a_start, a.event.id).cmp(&(
-            b.col,
-            std::cmp::Reverse(b.days),
-            !b.event.all_day,
-            b_start,
-            b.event.id,
-        ))
+    spans.sort_by_key(|s| {
+        (s.col, std::cmp::Reverse(s.days), !s.event.all_day, s.event.start_at, s.event.id.0)
     });
-    bars.into_iter().map(|(bar, _)| bar).collect()
+    spans
 }
 
 /// The lowest row of `lanes` where columns `col..col+days` are free, claimed.
@@ -198,7 +216,7 @@ pub fn month(period: &Period, events: &[EventSummary], zone: Tz, today: NaiveDat
     let mut weeks = Vec::new();
     let mut row_first = period.first;
     while row_first <= period.last {
-        let bars = bars_in_row(&spans, row_first, 7, zone);
+        let row = spans_in_row(&spans, row_first, 7);
         let mut lanes = Vec::new();
         let mut cells: Vec<MonthCell> = (0..7)
             .map(|offset| MonthCell {
@@ -209,23 +227,23 @@ pub fn month(period: &Period, events: &[EventSummary], zone: Tz, today: NaiveDat
                 dots: Vec::new(),
             })
             .collect();
-        for bar in bars {
-            let lane = claim_lane(&mut lanes, bar.col, bar.days, 7);
-            for cell in &mut cells[bar.col - 1..bar.col - 1 + bar.days] {
+        for span in row {
+            let lane = claim_lane(&mut lanes, span.col, span.days, 7);
+            for cell in &mut cells[span.col - 1..span.col - 1 + span.days] {
                 cell.total += 1;
                 if cell.dots.len() < DOTS {
-                    cell.dots.push(bar.event.calendar.clone());
+                    cell.dots.push(span.event.calendar_id.0.to_string());
                 }
                 if lane >= MONTH_LANES {
                     cell.more += 1;
                 }
             }
             if lane < MONTH_LANES {
-                let slots = &mut cells[bar.col - 1].slots;
+                let slots = &mut cells[span.col - 1].slots;
                 if slots.len() <= lane {
                     slots.resize(lane + 1, None);
                 }
-                slots[lane] = Some(bar);
+                slots[lane] = Some(span.bar(zone));
             }
         }
         // A cell's empty rows below a passing bar still hold their place: pad every cell to the
@@ -246,12 +264,20 @@ pub fn month(period: &Period, events: &[EventSummary], zone: Tz, today: NaiveDat
 #[derive(Debug, Clone, Serialize)]
 pub struct Placed {
     pub event: EventView,
+    #[serde(skip)]
     pub at: u32,
+    #[serde(skip)]
     pub len: u32,
+    #[serde(skip)]
     pub lane: usize,
+    #[serde(skip)]
     pub lanes: usize,
-    /// Its start or end lies on another day: it cannot be resized from this column.
-    pub clipped: bool,
+    /// Its position as the stylesheet's classes (`tg-event at-36 len-4 lanes-2 lane-1`).
+    pub classes: String,
+    /// Its data attributes for moving it (`drag_attributes`), empty where the reader may not.
+    pub drag: String,
+    /// It can be resized here: movable, and its end in this column.
+    pub resizable: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -277,7 +303,14 @@ fn quarter(hour: u32, minute: u32) -> u32 {
     (hour * 60 + minute) / 15
 }
 
-pub fn time_grid(period: &Period, events: &[EventSummary], zone: Tz, today: NaiveDate) -> TimeGrid {
+/// `movable`: the calendars whose events the reader may move (their own and write shares).
+pub fn time_grid(
+    period: &Period,
+    events: &[EventSummary],
+    zone: Tz,
+    today: NaiveDate,
+    movable: &[CalendarId],
+) -> TimeGrid {
     let days: Vec<NaiveDate> = period.days().collect();
     let columns = days.len();
     let spans: Vec<_> = events
@@ -288,7 +321,7 @@ pub fn time_grid(period: &Period, events: &[EventSummary], zone: Tz, today: Naiv
         })
         .collect();
     let (long, short): (Vec<_>, Vec<_>) = spans.into_iter().partition(|(e, _, _)| banded(e));
-    let band = bars_in_row(&long, period.first, columns, zone);
+    let band = spans_in_row(&long, period.first, columns).iter().map(|span| span.bar(zone)).collect();
     let mut buckets: Vec<Vec<Placed>> = vec![Vec::new(); columns];
     let mut ordered = short;
     ordered.sort_by_key(|(e, _, _)| (e.start_at, std::cmp::Reverse(e.end_at), e.id.0));
@@ -303,18 +336,27 @@ pub fn time_grid(period: &Period, events: &[EventSummary], zone: Tz, today: Naiv
                 QUARTERS
             };
             let at = at.min(QUARTERS - MIN_QUARTERS);
+            let movable = !event.busy && movable.contains(&event.calendar_id);
             buckets[index].push(Placed {
                 event: EventView::new(event, zone, Some(*day)),
                 at,
                 len: until.saturating_sub(at).max(MIN_QUARTERS),
                 lane: 0,
                 lanes: 1,
-                clipped: first != last,
+                classes: String::new(),
+                drag: if movable { drag_attributes(event, zone) } else { String::new() },
+                resizable: movable && first == last,
             });
         }
     }
     for bucket in &mut buckets {
         assign_lanes(bucket);
+        for placed in bucket.iter_mut() {
+            placed.classes = format!(
+                "tg-event at-{} len-{} lanes-{} lane-{}",
+                placed.at, placed.len, placed.lanes, placed.lane
+            );
+        }
     }
     let columns = days
         .iter()
@@ -401,25 +443,42 @@ pub fn mini_month(
     week_start: chrono::Weekday,
     today: NaiveDate,
 ) -> (String, String) {
-    use std::fmt::Write;
     let month = Period::new(View::Month, date, week_start);
     let mut rows = String::with_capacity(6 * 7 * 150);
     for (index, day) in month.days().enumerate() {
         if index % 7 == 0 {
             rows.push_str("<tr>");
         }
+        let href = |rows: &mut String| {
+            rows.push_str("/calendar/");
+            rows.push_str(view.name());
+            rows.push('/');
+            push_iso_date(rows, day);
+        };
+        rows.push_str("<td><a href=\"");
+        href(&mut rows);
+        rows.push_str("\" hx-get=\"");
+        href(&mut rows);
+        rows.push_str("\" class=\"");
         let flags =
             [(day.month() != date.month(), "outside"), (day == today, "today"), (day == date, "chosen")];
-        let class: Vec<&str> = flags.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
-        let href = format!("/calendar/{}/{}", view.name(), day.format("%Y-%m-%d"));
-        let current = if day == today { " aria-current=\"date\"" } else { "" };
-        let _ = write!(
-            rows,
-            "<td><a href=\"{href}\" hx-get=\"{href}\" class=\"{}\"{current} aria-label=\"{}\">{}</a></td>",
-            class.join(" "),
-            day.format("%A, %-d %B %Y"),
-            day.day()
-        );
+        let mut first = true;
+        for (_, name) in flags.iter().filter(|(on, _)| *on) {
+            if !first {
+                rows.push(' ');
+            }
+            rows.push_str(name);
+            first = false;
+        }
+        rows.push('"');
+        if day == today {
+            rows.push_str(" aria-current=\"date\"");
+        }
+        rows.push_str(" aria-label=\"");
+        push_long_date(&mut rows, day);
+        rows.push_str("\">");
+        rows.push_str(&day.day().to_string());
+        rows.push_str("</a></td>");
         if index % 7 == 6 {
             rows.push_str("</tr>");
         }
@@ -431,7 +490,7 @@ pub fn mini_month(
 mod tests {
     use super::*;
     use crate::domain::{CalendarId, EventId};
-    use chrono::{TimeZone, Weekday};
+    use chrono::{DateTime, TimeZone, Utc, Weekday};
 
     fn at(d: u32, h: u32, m: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, d, h, m, 0).unwrap()
@@ -495,7 +554,7 @@ mod tests {
             event(4, at(9, 12, 0), at(11, 12, 0), false),
             event(5, at(10, 22, 0), at(11, 7, 0), false),
         ];
-        let grid = time_grid(&period, &events, chrono_tz::UTC, date(7));
+        let grid = time_grid(&period, &events, chrono_tz::UTC, date(7), &[CalendarId(1)]);
         let tuesday = &grid.columns[1].events;
         assert_eq!((tuesday[0].at, tuesday[0].len, tuesday[0].lane, tuesday[0].lanes), (37, 3, 0, 2));
         assert_eq!((tuesday[1].at, tuesday[1].len, tuesday[1].lane), (38, 2, 1));
@@ -505,5 +564,22 @@ mod tests {
         // A night train crossing midnight stays in the hours, split over both days.
         assert_eq!((grid.columns[3].events[0].at, grid.columns[3].events[0].len), (88, 8));
         assert_eq!((grid.columns[4].events[0].at, grid.columns[4].events[0].len), (0, 28));
+    }
+
+    #[test]
+    fn the_mini_month_links_every_day_of_its_grid() {
+        let (title, rows) = mini_month(date(9), View::Week, Weekday::Mon, date(7));
+        assert_eq!(title, "December 2026");
+        assert_eq!(rows.matches("<tr>").count(), 6);
+        assert_eq!(rows.matches("<td>").count(), 42);
+        assert!(rows.starts_with(
+            "<tr><td><a href=\"/calendar/week/2026-11-30\" hx-get=\"/calendar/week/2026-11-30\" \
+             class=\"outside\" aria-label=\"Monday, 30 November 2026\">30</a></td>"
+        ));
+        assert!(rows.contains(
+            "<a href=\"/calendar/week/2026-12-07\" hx-get=\"/calendar/week/2026-12-07\" class=\"today\" \
+             aria-current=\"date\" aria-label=\"Monday, 7 December 2026\">7</a>"
+        ));
+        assert!(rows.contains("class=\"chosen\" aria-label=\"Wednesday, 9 December 2026\">9</a>"));
     }
 }

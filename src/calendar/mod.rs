@@ -154,7 +154,7 @@ impl Period {
                 last: date,
                 prev: date - Duration::days(1),
                 next: date + Duration::days(1),
-                title: date.format("%A, %-d %B %Y").to_string(),
+                title: time::text::long_date(date),
             },
             View::Agenda => {
                 let last = date + Duration::days(AGENDA_DAYS - 1);

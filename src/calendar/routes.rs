@@ -19,14 +19,15 @@ use crate::cache::{CacheKey, CacheScope, Fragment};
 use crate::calendars::look::{looks, CalendarLook};
 use crate::clock::Clock;
 use crate::domain::time;
-use crate::domain::{Calendar, EventSummary, ReadScope};
+use crate::domain::time::text::iso_date;
+use crate::domain::{Calendar, CalendarId, EventSummary, ReadScope};
 use crate::error::AppError;
 use crate::store::Store;
 use crate::web::page::Page;
 use crate::web::templates::render_to_string;
 
 fn url(view: View, date: chrono::NaiveDate) -> String {
-    format!("/calendar/{}/{}", view.name(), date.format("%Y-%m-%d"))
+    format!("/calendar/{}/{}", view.name(), iso_date(date))
 }
 
 #[rocket::get("/calendar")]
@@ -87,7 +88,6 @@ struct CalendarContext {
     /// Under a phone's month grid: the chosen day's events.
     chosen: Option<ListedDay>,
     grid: Option<TimeGrid>,
-    hours: Vec<String>,
     days: Vec<ListedDay>,
     has_events: bool,
     agenda_days: i64,
@@ -131,25 +131,24 @@ fn context(
     CalendarContext {
         view: view.name(),
         time_grid: view.is_time_grid(),
-        date: period.date.format("%Y-%m-%d").to_string(),
-        active_date: if in_view { period.date } else { period.first }.format("%Y-%m-%d").to_string(),
+        date: iso_date(period.date),
+        active_date: iso_date(if in_view { period.date } else { period.first }),
         title: period.title.clone(),
         prev_url: url(view, period.prev),
         next_url: url(view, period.next),
         today_url: url(view, today),
         current_url: url(view, period.date),
         // Back to this view once created ('/' and ':' need no escaping in a query).
-        new_url: format!(
-            "/events/new?date={}&next={}",
-            period.date.format("%Y-%m-%d"),
-            url(view, period.date)
-        ),
+        new_url: format!("/events/new?date={}&next={}", iso_date(period.date), url(view, period.date)),
         views,
         weekdays: weekday_names(week_start_of(week_start)),
         weeks: if view == View::Month { layout::month(period, events, zone, today) } else { Vec::new() },
         chosen: (view == View::Month).then(|| layout::one_day(period, events, zone, today)),
-        grid: view.is_time_grid().then(|| layout::time_grid(period, events, zone, today)),
-        hours: if view.is_time_grid() { (0..24).map(|h| format!("{h:02}:00")).collect() } else { Vec::new() },
+        grid: view.is_time_grid().then(|| {
+            let movable: Vec<CalendarId> =
+                calendars.iter().filter(|c| c.access.can_write()).map(|c| c.id).collect();
+            layout::time_grid(period, events, zone, today, &movable)
+        }),
         has_events: days.iter().any(|d| !d.events.is_empty()),
         days,
         agenda_days: super::AGENDA_DAYS,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::header::CONTENT_LENGTH;
+use hyper::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::Request;
 use hyper_util::rt::{TokioIo, TokioTimer};
 
@@ -68,7 +68,7 @@ async fn handle(dav: &Dav, request: Request<Incoming>, peer: SocketAddr) -> DavR
     };
     let response = match dav.respond(&head, Body(body, &head)).await {
         Ok(response) => response,
-        Err(e) => e.into_response(),
+        Err(e) => closing_if_unread(e.into_response(), &head),
     };
     log::debug!(
         "CalDAV {} {} {} in {} µs",
@@ -77,6 +77,19 @@ async fn handle(dav: &Dav, request: Request<Incoming>, peer: SocketAddr) -> DavR
         response.status().as_u16(),
         started.elapsed().as_micros()
     );
+    response
+}
+
+/// An error can be answered before the request's body was read (a 401 comes before any
+/// body is), and hyper then closes the connection rather than read what is left. Saying so
+/// keeps a client from sending its next request down a connection about to close (python's
+/// clients did, and saw "Remote end closed connection without response").
+fn closing_if_unread(mut response: DavResponse, head: &RequestHead) -> DavResponse {
+    let declared = head.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    let has_body = declared.is_some_and(|length| length > 0) || head.headers.contains_key(TRANSFER_ENCODING);
+    if has_body {
+        response.headers_mut().insert(CONNECTION, hyper::header::HeaderValue::from_static("close"));
+    }
     response
 }
 

@@ -97,6 +97,126 @@ pub fn local_days(event: &impl Scheduled, zone: Tz) -> (NaiveDate, NaiveDate) {
     (first, last.max(first))
 }
 
+/// Dates and times as the views write them, without strftime: chrono's `format` parses its
+/// pattern on every call, and a month view writes a few hundred of these.
+pub mod text {
+    use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+
+    const WEEKDAYS: [&str; 7] =
+        ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+
+    /// `n` in decimal, zero-padded to `width` digits.
+    fn push_number(out: &mut String, n: u32, width: usize) {
+        let mut digits = [0u8; 10];
+        let mut len = 0;
+        let mut rest = n;
+        loop {
+            digits[len] = b'0' + (rest % 10) as u8;
+            len += 1;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        (len..width).for_each(|_| out.push('0'));
+        digits[..len].iter().rev().for_each(|d| out.push(char::from(*d)));
+    }
+
+    /// Years are within `time::YEARS`, never before year 0.
+    fn year(date: NaiveDate) -> u32 {
+        u32::try_from(date.year()).unwrap_or(0)
+    }
+
+    /// Appends `2026-12-07`.
+    pub fn push_iso_date(out: &mut String, date: NaiveDate) {
+        push_number(out, year(date), 4);
+        out.push('-');
+        push_number(out, date.month(), 2);
+        out.push('-');
+        push_number(out, date.day(), 2);
+    }
+
+    /// Appends `Monday, 7 December 2026`.
+    pub fn push_long_date(out: &mut String, date: NaiveDate) {
+        out.push_str(WEEKDAYS[date.weekday().num_days_from_monday() as usize]);
+        out.push_str(", ");
+        push_number(out, date.day(), 1);
+        out.push(' ');
+        out.push_str(MONTHS[date.month0() as usize]);
+        out.push(' ');
+        push_number(out, year(date), 1);
+    }
+
+    /// `2026-12-07`.
+    pub fn iso_date(date: NaiveDate) -> String {
+        let mut out = String::with_capacity(10);
+        push_iso_date(&mut out, date);
+        out
+    }
+
+    /// `Monday, 7 December 2026`.
+    pub fn long_date(date: NaiveDate) -> String {
+        let mut out = String::with_capacity(28);
+        push_long_date(&mut out, date);
+        out
+    }
+
+    /// `Mon`.
+    pub fn short_weekday(date: NaiveDate) -> &'static str {
+        &WEEKDAYS[date.weekday().num_days_from_monday() as usize][..3]
+    }
+
+    fn push_hour_minute(out: &mut String, local: NaiveDateTime) {
+        push_number(out, local.hour(), 2);
+        out.push(':');
+        push_number(out, local.minute(), 2);
+    }
+
+    /// `09:30`.
+    pub fn hour_minute(local: NaiveDateTime) -> String {
+        let mut out = String::with_capacity(5);
+        push_hour_minute(&mut out, local);
+        out
+    }
+
+    /// `2026-12-07T09:30`, as the event form writes a local time.
+    pub fn iso_minute(local: NaiveDateTime) -> String {
+        let mut out = String::with_capacity(16);
+        push_iso_date(&mut out, local.date());
+        out.push('T');
+        push_hour_minute(&mut out, local);
+        out
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn as_strftime_would_write_them() {
+        let at = NaiveDate::from_ymd_opt(2028, 2, 29).unwrap().and_hms_opt(7, 5, 0).unwrap();
+        assert_eq!(iso_date(at.date()), at.format("%Y-%m-%d").to_string());
+        assert_eq!(long_date(at.date()), at.format("%A, %-d %B %Y").to_string());
+        assert_eq!(short_weekday(at.date()), at.format("%a").to_string());
+        assert_eq!(hour_minute(at), at.format("%H:%M").to_string());
+        assert_eq!(iso_minute(at), at.format("%Y-%m-%dT%H:%M").to_string());
+        let late = NaiveDate::from_ymd_opt(2031, 11, 30).unwrap().and_hms_opt(23, 59, 0).unwrap();
+        assert_eq!(iso_minute(late), "2031-11-30T23:59");
+        assert_eq!(long_date(late.date()), "Sunday, 30 November 2031");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

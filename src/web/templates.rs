@@ -20,38 +20,40 @@ pub fn render_to_string(
 ) -> Result<String, crate::error::AppError> {
     templates
         .render(name, context)
-        .map(|(_, html)| collapse_indentation(&html))
+        .map(|(_, html)| html)
         .ok_or_else(|| crate::error::AppError::Internal(format!("template {name} failed to render")))
 }
 
-/// Template indentation is most of a month grid's bytes: every whitespace-only run between
-/// two tags becomes one space (which renders the same; text is never touched).
-fn collapse_indentation(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut pending: Option<usize> = None;
-    for (index, c) in html.char_indices() {
-        match pending {
-            Some(_) if c.is_whitespace() => {}
-            Some(start) => {
-                if c == '<' {
-                    out.push(' ');
-                } else {
-                    out.push_str(&html[start..index]);
-                }
-                pending = None;
-                out.push(c);
-            }
-            None => {
-                out.push(c);
-                if c == '>' {
-                    pending = Some(index + 1);
-                }
-            }
+/// Template indentation is most of a month grid's bytes, so it goes when the templates are
+/// loaded, not on every render: a whitespace-only run between two tags (HTML `<…>`, Tera
+/// `{% … %}` and `{# … #}`) becomes one space, which renders the same; text and `{{ … }}`
+/// output are never touched. Byte by byte: these delimiters and ASCII whitespace are never
+/// part of a longer UTF-8 character.
+fn collapse_indentation(source: &str) -> String {
+    let bytes = source.as_bytes();
+    let closes_tag = |at: usize| {
+        bytes[..at].ends_with(b">") || bytes[..at].ends_with(b"%}") || bytes[..at].ends_with(b"#}")
+    };
+    let opens_tag = |at: usize| {
+        let rest = &bytes[at..];
+        rest.starts_with(b"<") || rest.starts_with(b"{%") || rest.starts_with(b"{#")
+    };
+    let mut out = String::with_capacity(source.len());
+    let (mut copied, mut at) = (0, 0);
+    while at < bytes.len() {
+        if !bytes[at].is_ascii_whitespace() {
+            at += 1;
+            continue;
         }
+        let end = at + bytes[at..].iter().take_while(|b| b.is_ascii_whitespace()).count();
+        if at > 0 && closes_tag(at) && end < bytes.len() && opens_tag(end) {
+            out.push_str(&source[copied..at]);
+            out.push(' ');
+            copied = end;
+        }
+        at = end;
     }
-    if let Some(start) = pending {
-        out.push_str(&html[start..]);
-    }
+    out.push_str(&source[copied..]);
     out
 }
 
@@ -66,7 +68,7 @@ pub fn fairing() -> impl Fairing {
                 continue;
             };
             let source = String::from_utf8(content.data.into_owned())?;
-            sources.push((name.to_string(), source));
+            sources.push((name.to_string(), collapse_indentation(&source)));
         }
         engines.tera.add_raw_templates(sources)?;
         engines.tera.register_function("asset", asset_url);
@@ -109,6 +111,16 @@ mod tests {
         let html = "<ul>\n    <li>a  b</li>\n\n  <li> c </li>\n</ul>\n";
         assert_eq!(super::collapse_indentation(html), "<ul> <li>a  b</li> <li> c </li> </ul>\n");
         assert_eq!(super::collapse_indentation("<p>x</p>   tail"), "<p>x</p>   tail");
+        assert_eq!(super::collapse_indentation("<b>é</b>\t\n<i>ü</i> >  <"), "<b>é</b> <i>ü</i> > <");
+        assert_eq!(super::collapse_indentation("<a>  "), "<a>  ");
+        let tera =
+            "<ul>\n  {% for x in xs %}\n    <li>{{ x }}\n  {{ y }}</li>\n  {% endfor %}\n  {# c #}\n</ul>";
+        assert_eq!(
+            super::collapse_indentation(tera),
+            "<ul> {% for x in xs %} <li>{{ x }}\n  {{ y }}</li> {% endfor %} {# c #} </ul>"
+        );
+        let textarea = "<textarea>\n{{ description }}</textarea>";
+        assert_eq!(super::collapse_indentation(textarea), textarea, "a value's own whitespace stays");
     }
 
     #[test]

@@ -433,6 +433,22 @@ async fn users_are_isolated_and_passwords_checked(engine: Engine) {
     let refused = wrong.propfind("/dav/", "0", "<d:current-user-principal/>").await;
     assert_eq!(refused.status, 401);
     assert_eq!(refused.header("WWW-Authenticate"), Some("Basic realm=\"Eventide\", charset=\"UTF-8\""));
+    // Its body was never read, so the connection closes, and a client keeping connections
+    // alive is told so (or it sends its next request down a closing one).
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let body = "<d:propfind xmlns:d=\"DAV:\"><d:prop><d:displayname/></d:prop></d:propfind>";
+        let request = format!(
+            "PROPFIND /dav/ HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", amy.port)).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw).await;
+        let head = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 401") && head.contains("connection: close"), "{head}");
+    }
     let bobs_password_as_amy = DavClient::new(amy.port, "amy", &bob_secret);
     assert_eq!(bobs_password_as_amy.send("GET", &path, &[], b"").await.status, 401);
     let anonymous = DavClient { port: amy.port, auth: None };
