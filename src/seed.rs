@@ -143,6 +143,7 @@ fn draft(rng: &mut StdRng) -> EventDraft {
         tzid: "UTC".into(),
         recurrence: None,
         extra: None,
+        reminders: crate::domain::Reminders::none(),
     }
 }
 
@@ -174,6 +175,7 @@ fn repeating(rng: &mut StdRng, n: u32) -> EventDraft {
         tzid: zone.name().into(),
         recurrence: None,
         extra: None,
+        reminders: crate::domain::Reminders::none(),
     };
     let rule = RULES[n as usize % RULES.len()].parse().ok();
     draft.clone().repeating(rule.as_ref()).unwrap_or(draft)

@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::recurrence::{parse_exdates, Rule, RuleError, Series};
+use super::reminders::Reminders;
 use super::search_text::fold;
 use super::{CalendarId, EventId, UserId};
 
@@ -38,6 +39,9 @@ pub struct Event {
     pub recurrence_id: Option<DateTime<Utc>>,
     /// iCalendar content lines Eventide keeps without modelling them (see `EventDraft::extra`).
     pub extra: String,
+    /// Minutes before each occurrence to remind its owner.
+    #[sqlx(try_from = "String")]
+    pub reminders: Reminders,
 }
 
 /// What a busy-only reader sees of an event, in place of its title.
@@ -55,6 +59,7 @@ impl Event {
             location: String::new(),
             uid: format!("busy-{}@eventide", series.0),
             extra: String::new(),
+            reminders: Reminders::none(),
             ..self.clone()
         }
     }
@@ -103,6 +108,7 @@ impl Event {
             tzid: self.tzid.clone(),
             recurrence: None,
             extra: Some(self.extra.clone()),
+            reminders: self.reminders.clone(),
         };
         match self.rule() {
             Some(rule) => plain.clone().repeating(Some(&rule)).unwrap_or(plain),
@@ -183,6 +189,8 @@ pub struct EventDraft {
     /// categories, X- properties), as unfolded content lines, one per line, written back on
     /// export. `None`: keep what is stored (a form edit knows nothing of them).
     pub extra: Option<String>,
+    /// Minutes before each occurrence to remind its owner.
+    pub reminders: Reminders,
 }
 
 /// The most unmodelled iCalendar an event may carry: alarms and attendees take a few hundred

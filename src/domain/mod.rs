@@ -8,6 +8,7 @@ pub mod event;
 pub mod ids;
 pub mod object;
 pub mod recurrence;
+pub mod reminders;
 pub mod search_text;
 pub mod text;
 pub mod time;
@@ -21,6 +22,7 @@ pub use event::{
 };
 pub use ids::{AppPasswordId, CalendarId, EventId, UserId};
 pub use object::{CalendarObject, ObjectRef};
+pub use reminders::Reminders;
 
 /// Data flows one way: web → features → domain ← store. The domain names nothing of the
 /// crate but itself; the store names only the domain and its own configuration.

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::domain::recurrence::compact;
 use crate::domain::text::strip_controls;
 use crate::domain::time::{self, LocalTimeError};
-use crate::domain::{Event, EventDraft};
+use crate::domain::{Event, EventDraft, Reminders};
 
 pub const TITLE_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 10_000;
@@ -64,9 +64,23 @@ pub struct EventForm {
     /// A new event's page to return to (a local path; checked again on use).
     #[field(default = String::new())]
     pub next: String,
+    /// Minutes before the start, one value per reminder (the field repeated).
+    #[field(default = Vec::new())]
+    pub reminders: Vec<String>,
 }
 
 pub type FieldErrors = Map<String, Value>;
+
+/// The reminders the form offers as checkboxes: the usual ones, and any other the event has
+/// (a phone's "25 minutes before").
+const USUAL_REMINDERS: [u32; 10] = [0, 5, 10, 15, 30, 60, 120, 1440, 2880, 10080];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReminderChoice {
+    pub minutes: u32,
+    pub label: String,
+    pub checked: bool,
+}
 
 /// Start and end instants of a valid event.
 type Span = (DateTime<Utc>, DateTime<Utc>);
@@ -109,9 +123,25 @@ impl EventForm {
             occurrence: at.map(compact).unwrap_or_default(),
             calendar_id: event.calendar_id.0.to_string(),
             scope: if at.is_some() { "this".into() } else { String::new() },
+            reminders: event.reminders.minutes().iter().map(u32::to_string).collect(),
             ..<EventForm as Default>::default()
         }
         .with_rule(event.rule().as_ref(), first_day(event, zone), zone)
+    }
+
+    /// The reminder checkboxes, ticked as typed.
+    pub fn reminder_choices(&self) -> Vec<ReminderChoice> {
+        let typed: Vec<u32> = self.reminders.iter().filter_map(|m| m.trim().parse().ok()).collect();
+        let mut all: Vec<u32> = USUAL_REMINDERS.iter().chain(typed.iter()).copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        all.into_iter()
+            .map(|minutes| ReminderChoice {
+                minutes,
+                label: crate::domain::reminders::describe(minutes),
+                checked: typed.contains(&minutes),
+            })
+            .collect()
     }
 
     pub fn validate(&self, zone: Tz) -> Result<EventDraft, FieldErrors> {
@@ -136,6 +166,10 @@ impl EventForm {
         if location.chars().count() > LOCATION_MAX {
             error("location", format!("Use at most {LOCATION_MAX} characters."));
         }
+        let reminders = Reminders::parse_form(&self.reminders).unwrap_or_else(|e| {
+            error("reminders", e.to_string());
+            Reminders::none()
+        });
         let times = if self.all_day { self.all_day_range() } else { self.timed_range(zone) };
         let range = match times {
             Ok(range) => Some(range),
@@ -172,6 +206,7 @@ impl EventForm {
                 tzid: zone.name().to_string(),
                 recurrence: None,
                 extra: None,
+                reminders,
             },
             _ => return Err(errors),
         };

@@ -229,6 +229,7 @@ mod tests {
             series_id: series.map(EventId),
             recurrence_id: series.map(|_| start),
             extra: String::new(),
+            reminders: crate::domain::Reminders::none(),
         }
     }
 

@@ -98,5 +98,6 @@ fn vevent(out: &mut Writer, event: &Event) {
     for line in event.extra.lines().filter(|l| !l.is_empty()) {
         out.line(line);
     }
+    super::alarms::write(out, &event.reminders, &event.title);
     out.raw("END", "VEVENT");
 }

@@ -168,7 +168,7 @@ fn read_time_value(
 }
 
 /// `P1D`, `PT1H30M`, `P1W`, `-PT15M`: RFC 5545 durations.
-fn read_duration(text: &str) -> Option<Duration> {
+pub(super) fn read_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let (negative, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -233,16 +233,17 @@ const MODELLED: &[&str] = &[
     "LOCATION",
 ];
 
-/// Everything else the VEVENT says (alarms, attendees, categories, status, X- properties),
-/// as content lines kept with the event and written back: never silently dropped.
-fn unmodelled(vevent: &Component) -> Result<String, String> {
+/// Everything else the VEVENT says (alarms that are not reminders, attendees, categories,
+/// status, X- properties), as content lines kept with the event and written back: never
+/// silently dropped.
+fn unmodelled(vevent: &Component, start: DateTime<Utc>) -> Result<String, String> {
     let mut lines: Vec<String> = vevent
         .properties
         .iter()
         .filter(|p| !MODELLED.contains(&p.name.as_str()))
         .map(Property::to_line)
         .collect();
-    for child in &vevent.children {
+    for child in vevent.children.iter().filter(|c| !super::alarms::is_reminder(c, start)) {
         child.write_lines(&mut lines);
     }
     let text = lines.join("\n");
@@ -306,7 +307,8 @@ fn read_event(vevent: &Component, zone: Tz) -> Result<Imported, String> {
         end_at,
         tzid: series_zone.name().to_string(),
         recurrence: None,
-        extra: Some(unmodelled(vevent)?),
+        extra: Some(unmodelled(vevent, start_at)?),
+        reminders: super::alarms::reminders_of(vevent, start_at),
     };
     let recurrence_id = match vevent.property("RECURRENCE-ID") {
         Some(original) => Some(read_time(original, series_zone)?.0),
@@ -362,6 +364,7 @@ fn same(existing: &Event, imported: &EventDraft, exdates: &str) -> bool {
         && (existing.tzid == imported.tzid || imported.recurrence.is_none())
         && existing.exdates == exdates
         && imported.extra.as_ref().is_none_or(|extra| *extra == existing.extra)
+        && stored.reminders == imported.reminders
 }
 
 /// Plans the import of `events` into an account holding `existing`: new events go to

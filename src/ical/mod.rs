@@ -1,6 +1,7 @@
 //! iCalendar: downloads (`/export.ics`, `/events/{id}.ics`), the private subscription feed
 //! (`/feeds/{token}.ics`, no session: the token is the key) and imports (`/import`).
 
+pub mod alarms;
 pub mod export;
 pub mod import;
 pub mod limit;

@@ -86,6 +86,7 @@ fn times_only(owner: UserId, calendar: CalendarId, row: TimesRow) -> MasterRow {
         series_id: None,
         recurrence_id: None,
         extra: String::new(),
+        reminders: crate::domain::Reminders::none(),
     };
     MasterRow { event, dav_name, object_seq }
 }

@@ -53,7 +53,7 @@ const DRAFT_UPDATE: &str = "title = $2, description = $3, location = $4, all_day
      tzid = $13, repeats_until = $14";
 pub(super) const EVENT_COLUMNS: &str =
     "id, user_id, calendar_id, title, description, location, all_day, start_at, end_at, created_at, \
-     updated_at, uid, rrule, tzid, exdates, series_id, recurrence_id, extra";
+     updated_at, uid, rrule, tzid, exdates, series_id, recurrence_id, extra, reminders";
 const SUMMARY_COLUMNS: &str = "id, calendar_id, title, location, all_day, start_at, end_at";
 /// A busy-only reader's columns: when, and nothing of what.
 const BUSY_COLUMNS: &str =
@@ -149,9 +149,9 @@ impl Store {
                             };
                             let sql = format!(
                                 "INSERT INTO events (user_id, {DRAFT_COLUMNS}, created_at, uid, exdates, \
-                                 series_id, recurrence_id, calendar_id, dav_name, extra) VALUES ($1, $2, $3, $4, $5, $6, \
-                                 $7, $8, $9, $10, $11, $12, $13, $14, $9, $15, $16, $17, $18, $19, $20, \
-                                 COALESCE($21, '')) RETURNING id"
+                                 series_id, recurrence_id, calendar_id, dav_name, extra, reminders) VALUES ($1, $2, $3, $4, \
+                                 $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $9, $15, $16, $17, $18, $19, $20, \
+                                 COALESCE($21, ''), $22) RETURNING id"
                             );
                             let search = new.draft.search_text();
                             let ids = bind_draft!(sqlx::query_scalar::<_, i64>(&sql).bind(owner), &new.draft, search)
@@ -162,6 +162,7 @@ impl Store {
                                 .bind(new.calendar)
                                 .bind(series_id.is_none().then_some(new.dav_name.as_deref()).flatten())
                                 .bind(new.draft.extra.as_deref())
+                                .bind(new.draft.reminders.to_column())
                                 .fetch_all(&mut *tx)
                                 .await?;
                             let id = ids.first().map(|id| EventId(*id)).ok_or(sqlx::Error::RowNotFound)?;
@@ -174,14 +175,15 @@ impl Store {
                         }
                         Change::Update { id, draft, exdates } => {
                             let sql = format!(
-                                "UPDATE events SET {DRAFT_UPDATE}, exdates = $15, extra = COALESCE($17, extra) \
-                                 WHERE user_id = $1 AND id = $16 RETURNING calendar_id, uid"
+                                "UPDATE events SET {DRAFT_UPDATE}, exdates = $15, extra = COALESCE($17, extra), \
+                                 reminders = $18 WHERE user_id = $1 AND id = $16 RETURNING calendar_id, uid"
                             );
                             let search = draft.search_text();
                             let rows = bind_draft!(sqlx::query_as::<_, (CalendarId, String)>(&sql).bind(owner), draft, search)
                                 .bind(exdates)
                                 .bind(*id)
                                 .bind(draft.extra.as_deref())
+                                .bind(draft.reminders.to_column())
                                 .fetch_all(&mut *tx)
                                 .await?;
                             applied.record(&mut log, rows, ChangeKind::Updated);

@@ -157,10 +157,11 @@ async fn objects_round_trip_with_strong_etags_and_preconditions(engine: Engine) 
         dav.send("PUT", &format!("{calendar}j.ics"), &[("Content-Type", "application/json")], b"{}").await;
     assert_eq!(json.status, 403);
 
-    // What Eventide does not model (alarms, attendees, categories) is kept, not dropped, and
-    // survives an edit on the web.
+    // What Eventide does not model (an alarm after the end, attendees, categories) is kept, not
+    // dropped, and survives an edit on the web; an alarm before the start is a reminder.
     let alarm = "CATEGORIES:Health,Family\r\nATTENDEE;CN=\"Dr. Who\";ROLE=REQ-PARTICIPANT:mailto:dr@example.org\r\n\
-                 X-PHONE-THING:1\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Reminder\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\n";
+                 X-PHONE-THING:1\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Reminder\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\n\
+                 BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Done?\r\nTRIGGER;RELATED=END:PT5M\r\nEND:VALARM\r\n";
     let with_alarm = event("alarm@phone", "Checkup", "20260611T090000Z", "20260611T100000Z", alarm);
     let alarm_path = format!("{calendar}alarm.ics");
     assert_eq!(dav.put(&alarm_path, &with_alarm, &[]).await.status, 201);
@@ -169,7 +170,8 @@ async fn objects_round_trip_with_strong_etags_and_preconditions(engine: Engine) 
         "CATEGORIES:Health,Family",
         "ATTENDEE;CN=Dr. Who;ROLE=REQ-PARTICIPANT:mailto:dr@example.org",
         "X-PHONE-THING:1",
-        "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Reminder\r\nTRIGGER:-PT15M\r\nEND:VALARM",
+        "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Done?\r\nTRIGGER;RELATED=END:PT5M\r\nEND:VALARM",
+        "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Checkup\r\nTRIGGER:-PT15M\r\nEND:VALARM",
     ] {
         assert!(kept.contains(line), "{line} in {kept}");
     }
@@ -182,10 +184,20 @@ async fn objects_round_trip_with_strong_etags_and_preconditions(engine: Engine) 
         .1
         .id
         .0;
-    let fields = [("title", "Checkup (web)"), ("start", "2026-06-11T09:00"), ("end", "2026-06-11T10:00")];
+    // The form posts the reminders it shows ticked.
+    let fields = [
+        ("title", "Checkup (web)"),
+        ("start", "2026-06-11T09:00"),
+        ("end", "2026-06-11T10:00"),
+        ("reminders", "15"),
+    ];
     assert_status(&app.post_with_token(&format!("/events/{alarm_id}"), &fields).await, Status::SeeOther);
     let after = dav.send("GET", &alarm_path, &[], b"").await.body;
     assert!(after.contains("SUMMARY:Checkup (web)") && after.contains("TRIGGER:-PT15M"), "{after}");
+    assert!(
+        after.contains("TRIGGER;RELATED=END:PT5M") && after.matches("BEGIN:VALARM").count() == 2,
+        "{after}"
+    );
     let attachment = format!("ATTACH;ENCODING=BASE64;VALUE=BINARY:{}\r\n", "A".repeat(40_000));
     let too_much = dav
         .put(

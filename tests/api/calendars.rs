@@ -319,6 +319,7 @@ async fn the_change_log_is_exact_under_concurrent_writers(engine: Engine) {
             tzid: "UTC".into(),
             recurrence: None,
             extra: None,
+            reminders: eventide::domain::Reminders::none(),
         }
     };
     // Eight writers on tasks of their own, so their transactions really overlap. (No cache

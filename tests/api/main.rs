@@ -20,6 +20,7 @@ mod public_links;
 mod recurrence;
 #[path = "../common/redis_cleanup.rs"]
 mod redis_cleanup;
+mod reminders;
 mod search;
 mod sharing;
 mod store;

@@ -23,7 +23,10 @@ def event(uid, summary, start, end, extra=""):
     )
 
 
-PLAIN = event("plain@interop", "Plain", ":20260605T090000Z", ":20260605T100000Z")
+PLAIN = event(
+    "plain@interop", "Plain", ":20260605T090000Z", ":20260605T100000Z",
+    "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Plain\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\n",
+)
 ALL_DAY = event("allday@interop", "Holiday", ";VALUE=DATE:20260610", ";VALUE=DATE:20260612")
 ZONED = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//interop//EN\r\n"
@@ -99,6 +102,9 @@ def main(url, username, password):
     check("RRULE:FREQ=WEEKLY" in bodies["series@interop"], bodies["series@interop"])
     check("RECURRENCE-ID" in bodies["series@interop"], "the edited occurrence is in its series' resource")
     check("DTSTART;VALUE=DATE:20260610" in bodies["allday@interop"], bodies["allday@interop"])
+    # The phone's alarm came back as a reminder of the event's, once.
+    plain = bodies["plain@interop"]
+    check(plain.count("BEGIN:VALARM") == 1 and "TRIGGER:-PT15M" in plain, plain)
     check("TZID=Europe/Berlin:20260615T140000" in bodies["zoned@interop"], bodies["zoned@interop"])
 
     # Sync: initial, nothing new, after a web edit, after a web delete.

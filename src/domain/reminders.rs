@@ -1,0 +1,190 @@
+//! An event's reminders: how many minutes before each of its occurrences to remind its owner
+//! (0: when it starts). Parsed once at the boundary (the form, an import's VALARMs), stored as
+//! one canonical column (`10,60`), and written back as VALARMs on export.
+
+use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::recurrence::Series;
+use super::{time, Event};
+
+/// At most this many reminders per event (phones offer two; a form, a handful).
+pub const MOST: usize = 5;
+/// The earliest a reminder can be: four weeks before.
+pub const LONGEST_MINUTES: u32 = 4 * 7 * 24 * 60;
+
+/// Minutes before the start, sorted, each once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Reminders(Vec<u32>);
+
+/// Why typed reminders were refused, as the form says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemindersError(pub String);
+
+impl fmt::Display for RemindersError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Reminders {
+    pub fn none() -> Reminders {
+        Reminders(Vec::new())
+    }
+
+    /// From minutes already known to be whole and non-negative (an import's VALARMs): out of
+    /// range ones are dropped, the rest deduplicated and capped.
+    pub fn from_minutes(minutes: impl IntoIterator<Item = u32>) -> Reminders {
+        let mut all: Vec<u32> = minutes.into_iter().filter(|m| *m <= LONGEST_MINUTES).collect();
+        all.sort_unstable();
+        all.dedup();
+        all.truncate(MOST);
+        Reminders(all)
+    }
+
+    /// The form's values (`reminders`, repeated): each a whole number of minutes; empty ones
+    /// (an unchosen select) are skipped.
+    pub fn parse_form<S: AsRef<str>>(values: &[S]) -> Result<Reminders, RemindersError> {
+        let mut minutes = Vec::new();
+        for value in values.iter().map(|v| v.as_ref().trim()).filter(|v| !v.is_empty()) {
+            match value.parse::<u32>() {
+                Ok(m) if m <= LONGEST_MINUTES => minutes.push(m),
+                _ => {
+                    return Err(RemindersError(format!(
+                        "A reminder is a number of minutes before the start, from 0 to {LONGEST_MINUTES} (four weeks)."
+                    )))
+                }
+            }
+        }
+        minutes.sort_unstable();
+        minutes.dedup();
+        if minutes.len() > MOST {
+            return Err(RemindersError(format!("Choose at most {MOST} reminders.")));
+        }
+        Ok(Reminders(minutes))
+    }
+
+    pub fn minutes(&self) -> &[u32] {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The stored form: `10,60` (empty: none).
+    pub fn to_column(&self) -> String {
+        self.0.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+    }
+
+    /// What `to_column` wrote; anything else in the column is ignored rather than trusted.
+    pub fn from_column(text: &str) -> Reminders {
+        Reminders::from_minutes(text.split(',').filter_map(|m| m.trim().parse().ok()))
+    }
+}
+
+impl From<String> for Reminders {
+    fn from(text: String) -> Reminders {
+        Reminders::from_column(&text)
+    }
+}
+
+/// When a reminder `minutes` before one of `event`'s occurrences next falls due after `after`:
+/// the occurrence's start and the due time. A series skips its `cancelled` starts (EXDATEs and
+/// the edited occurrences, which remind as rows of their own); an all-day occurrence counts
+/// from midnight in the owner's `zone` (so 900 minutes before is 09:00 the day before).
+pub fn next_due(
+    event: &Event,
+    cancelled: &[DateTime<Utc>],
+    zone: Tz,
+    minutes: u32,
+    after: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let lead = Duration::minutes(i64::from(minutes));
+    let due = |start: DateTime<Utc>| {
+        let anchor = if event.all_day { time::start_of_day(zone, start.date_naive()) } else { start };
+        anchor - lead
+    };
+    let Some(rule) = event.rule() else {
+        let at = due(event.start_at);
+        return (at > after).then_some((event.start_at, at));
+    };
+    let mut cancelled = cancelled.to_vec();
+    cancelled.sort_unstable();
+    let series =
+        Series::stored(&rule, event.repeat_zone(), event.all_day, event.start_at, event.end_at, cancelled)
+            .ok()?;
+    // A day of slack each side covers an all-day start's shift to the owner's midnight.
+    let mut from = after + lead - Duration::days(1);
+    for _ in 0..SEARCH_WINDOWS {
+        let until = from + SEARCH_WINDOW;
+        let starts = series.starts_in(from, until, 64);
+        if let Some(start) = starts.iter().copied().find(|s| due(*s) > after) {
+            return Some((start, due(start)));
+        }
+        // All 64 were too early (a minutely rule): go on from the last, else from the window's end.
+        from = match starts.last() {
+            Some(last) if starts.len() == 64 => *last + Duration::seconds(1),
+            _ => until,
+        };
+    }
+    None
+}
+
+/// How far one search for a series' next occurrence looks, and how many times.
+const SEARCH_WINDOW: Duration = Duration::days(400);
+const SEARCH_WINDOWS: usize = 12;
+
+/// "at the start", "10 minutes before", "1 hour before", "2 days before", "1 week before".
+pub fn describe(minutes: u32) -> String {
+    let plural = |n: u32, unit: &str| if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") };
+    let amount = match minutes {
+        0 => return "at the start".into(),
+        m if m % (7 * 24 * 60) == 0 => plural(m / (7 * 24 * 60), "week"),
+        m if m % (24 * 60) == 0 => plural(m / (24 * 60), "day"),
+        m if m % 60 == 0 => plural(m / 60, "hour"),
+        m => plural(m, "minute"),
+    };
+    format!("{amount} before")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_values_parse_sorted_and_once() {
+        let parsed = Reminders::parse_form(&["60", "10", "", "60", " 0 "]).unwrap();
+        assert_eq!(parsed.minutes(), [0, 10, 60]);
+        assert_eq!(parsed.to_column(), "0,10,60");
+        assert_eq!(Reminders::from_column("0,10,60"), parsed);
+        assert_eq!(Reminders::from_column(""), Reminders::none());
+        for bad in ["-5", "ten", "1.5", "40321", "99999999999"] {
+            assert!(Reminders::parse_form(&[bad]).is_err(), "{bad}");
+        }
+        assert!(Reminders::parse_form(&["1", "2", "3", "4", "5", "6"]).is_err());
+        assert_eq!(Reminders::from_minutes([50_000, 5, 5]).minutes(), [5]);
+    }
+
+    #[test]
+    fn described_as_a_person_says_them() {
+        let said: Vec<String> = [0, 1, 10, 60, 90, 1440, 2880, 10080].into_iter().map(describe).collect();
+        assert_eq!(
+            said,
+            [
+                "at the start",
+                "1 minute before",
+                "10 minutes before",
+                "1 hour before",
+                "90 minutes before",
+                "1 day before",
+                "2 days before",
+                "1 week before"
+            ]
+        );
+    }
+}
