@@ -76,6 +76,11 @@ pub struct AppConfig {
     /// The address calendar apps use for the CalDAV server; default: `public_url`'s scheme
     /// and host with `dav_port`.
     pub dav_public_url: Option<String>,
+    /// A reminder that fell due while no instance ran is still sent this long after its time;
+    /// older ones are marked missed, never sent late.
+    pub reminder_grace_minutes: u64,
+    /// How often each instance looks for due reminders.
+    pub reminder_interval_seconds: u64,
 }
 
 /// `dav_port`: a port number, or `off` (no CalDAV server).
@@ -130,6 +135,8 @@ impl Default for AppConfig {
             change_log_days: 90,
             dav_port: DavPort(Some(8001)),
             dav_public_url: None,
+            reminder_grace_minutes: 60,
+            reminder_interval_seconds: 15,
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod health;
 pub mod ical;
 pub mod kv;
 pub mod logging;
+pub mod reminders;
 pub mod search;
 pub mod seed;
 pub mod store;
@@ -64,6 +65,7 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
         .attach(auth::stage(clock))
         .attach(AdHoc::on_ignite("Cache stage", |rocket| async { rocket.attach(cache::CacheFairing) }))
         .attach(dav::stage())
+        .attach(reminders::stage())
         .mount("/", rocket::routes![health::healthz, cache::metrics::metrics, dav::well_known])
         .mount("/", dashboard::routes())
         .mount("/", calendar::routes::routes())

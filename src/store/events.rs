@@ -294,6 +294,10 @@ impl Store {
                         }
                     }
                 }
+                let mut touched: Vec<String> = log.0.iter().map(|o| o.uid.clone()).collect();
+                touched.sort();
+                touched.dedup();
+                super::reminders::reschedule!(self, tx, owner, touched);
                 let changed: Vec<CalendarId> = log.by_calendar().into_iter().map(|(c, _)| c).collect();
                 let readers = if changed.is_empty() {
                     Vec::new()

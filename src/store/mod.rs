@@ -7,6 +7,7 @@ pub mod app_passwords;
 pub mod calendars;
 pub mod dav;
 pub mod events;
+pub mod reminders;
 pub mod search;
 pub mod shares;
 pub mod users;
@@ -22,6 +23,7 @@ use crate::config::DatabaseTarget;
 use crate::domain::UserId;
 
 pub use events::Applied;
+pub use reminders::{DueReminder, Fired, Notification};
 pub use search::SearchHit;
 pub use users::{NewUser, SessionUser, User, UsernameTaken};
 

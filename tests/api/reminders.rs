@@ -114,7 +114,202 @@ async fn a_phones_alarm_shows_on_the_web_and_back(engine: Engine) {
     assert_eq!(got.body.matches("BEGIN:VALARM").count(), 2, "{}", got.body);
 }
 
+/// The grace window the scheduler is run with here (the setting's default).
+const GRACE: chrono::Duration = chrono::Duration::hours(1);
+
+/// A user in `zone`, logged in on `app`'s own browser.
+async fn user_in(app: &TestApp, zone: &str) {
+    assert_status(&app.register("amy", PASSWORD).await, Status::SeeOther);
+    let fields = [("time_zone", zone), ("week_start", "1")];
+    assert_status(&app.post_with_token("/account/preferences", &fields).await, Status::SeeOther);
+}
+
+/// An event made on the web (local times, the user's zone); its id.
+async fn make(app: &TestApp, fields: &[(&str, &str)]) -> i64 {
+    let made = app.post_with_token("/events", fields).await;
+    assert_status(&made, Status::SeeOther);
+    made.headers().get_one("Location").unwrap().trim_start_matches("/events/").parse().unwrap()
+}
+
+/// Sets the clock to `at` and runs one scheduler pass; the titles notified so far, oldest first.
+async fn pass_at(app: &TestApp, at: chrono::DateTime<chrono::Utc>) -> Vec<String> {
+    app.clock.advance(at - app.clock.now());
+    eventide::reminders::tick(app.store(), at, GRACE).await.unwrap();
+    let mut all = app.store().notifications_of(eventide::domain::UserId(1), 100).await.unwrap();
+    all.reverse();
+    all.into_iter().map(|n| n.title).collect()
+}
+
+fn local(zone: &str, at: &str) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    let zone: chrono_tz::Tz = zone.parse().unwrap();
+    let naive = chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M").unwrap();
+    zone.from_local_datetime(&naive).single().unwrap().with_timezone(&chrono::Utc)
+}
+
+async fn a_reminder_goes_out_once_at_its_time_across_a_dst_change(engine: Engine) {
+    // Each on the day its zone changes its clocks (Auckland's ends, the others' begin).
+    for (zone, day) in [
+        ("Europe/Berlin", "2027-03-28"),
+        ("America/New_York", "2027-03-14"),
+        ("Pacific/Auckland", "2027-04-04"),
+    ] {
+        let app = spawn(engine, Backend::Memory).await;
+        user_in(&app, zone).await;
+        let (start, end) = (format!("{day}T10:00"), format!("{day}T11:00"));
+        make(&app, &[("title", "Standup"), ("start", &start), ("end", &end), ("reminders", "10")]).await;
+        let due = local(zone, &format!("{day}T09:50"));
+        assert!(pass_at(&app, due - chrono::Duration::minutes(1)).await.is_empty(), "{zone}: not yet");
+        assert_eq!(pass_at(&app, due).await, ["Standup"], "{zone}: at 09:50 local");
+        assert_eq!(pass_at(&app, due + chrono::Duration::minutes(5)).await, ["Standup"], "{zone}: once");
+        // Months went by on the clock: the session has expired.
+        assert_status(&app.login("amy", PASSWORD).await, Status::SeeOther);
+        let tray = body_of(&app, "/notifications").await;
+        assert!(tray.contains("Standup") && tray.contains("10 minutes before"), "{tray}");
+        assert!(body_of(&app, "/notifications/count").await.contains(">1<"));
+        assert_status(&app.post_with_token("/notifications/read", &[]).await, Status::SeeOther);
+        assert_eq!(body_of(&app, "/notifications/count").await, "");
+    }
+}
+
+async fn a_series_reminds_for_each_occurrence_but_a_cancelled_one(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    user_in(&app, "Europe/Berlin").await;
+    let fields = [
+        ("title", "Swim"),
+        ("start", "2027-03-27T09:00"),
+        ("end", "2027-03-27T10:00"),
+        ("repeat", "daily"),
+        ("interval", "1"),
+        ("ends", "count"),
+        ("count", "3"),
+        ("reminders", "10"),
+    ];
+    let id = make(&app, &fields).await;
+    // The second (the day the clocks change) is cancelled.
+    let second = local("Europe/Berlin", "2027-03-28T09:00").format("%Y%m%dT%H%M%SZ").to_string();
+    let cancel = [("scope", "this"), ("occurrence", second.as_str())];
+    assert_status(&app.post_with_token(&format!("/events/{id}/delete"), &cancel).await, Status::SeeOther);
+    let mut seen = Vec::new();
+    for day in ["2027-03-27", "2027-03-28", "2027-03-29"] {
+        seen = pass_at(&app, local("Europe/Berlin", &format!("{day}T08:50"))).await;
+    }
+    assert_eq!(seen, ["Swim", "Swim"], "the first and the third");
+    assert!(pass_at(&app, local("Europe/Berlin", "2027-04-10T08:50")).await.len() == 2, "and no more");
+}
+
+async fn edits_and_deletes_reschedule(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    user_in(&app, "UTC").await;
+    let moved = make(
+        &app,
+        &[
+            ("title", "Moved"),
+            ("start", "2027-05-01T10:00"),
+            ("end", "2027-05-01T11:00"),
+            ("reminders", "30"),
+        ],
+    )
+    .await;
+    let gone = make(
+        &app,
+        &[("title", "Gone"), ("start", "2027-05-01T10:00"), ("end", "2027-05-01T11:00"), ("reminders", "30")],
+    )
+    .await;
+    let later =
+        [("title", "Moved"), ("start", "2027-05-01T11:00"), ("end", "2027-05-01T12:00"), ("reminders", "30")];
+    assert_status(&app.post_with_token(&format!("/events/{moved}"), &later).await, Status::SeeOther);
+    assert_status(&app.post_with_token(&format!("/events/{gone}/delete"), &[]).await, Status::SeeOther);
+    assert!(pass_at(&app, local("UTC", "2027-05-01T09:30")).await.is_empty(), "neither at the old time");
+    assert_eq!(pass_at(&app, local("UTC", "2027-05-01T10:30")).await, ["Moved"]);
+}
+
+async fn an_all_day_event_reminds_from_the_owners_midnight(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    user_in(&app, "Europe/Berlin").await;
+    // 900 minutes before midnight: 09:00 the day before, in the owner's zone.
+    let fields = [
+        ("title", "Holiday"),
+        ("start", "2027-05-10"),
+        ("end", "2027-05-10"),
+        ("all_day", "on"),
+        ("reminders", "900"),
+    ];
+    make(&app, &fields).await;
+    assert!(pass_at(&app, local("Europe/Berlin", "2027-05-09T08:59")).await.is_empty());
+    assert_eq!(pass_at(&app, local("Europe/Berlin", "2027-05-09T09:00")).await, ["Holiday"]);
+
+}
+
+async fn concurrent_passes_send_each_reminder_once(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    user_in(&app, "UTC").await;
+    for n in 0..12 {
+        let title = format!("Meeting {n}");
+        make(
+            &app,
+            &[
+                ("title", &title),
+                ("start", "2027-06-01T10:00"),
+                ("end", "2027-06-01T11:00"),
+                ("reminders", "15"),
+                ("reminders", "60"),
+            ],
+        )
+        .await;
+    }
+    let at = local("UTC", "2027-06-01T09:45");
+    app.clock.advance(at - app.clock.now());
+    let store = app.store();
+    // As two instances on one database would: passes at once, each over its own connections.
+    let passes =
+        rocket::futures::future::join_all((0..4).map(|_| eventide::reminders::tick(store, at, GRACE))).await;
+    // (The app's own scheduler may take a share too: the count that matters is the table's.)
+    let sent: usize = passes.into_iter().map(|p| p.unwrap().notified).sum();
+    let made = store.notifications_of(eventide::domain::UserId(1), 100).await.unwrap();
+    assert_eq!(made.len(), 24, "each of 12 events' two reminders, once");
+    assert!(sent <= 24);
+}
+
+async fn after_downtime_recent_ones_go_out_and_older_are_missed(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    user_in(&app, "UTC").await;
+    make(
+        &app,
+        &[
+            ("title", "Long ago"),
+            ("start", "2027-07-01T08:00"),
+            ("end", "2027-07-01T09:00"),
+            ("reminders", "0"),
+        ],
+    )
+    .await;
+    make(
+        &app,
+        &[
+            ("title", "Just now"),
+            ("start", "2027-07-01T10:30"),
+            ("end", "2027-07-01T11:00"),
+            ("reminders", "0"),
+        ],
+    )
+    .await;
+    // Down from 07:00 to 11:00: 08:00 is three hours late, 10:30 within the hour's grace.
+    let back = local("UTC", "2027-07-01T11:00");
+    app.clock.advance(back - app.clock.now());
+    assert_eq!(pass_at(&app, back).await, ["Just now"]);
+    let far = local("UTC", "2030-01-01T00:00");
+    let left = app.store().claim_due_reminders(far, far, 10).await.unwrap();
+    assert!(left.is_empty(), "the missed one is done with, not waiting to go out late");
+}
+
 crate::on_both_engines!(
+    a_reminder_goes_out_once_at_its_time_across_a_dst_change,
+    a_series_reminds_for_each_occurrence_but_a_cancelled_one,
+    edits_and_deletes_reschedule,
+    an_all_day_event_reminds_from_the_owners_midnight,
+    concurrent_passes_send_each_reminder_once,
+    after_downtime_recent_ones_go_out_and_older_are_missed,
     the_form_sets_reminders_and_exports_them_as_alarms,
     valarms_come_in_from_files_and_go_back_out_once,
     a_phones_alarm_shows_on_the_web_and_back,

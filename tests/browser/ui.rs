@@ -39,6 +39,7 @@ fn pages() -> Vec<(&'static str, String)> {
         ("admin-event", "/admin/events/1".into()),
         ("admin-audit", "/admin/audit".into()),
         ("about", "/about".into()),
+        ("notifications", "/notifications".into()),
         // A calendar's public link, as anyone with it opens it (created on the calendars page).
         ("public-month", "public:month".into()),
         ("public-agenda", "public:agenda".into()),
