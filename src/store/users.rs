@@ -221,16 +221,33 @@ impl Store {
         Ok(done > 0)
     }
 
+    /// Sets the user's zone and week start. All-day events remind from the owner's midnight,
+    /// so their reminders move with the zone, in the same transaction.
     pub async fn set_preferences(&self, id: UserId, time_zone: &str, week_start: i16) -> DbResult<()> {
-        let sql = "UPDATE users SET time_zone = $1, week_start = $2 WHERE id = $3";
-        with_pool!(self, pool => sqlx::query(sql)
-            .bind(time_zone)
-            .bind(week_start)
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
+        macro_rules! run {
+            ($engine:ident, $pool:expr) => {{
+                let mut tx = super::begin_write!($engine, $pool);
+                sqlx::query("UPDATE users SET time_zone = $1, week_start = $2 WHERE id = $3")
+                    .bind(time_zone)
+                    .bind(week_start)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let all_day: Vec<String> = sqlx::query_scalar(
+                    "SELECT DISTINCT uid FROM events WHERE user_id = $1 AND all_day AND reminders <> ''",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+                super::reminders::reschedule!(self, tx, id, all_day);
+                tx.commit().await?;
+                Ok(())
+            }};
+        }
+        match &self.pool {
+            super::Pool::Sqlite(pool) => run!(Sqlite, pool),
+            super::Pool::Postgres(pool) => run!(Postgres, pool),
+        }
     }
 
     pub async fn count_users(&self) -> DbResult<i64> {

@@ -239,6 +239,20 @@ async fn an_all_day_event_reminds_from_the_owners_midnight(engine: Engine) {
     assert!(pass_at(&app, local("Europe/Berlin", "2027-05-09T08:59")).await.is_empty());
     assert_eq!(pass_at(&app, local("Europe/Berlin", "2027-05-09T09:00")).await, ["Holiday"]);
 
+    // Moved to Auckland, the next one reminds at 09:00 there (ten hours before Berlin's).
+    assert_status(&app.login("amy", PASSWORD).await, Status::SeeOther);
+    let fields = [
+        ("title", "Holiday 2"),
+        ("start", "2027-06-10"),
+        ("end", "2027-06-10"),
+        ("all_day", "on"),
+        ("reminders", "900"),
+    ];
+    make(&app, &fields).await;
+    let prefs = [("time_zone", "Pacific/Auckland"), ("week_start", "1")];
+    assert_status(&app.post_with_token("/account/preferences", &prefs).await, Status::SeeOther);
+    assert_eq!(pass_at(&app, local("Pacific/Auckland", "2027-06-09T08:59")).await.len(), 1);
+    assert_eq!(pass_at(&app, local("Pacific/Auckland", "2027-06-09T09:00")).await.len(), 2);
 }
 
 async fn concurrent_passes_send_each_reminder_once(engine: Engine) {
