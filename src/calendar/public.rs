@@ -41,9 +41,7 @@ impl<'a> FromParam<'a> for PublicToken {
     type Error = Unlogged;
 
     fn from_param(param: &'a str) -> Result<Self, Self::Error> {
-        let well_formed =
-            param.len() == 43 && param.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if well_formed {
+        if crate::ical::is_token(param) {
             Ok(PublicToken(param.to_string()))
         } else {
             Err(Unlogged)

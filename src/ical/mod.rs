@@ -50,14 +50,17 @@ impl<'a> FromParam<'a> for FeedToken {
 
     fn from_param(param: &'a str) -> Result<Self, Self::Error> {
         let token = param.strip_suffix(".ics").ok_or(Unlogged)?;
-        let well_formed =
-            token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if well_formed {
+        if is_token(token) {
             Ok(FeedToken(token.to_string()))
         } else {
             Err(Unlogged)
         }
     }
+}
+
+/// Whether `text` could be a token `new_feed_token` made (checked before any lookup).
+pub fn is_token(text: &str) -> bool {
+    text.len() == 43 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub fn new_feed_token() -> String {

@@ -8,7 +8,7 @@ use crate::dav_client::{element, event, hrefs, start, DavClient};
 use crate::helpers::*;
 
 /// An app with amy registered, a CalDAV server, and a client with amy's app password.
-async fn amy(engine: Engine) -> (TestApp, DavClient) {
+pub(crate) async fn amy(engine: Engine) -> (TestApp, DavClient) {
     let app = spawn(engine, Backend::Memory).await;
     assert_status(&app.register("amy", PASSWORD).await, Status::SeeOther);
     let port = start(&app).await;

@@ -83,19 +83,16 @@ async fn valarms_come_in_from_files_and_go_back_out_once(engine: Engine) {
 }
 
 async fn a_phones_alarm_shows_on_the_web_and_back(engine: Engine) {
-    use crate::dav_client::{event, start, DavClient};
-    let app = spawn(engine, Backend::Memory).await;
-    assert_status(&app.register("amy", PASSWORD).await, Status::SeeOther);
-    let port = start(&app).await;
-    let secret = eventide::auth::app_passwords::create(app.store(), eventide::domain::UserId(1), "Phone")
-        .await
-        .unwrap();
-    let phone = DavClient::new(port, "amy", &secret);
+    let (app, phone) = crate::caldav::amy(engine).await;
     let calendar = app.store().calendars_of(eventide::domain::UserId(1)).await.unwrap()[0].id.0;
     let path = format!("/dav/calendars/amy/{calendar}/call.ics");
     let alarm = "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Call\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\n";
     let put = phone
-        .put(&path, &event("call@phone", "Call", "20260603T100000Z", "20260603T103000Z", alarm), &[])
+        .put(
+            &path,
+            &crate::dav_client::event("call@phone", "Call", "20260603T100000Z", "20260603T103000Z", alarm),
+            &[],
+        )
         .await;
     assert_eq!(put.status, 201, "{}", put.body);
     let id = app.store().all_events(eventide::domain::UserId(1)).await.unwrap()[0].id.0;
