@@ -616,6 +616,52 @@
     });
   });
 
+  // ---- Reminders as browser notifications (the user opts in on /notifications) ----------
+  // The newest notification already shown (or there when the user opted in) is remembered per
+  // browser, so each shows once however many tabs poll.
+
+  var SHOWN_KEY = "eventide-notified-after";
+
+  function browserNotifies() {
+    return "Notification" in window && Notification.permission === "granted" &&
+      window.localStorage.getItem(SHOWN_KEY) !== null;
+  }
+
+  function pollReminders() {
+    if (!document.getElementById("notifications-link") || !browserNotifies()) return;
+    var after = window.localStorage.getItem(SHOWN_KEY) || "0";
+    fetch("/notifications/unread.json?after=" + encodeURIComponent(after), { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : []; })
+      .then(function (items) {
+        items.forEach(function (item) {
+          var shown = new Notification(item.title, { body: item.body, tag: "eventide-" + item.id });
+          shown.onclick = function () { window.focus(); window.location.href = item.href; };
+          var newest = Math.max(+(window.localStorage.getItem(SHOWN_KEY) || 0), item.id);
+          window.localStorage.setItem(SHOWN_KEY, String(newest));
+        });
+      }, function () { /* offline: the next poll tries again */ });
+  }
+
+  function initBrowserNotifications() {
+    var button = document.getElementById("browser-notifications");
+    if (!button || !("Notification" in window)) return;
+    var state = document.getElementById("browser-notifications-state");
+    function say() {
+      var on = browserNotifies();
+      button.hidden = on || Notification.permission === "denied";
+      state.textContent = on ? "Reminders also show as notifications in this browser."
+        : Notification.permission === "denied" ? "This browser blocks notifications from Eventide." : "";
+    }
+    button.parentNode.hidden = false;
+    say();
+    button.addEventListener("click", function () {
+      Notification.requestPermission().then(function (permission) {
+        if (permission === "granted") window.localStorage.setItem(SHOWN_KEY, button.dataset.latest || "0");
+        say();
+      });
+    });
+  }
+
   function init(root) {
     initGrid(root);
     initTimeGrid(root);
@@ -629,5 +675,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.body.addEventListener("eventide:undo", onUndoEvent);
     init(document);
+    initBrowserNotifications();
+    pollReminders();
+    window.setInterval(pollReminders, 30000);
   });
 })();

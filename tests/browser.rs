@@ -49,6 +49,8 @@ struct Served {
     base: String,
     dir: std::path::PathBuf,
     prefix: String,
+    /// The app's store, for what a test does as the server would (a scheduler pass).
+    store: eventide::store::Store,
 }
 
 impl Drop for Served {
@@ -79,6 +81,7 @@ async fn serve_with(admin: bool) -> Served {
         eventide::create_admin(figment.clone(), "root", stdin.as_bytes()).await.unwrap();
     }
     let rocket = eventide::build(figment).unwrap().ignite().await.unwrap();
+    let store = rocket.state::<eventide::store::Store>().cloned().unwrap();
     tokio::spawn(rocket.launch());
     let base = format!("http://127.0.0.1:{port}");
     for _ in 0..200 {
@@ -87,7 +90,7 @@ async fn serve_with(admin: bool) -> Served {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    Served { base, dir, prefix }
+    Served { base, dir, prefix, store }
 }
 
 async fn serve() -> Served {
@@ -136,8 +139,10 @@ async fn launch(look: Look) -> (Client, Driver) {
         options["mobileEmulation"] =
             json!({ "deviceMetrics": { "width": width, "height": 800, "pixelRatio": 2 } });
     }
+    // Notifications allowed, as a user who said yes to the browser's question.
+    options["prefs"] = json!({ "profile.default_content_setting_values.notifications": 1 });
     if !look.javascript {
-        options["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
+        options["prefs"]["profile.managed_default_content_settings.javascript"] = json!(2);
     }
     let mut capabilities = serde_json::Map::new();
     capabilities.insert("goog:chromeOptions".into(), options);
@@ -815,4 +820,50 @@ async fn one_shares_the_other_sees_and_edits() {
     })
     .await;
     ben_client.close().await.unwrap();
+}
+
+/// Issue 19: the user opts in on /notifications; a reminder falls due (a scheduler pass, as
+/// the server's own would run it); the header's count and the tray show it, and the browser
+/// shows it as a notification once (the script remembers the newest it showed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opt_in_and_a_reminder_arrives_in_the_app_and_the_browser() {
+    let served = serve().await;
+    let (client, _driver) = browser(true).await;
+    let base = served.base.clone();
+    let store = served.store.clone();
+    run("reminder_arrives", &client, move |client| async move {
+        register(&client, &base, "nina").await;
+        // An hour and a half from now (UTC, the new account's zone), reminded an hour before.
+        let start = chrono::Utc::now() + chrono::Duration::minutes(90);
+        let end = start + chrono::Duration::minutes(30);
+        let post = "var done = arguments[arguments.length - 1]; \
+            var body = new URLSearchParams(arguments[0]); \
+            body.append('csrf_token', document.querySelector('meta[name=csrf-token]').content); \
+            fetch('/events', { method: 'POST', body: body, redirect: 'manual' }).then(function () { done(true); });";
+        let fields = json!({ "title": "Call the bank", "start": start.format("%Y-%m-%dT%H:%M").to_string(),
+                             "end": end.format("%Y-%m-%dT%H:%M").to_string(), "reminders": "60" });
+        client.execute_async(post, vec![fields]).await.unwrap();
+
+        client.goto(&format!("{base}/notifications")).await.unwrap();
+        client.find(Locator::Id("browser-notifications")).await.unwrap().click().await.unwrap();
+        eventually("the opt-in", || async {
+            script(&client, "return localStorage.getItem('eventide-notified-after')").await == json!("0")
+        })
+        .await;
+        let state = text_of(&client, "browser-notifications-state").await;
+        assert!(state.contains("also show as notifications"), "{state}");
+
+        let due = start - chrono::Duration::minutes(60);
+        let tally = eventide::reminders::tick(&store, due, chrono::Duration::hours(1)).await.unwrap();
+        assert_eq!(tally.notified, 1);
+        client.goto(&format!("{base}/notifications")).await.unwrap();
+        eventually("the browser notification", || async {
+            script(&client, "return localStorage.getItem('eventide-notified-after')").await != json!("0")
+        })
+        .await;
+        eventually("the header's count", || async { text_of(&client, "notification-count").await.contains('1') }).await;
+        let tray = script(&client, "return document.querySelector('.notification-list').textContent").await;
+        assert!(tray.as_str().unwrap_or_default().contains("Call the bank"), "{tray}");
+    })
+    .await;
 }

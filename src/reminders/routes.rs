@@ -14,7 +14,7 @@ use crate::auth::guard::CurrentUser;
 use crate::auth::routes::TokenOnly;
 use crate::domain::reminders::describe;
 use crate::error::AppError;
-use crate::store::Store;
+use crate::store::{Notification, Store};
 use crate::web::page::Page;
 
 /// The most the tray lists.
@@ -34,19 +34,37 @@ struct TrayItem {
 struct Tray {
     items: Vec<TrayItem>,
     unread: usize,
+    /// The newest one's id: turning on browser notifications shows only what comes after.
+    latest: i64,
+}
+
+/// A notification as the browser shows it (the script polls for these once the user opted in).
+#[derive(Serialize)]
+pub struct BrowserNotification {
+    id: i64,
+    title: String,
+    body: String,
+    href: String,
+}
+
+/// The event's page, or the occurrence's of a series.
+fn event_href(n: &Notification) -> Option<String> {
+    let id = n.event_id?;
+    Some(match n.repeats {
+        true => format!("/events/{}?at={}", id.0, crate::domain::recurrence::compact(n.occurrence)),
+        false => format!("/events/{}", id.0),
+    })
 }
 
 #[rocket::get("/notifications")]
 pub async fn tray(user: CurrentUser, page: Page, store: &State<Store>) -> Result<Template, AppError> {
     let zone = user.user.zone();
-    let items: Vec<TrayItem> = store
-        .notifications_of(user.user.id, SHOWN)
-        .await?
+    let notifications = store.notifications_of(user.user.id, SHOWN).await?;
+    let latest = notifications.first().map_or(0, |n| n.id);
+    let items: Vec<TrayItem> = notifications
         .into_iter()
         .map(|n| TrayItem {
-            href: n.event_id.map(|id| {
-                format!("/events/{}?at={}", id.0, crate::domain::recurrence::compact(n.occurrence))
-            }),
+            href: event_href(&n),
             when: n.occurrence.with_timezone(&zone).format("%A, %-d %B %Y, %H:%M").to_string(),
             reminder: describe(u32::try_from(n.minutes).unwrap_or(0)),
             unread: n.read_at.is_none(),
@@ -54,7 +72,33 @@ pub async fn tray(user: CurrentUser, page: Page, store: &State<Store>) -> Result
         })
         .collect();
     let unread = items.iter().filter(|i| i.unread).count();
-    Ok(page.render("notifications.html", Tray { items, unread }))
+    Ok(page.render("notifications.html", Tray { items, unread, latest }))
+}
+
+/// What the browser has not shown yet: unread notifications after `after` (an id).
+#[rocket::get("/notifications/unread.json?<after>")]
+pub async fn unread(
+    after: Option<i64>,
+    user: CurrentUser,
+    store: &State<Store>,
+) -> Result<rocket::serde::json::Json<Vec<BrowserNotification>>, AppError> {
+    let zone = user.user.zone();
+    let fresh = store.unread_notifications_after(user.user.id, after.unwrap_or(0)).await?;
+    Ok(rocket::serde::json::Json(
+        fresh
+            .into_iter()
+            .map(|n| BrowserNotification {
+                id: n.id,
+                body: format!(
+                    "{} · {}",
+                    n.occurrence.with_timezone(&zone).format("%a %-d %b, %H:%M"),
+                    describe(u32::try_from(n.minutes).unwrap_or(0))
+                ),
+                href: event_href(&n).unwrap_or_else(|| "/notifications".to_string()),
+                title: n.title,
+            })
+            .collect(),
+    ))
 }
 
 /// The header's unread count: a badge, or nothing.
@@ -78,5 +122,5 @@ pub async fn read(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![tray, count, read]
+    rocket::routes![tray, count, read, unread]
 }

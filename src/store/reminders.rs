@@ -47,7 +47,15 @@ pub struct Notification {
     pub title: String,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
+    /// Its event repeats: the occurrence has a page of its own (`?at=`).
+    pub repeats: bool,
 }
+
+/// A notification's columns, with whether its event (if it is still there) repeats.
+const NOTIFICATION_COLUMNS: &str =
+    "n.id, n.event_id, n.occurrence, n.minutes, n.title, n.created_at, n.read_at, \
+     CASE WHEN e.rrule IS NULL THEN FALSE ELSE TRUE END AS repeats \
+     FROM notifications n LEFT JOIN events e ON e.id = n.event_id";
 
 /// The due rows for these event rows (a series with its edited occurrences, or single
 /// events), as of `now`: `(event, minutes, occurrence, due)`.
@@ -184,7 +192,9 @@ impl Store {
                         .bind(due.minutes)
                         .fetch_optional(&mut *tx)
                         .await?;
+                // (Committed, not dropped: a dropped SQLite write closes its connection.)
                 if current != Some(due.due_at) {
+                    tx.commit().await?;
                     return Ok(Fired::Stale);
                 }
                 let sql = format!(
@@ -193,6 +203,7 @@ impl Store {
                 let rows: Vec<Event> =
                     sqlx::query_as(&sql).bind(due.user_id).bind(due.event_id).fetch_all(&mut *tx).await?;
                 let Some(event) = rows.iter().find(|e| e.id == due.event_id) else {
+                    tx.commit().await?;
                     return Ok(Fired::Stale);
                 };
                 let fired = if due.due_at >= now - grace {
@@ -253,9 +264,16 @@ impl Store {
 
     /// The user's notifications, newest first.
     pub async fn notifications_of(&self, user: UserId, limit: i64) -> DbResult<Vec<Notification>> {
-        let sql = "SELECT id, event_id, occurrence, minutes, title, created_at, read_at FROM notifications \
-                   WHERE user_id = $1 ORDER BY id DESC LIMIT $2";
-        with_pool!(self, pool => sqlx::query_as::<_, Notification>(sql).bind(user).bind(limit).fetch_all(pool).await)
+        let sql = format!("SELECT {NOTIFICATION_COLUMNS} WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT $2");
+        with_pool!(self, pool => sqlx::query_as::<_, Notification>(&sql).bind(user).bind(limit).fetch_all(pool).await)
+    }
+
+    /// The user's unread notifications newer than `after` (an id), oldest first.
+    pub async fn unread_notifications_after(&self, user: UserId, after: i64) -> DbResult<Vec<Notification>> {
+        let sql = format!(
+            "SELECT {NOTIFICATION_COLUMNS} WHERE n.user_id = $1 AND n.id > $2 AND n.read_at IS NULL ORDER BY n.id LIMIT 20"
+        );
+        with_pool!(self, pool => sqlx::query_as::<_, Notification>(&sql).bind(user).bind(after).fetch_all(pool).await)
     }
 
     pub async fn unread_notifications(&self, user: UserId) -> DbResult<i64> {
