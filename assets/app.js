@@ -599,10 +599,16 @@
     if (event.detail.target && event.detail.target.id === "main") init(event.detail.target);
   });
 
-  // The event form: date inputs when "all day" is ticked, date-time inputs otherwise.
+  // The event form: date inputs when "all day" is ticked, date-time inputs otherwise, and the
+  // reminders that go with each (a disabled fieldset sends nothing).
   document.addEventListener("change", function (event) {
     if (!event.target.matches("[data-toggles-dates]")) return;
     var form = event.target.form;
+    Array.prototype.forEach.call(form.querySelectorAll("[data-reminders]"), function (set) {
+      var wanted = (set.dataset.reminders === "all-day") === event.target.checked;
+      set.hidden = !wanted;
+      set.disabled = !wanted;
+    });
     ["start", "end"].forEach(function (name) {
       var input = form.elements[name];
       var value = input.value;

@@ -152,6 +152,31 @@ pub fn describe(minutes: u32) -> String {
     format!("{amount} before")
 }
 
+/// The same for an all-day event, whose reminders count back from its day's midnight: "the
+/// day before at 09:00", "2 days before at 18:00", "a week before at 09:00".
+pub fn describe_all_day(minutes: u32) -> String {
+    if minutes == 0 {
+        return "as the day begins (00:00)".into();
+    }
+    let days = minutes.div_ceil(24 * 60);
+    let after_midnight = days * 24 * 60 - minutes;
+    let time = format!("{:02}:{:02}", after_midnight / 60, after_midnight % 60);
+    match days {
+        1 => format!("the day before at {time}"),
+        7 => format!("a week before at {time}"),
+        n => format!("{n} days before at {time}"),
+    }
+}
+
+/// Either, for an event that is or is not all-day.
+pub fn describe_for(minutes: u32, all_day: bool) -> String {
+    if all_day {
+        describe_all_day(minutes)
+    } else {
+        describe(minutes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +193,22 @@ mod tests {
         }
         assert!(Reminders::parse_form(&["1", "2", "3", "4", "5", "6"]).is_err());
         assert_eq!(Reminders::from_minutes([50_000, 5, 5]).minutes(), [5]);
+    }
+
+    #[test]
+    fn all_day_reminders_are_a_time_on_a_day_before() {
+        let said: Vec<String> = [0, 900, 360, 1440, 2340, 9540].into_iter().map(describe_all_day).collect();
+        assert_eq!(
+            said,
+            [
+                "as the day begins (00:00)",
+                "the day before at 09:00",
+                "the day before at 18:00",
+                "the day before at 00:00",
+                "2 days before at 09:00",
+                "a week before at 09:00"
+            ]
+        );
     }
 
     #[test]

@@ -74,6 +74,8 @@ pub type FieldErrors = Map<String, Value>;
 /// The reminders the form offers as checkboxes: the usual ones, and any other the event has
 /// (a phone's "25 minutes before").
 const USUAL_REMINDERS: [u32; 10] = [0, 5, 10, 15, 30, 60, 120, 1440, 2880, 10080];
+/// An all-day event's: a time of day before it (09:00 the day before is the usual one).
+const USUAL_ALL_DAY_REMINDERS: [u32; 5] = [0, 360, 900, 2340, 9540];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReminderChoice {
@@ -129,16 +131,18 @@ impl EventForm {
         .with_rule(event.rule().as_ref(), first_day(event, zone), zone)
     }
 
-    /// The reminder checkboxes, ticked as typed.
-    pub fn reminder_choices(&self) -> Vec<ReminderChoice> {
+    /// The reminder checkboxes for a timed event (`all_day` false) or an all-day one, ticked
+    /// as typed.
+    pub fn reminder_choices(&self, all_day: bool) -> Vec<ReminderChoice> {
         let typed: Vec<u32> = self.reminders.iter().filter_map(|m| m.trim().parse().ok()).collect();
-        let mut all: Vec<u32> = USUAL_REMINDERS.iter().chain(typed.iter()).copied().collect();
+        let usual: &[u32] = if all_day { &USUAL_ALL_DAY_REMINDERS } else { &USUAL_REMINDERS };
+        let mut all: Vec<u32> = usual.iter().chain(typed.iter()).copied().collect();
         all.sort_unstable();
         all.dedup();
         all.into_iter()
             .map(|minutes| ReminderChoice {
                 minutes,
-                label: crate::domain::reminders::describe(minutes),
+                label: crate::domain::reminders::describe_for(minutes, all_day),
                 checked: typed.contains(&minutes),
             })
             .collect()

@@ -86,7 +86,8 @@ fn form_context(
         "end_choices": [["never", "Never"], ["count", "After a number of times"], ["until", "On a date"]],
         "scope_choices": [["this", "This event"], ["following", "This and following events"], ["all", "All events"]],
         "monthly_choices": repeat::monthly_choices(first_day),
-        "reminder_choices": form.reminder_choices(),
+        "reminder_choices": form.reminder_choices(false),
+        "all_day_reminder_choices": form.reminder_choices(true),
         "asks_scope": target.is_some_and(|t| t.at.is_some() && t.event.series_id.is_none()),
         "is_edited_occurrence": target.is_some_and(|t| t.event.series_id.is_some()),
         "calendars": calendars,
@@ -353,7 +354,7 @@ pub async fn show(
                 "repeats": rule.map(|r| describe(&r, target.event.zone())),
                 "edited_occurrence": target.event.series_id.is_some(),
                 "series_url": target.series.as_ref().map(|s| format!("/events/{}", s.id.0)),
-                "reminders": shown.reminders.minutes().iter().map(|m| crate::domain::reminders::describe(*m)).collect::<Vec<_>>(),
+                "reminders": shown.reminders.minutes().iter().map(|m| crate::domain::reminders::describe_for(*m, shown.all_day)).collect::<Vec<_>>(),
             });
             let html = render_to_string(&templates, "event_body.html", &context)?;
             Ok(Fragment { title: shown.title, html })

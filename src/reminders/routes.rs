@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::guard::CurrentUser;
 use crate::auth::routes::TokenOnly;
-use crate::domain::reminders::describe;
+use crate::domain::reminders::describe_for;
 use crate::error::AppError;
 use crate::store::{Notification, Store};
 use crate::web::page::Page;
@@ -47,6 +47,16 @@ pub struct BrowserNotification {
     href: String,
 }
 
+/// When the occurrence is, in the user's zone: its day (`day`), and for a timed one its time.
+fn when(n: &Notification, zone: chrono_tz::Tz, day: &str, time: &str) -> String {
+    if n.all_day {
+        // An all-day event's start is its date, kept at 00:00 UTC.
+        n.occurrence.date_naive().format(day).to_string()
+    } else {
+        n.occurrence.with_timezone(&zone).format(&format!("{day}{time}")).to_string()
+    }
+}
+
 /// The event's page, or the occurrence's of a series.
 fn event_href(n: &Notification) -> Option<String> {
     let id = n.event_id?;
@@ -65,8 +75,8 @@ pub async fn tray(user: CurrentUser, page: Page, store: &State<Store>) -> Result
         .into_iter()
         .map(|n| TrayItem {
             href: event_href(&n),
-            when: n.occurrence.with_timezone(&zone).format("%A, %-d %B %Y, %H:%M").to_string(),
-            reminder: describe(u32::try_from(n.minutes).unwrap_or(0)),
+            when: when(&n, zone, "%A, %-d %B %Y", ", %H:%M"),
+            reminder: describe_for(u32::try_from(n.minutes).unwrap_or(0), n.all_day),
             unread: n.read_at.is_none(),
             title: n.title,
         })
@@ -91,8 +101,8 @@ pub async fn unread(
                 id: n.id,
                 body: format!(
                     "{} · {}",
-                    n.occurrence.with_timezone(&zone).format("%a %-d %b, %H:%M"),
-                    describe(u32::try_from(n.minutes).unwrap_or(0))
+                    when(&n, zone, "%a %-d %b", ", %H:%M"),
+                    describe_for(u32::try_from(n.minutes).unwrap_or(0), n.all_day)
                 ),
                 href: event_href(&n).unwrap_or_else(|| "/notifications".to_string()),
                 title: n.title,

@@ -49,12 +49,14 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
     /// Its event repeats: the occurrence has a page of its own (`?at=`).
     pub repeats: bool,
+    /// Its event is all-day: the reminder was a time of day before it.
+    pub all_day: bool,
 }
 
 /// A notification's columns, with whether its event (if it is still there) repeats.
 const NOTIFICATION_COLUMNS: &str =
     "n.id, n.event_id, n.occurrence, n.minutes, n.title, n.created_at, n.read_at, \
-     CASE WHEN e.rrule IS NULL THEN FALSE ELSE TRUE END AS repeats \
+     CASE WHEN e.rrule IS NULL THEN FALSE ELSE TRUE END AS repeats, COALESCE(e.all_day, FALSE) AS all_day \
      FROM notifications n LEFT JOIN events e ON e.id = n.event_id";
 
 /// The due rows for these event rows (a series with its edited occurrences, or single

@@ -232,9 +232,16 @@ async fn an_all_day_event_reminds_from_the_owners_midnight(engine: Engine) {
         ("all_day", "on"),
         ("reminders", "900"),
     ];
-    make(&app, &fields).await;
+    let id = make(&app, &fields).await;
+    assert!(body_of(&app, &format!("/events/{id}")).await.contains("the day before at 09:00"));
+    let form = body_of(&app, &format!("/events/{id}/edit")).await;
+    let all_day_list = form.split(r#"data-reminders="all-day""#).nth(1).unwrap_or_default();
+    assert!(all_day_list.contains(r#"value="900" checked> the day before at 09:00"#), "{form}");
     assert!(pass_at(&app, local("Europe/Berlin", "2027-05-09T08:59")).await.is_empty());
     assert_eq!(pass_at(&app, local("Europe/Berlin", "2027-05-09T09:00")).await, ["Holiday"]);
+    assert_status(&app.login("amy", PASSWORD).await, Status::SeeOther);
+    let tray = body_of(&app, "/notifications").await;
+    assert!(tray.contains("Monday, 10 May 2027 ·") && tray.contains("the day before at 09:00"), "{tray}");
 
     // Moved to Auckland, the next one reminds at 09:00 there (ten hours before Berlin's).
     assert_status(&app.login("amy", PASSWORD).await, Status::SeeOther);
