@@ -95,11 +95,6 @@ macro_rules! reschedule {
     ($store:expr, $tx:expr, $owner:expr, $uids:expr) => {{
         let uids: Vec<String> = $uids;
         if !uids.is_empty() {
-            let zone: Option<String> = sqlx::query_scalar("SELECT time_zone FROM users WHERE id = $1")
-                .bind($owner)
-                .fetch_optional(&mut *$tx)
-                .await?;
-            let zone: chrono_tz::Tz = zone.and_then(|z| z.parse().ok()).unwrap_or(chrono_tz::UTC);
             let sql = format!(
                 "SELECT {} FROM events WHERE user_id = $1 AND {}",
                 $crate::store::events::EVENT_COLUMNS,
@@ -115,6 +110,16 @@ macro_rules! reschedule {
                 let sql = format!("DELETE FROM reminders_due WHERE {}", $store.in_list("event_id", 1));
                 sqlx::query(&sql).bind($crate::store::Listed(ids)).execute(&mut *$tx).await?;
             }
+            // The owner's zone matters only to reminders (all-day ones): most writes have none.
+            let zone: chrono_tz::Tz = if rows.iter().any(|e| !e.reminders.is_empty()) {
+                let zone: Option<String> = sqlx::query_scalar("SELECT time_zone FROM users WHERE id = $1")
+                    .bind($owner)
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+                zone.and_then(|z| z.parse().ok()).unwrap_or(chrono_tz::UTC)
+            } else {
+                chrono_tz::UTC
+            };
             for (event, minutes, occurrence, due) in
                 $crate::store::reminders::schedule(&rows, zone, chrono::Utc::now())
             {
