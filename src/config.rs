@@ -1,6 +1,6 @@
 //! Typed configuration. Sources, weakest first: `Rocket.toml` (the active profile over
 //! `[default]`), `ROCKET_*`, the contract's own names (`DATABASE_URL`, `REDIS_URL`,
-//! `SESSION_REDIS_URL`, `SECRET_KEY`) and finally `EVENTIDE_*` (e.g. `EVENTIDE_LOG_FILE`).
+//! `SESSION_REDIS_URL`, `SECRET_KEY`, `SMTP_URL`) and finally `EVENTIDE_*` (e.g. `EVENTIDE_LOG_FILE`).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -81,6 +81,11 @@ pub struct AppConfig {
     pub reminder_grace_minutes: u64,
     /// How often each instance looks for due reminders.
     pub reminder_interval_seconds: u64,
+    /// `smtp://HOST:PORT` or `smtps://USER:PASS@HOST:PORT` (`SMTP_URL`); unset: no email.
+    pub smtp_url: Option<String>,
+    /// The sender of reminder mail (`EVENTIDE_MAIL_FROM`); default `Eventide <eventide@HOST>`
+    /// with `public_url`'s host.
+    pub mail_from: Option<String>,
 }
 
 /// `dav_port`: a port number, or `off` (no CalDAV server).
@@ -137,6 +142,8 @@ impl Default for AppConfig {
             dav_public_url: None,
             reminder_grace_minutes: 60,
             reminder_interval_seconds: 15,
+            smtp_url: None,
+            mail_from: None,
         }
     }
 }
@@ -153,7 +160,11 @@ pub fn figment() -> Figment {
         .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
         .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
         .select(Profile::from_env_or("ROCKET_PROFILE", rocket::Config::DEFAULT_PROFILE))
-        .merge(Env::raw().only(&["database_url", "redis_url", "session_redis_url", "secret_key"]).global())
+        .merge(
+            Env::raw()
+                .only(&["database_url", "redis_url", "session_redis_url", "secret_key", "smtp_url"])
+                .global(),
+        )
         .merge(Env::prefixed("EVENTIDE_").global())
 }
 

@@ -18,6 +18,7 @@ pub mod health;
 pub mod ical;
 pub mod kv;
 pub mod logging;
+pub mod mail;
 pub mod reminders;
 pub mod search;
 pub mod seed;
@@ -65,6 +66,7 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
         .attach(auth::stage(clock))
         .attach(AdHoc::on_ignite("Cache stage", |rocket| async { rocket.attach(cache::CacheFairing) }))
         .attach(dav::stage())
+        .attach(mail::stage())
         .attach(reminders::stage())
         .mount("/", rocket::routes![health::healthz, cache::metrics::metrics, dav::well_known])
         .mount("/", dashboard::routes())

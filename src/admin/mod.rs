@@ -21,6 +21,7 @@ use crate::auth::session::Sessions;
 use crate::cache::Cache;
 use crate::error::AppError;
 use crate::kv::Backends;
+use crate::mail::Mail;
 use crate::store::Store;
 use crate::web::page::{Navigate, Page};
 
@@ -76,9 +77,11 @@ pub async fn home(
     cache: &State<Cache>,
     sessions: &State<Sessions>,
     started: &State<Started>,
+    mail: &State<Mail>,
     flash: Option<FlashMessage<'_>>,
 ) -> Result<Template, AppError> {
     let users = store.count_users().await?;
+    let outbox = store.outbox_summary(chrono::Utc::now()).await?;
     let size = store.database_size().await?;
     let session_count =
         sessions.count().await.map(|(n, more)| format!("{n}{}", if more { "+" } else { "" })).ok();
@@ -98,6 +101,8 @@ pub async fn home(
             "redis_info": usage.map(|(_, info)| info).unwrap_or_default(),
             "cache_stats": cache_stats(cache),
             "notice": notice(flash),
+            "mail_enabled": mail.enabled(),
+            "outbox": outbox,
         }),
     ))
 }

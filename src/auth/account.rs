@@ -8,6 +8,7 @@ use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{Either, State};
 use rocket_dyn_templates::Template;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::csrf::CsrfForm;
@@ -21,7 +22,9 @@ use crate::cache::Cache;
 use crate::dav::DavPublicUrl;
 use crate::error::AppError;
 use crate::ical::routes::feed_links;
+use crate::mail::Mail;
 use crate::store::app_passwords::AppPassword;
+use crate::store::mail::MailAddress;
 use crate::store::{SessionUser, Store, User};
 use crate::web::page::Page;
 use crate::web::public_url::PublicUrl;
@@ -81,16 +84,40 @@ pub struct AccountExtras {
     pub new_app_password: Option<(String, String)>,
     pub app_password_label: String,
     pub app_password_error: Option<String>,
+    /// The mail address as typed, and why it was refused.
+    pub email_value: Option<String>,
+    pub email_error: Option<String>,
 }
 
-/// The account page's context: the settings, the feed, the app passwords.
+/// The account page's email section: whether the server sends mail, and the address.
+#[derive(Serialize)]
+struct EmailSection {
+    enabled: bool,
+    address: Option<MailAddress>,
+    value: String,
+    error: Option<String>,
+}
+
+/// The account page's context: the settings, the feed, the app passwords, the mail address.
 pub async fn account_page_context(
     store: &Store,
     user: &CurrentUser,
     public_url: &PublicUrl,
     dav: &DavPublicUrl,
+    mail: &Mail,
     extras: AccountExtras,
 ) -> Result<Value, AppError> {
+    let address = store.mail_address_of(user.user.id).await?;
+    let email = EmailSection {
+        enabled: mail.enabled(),
+        value: extras
+            .email_value
+            .clone()
+            .or_else(|| address.as_ref().map(|a| a.address.clone()))
+            .unwrap_or_default(),
+        error: extras.email_error.clone(),
+        address,
+    };
     let account = account_of(store, user).await?;
     let app_passwords = store.app_passwords_of(user.user.id).await?;
     let mut context = account_context(
@@ -110,6 +137,7 @@ pub async fn account_page_context(
         );
         map.insert("app_password_label".into(), json!(extras.app_password_label));
         map.insert("dav_url".into(), json!(dav.root()));
+        map.insert("email".into(), json!(email));
         if let Some(error) = extras.app_password_error {
             map.insert("app_password_error".into(), json!(error));
         }
@@ -125,9 +153,10 @@ pub async fn account_page(
     flash: Option<FlashMessage<'_>>,
     public_url: &State<PublicUrl>,
     dav: &State<DavPublicUrl>,
+    mail: &State<Mail>,
 ) -> Result<Template, AppError> {
     let extras = AccountExtras { notice: flash.map(|f| f.message().to_string()), ..AccountExtras::default() };
-    Ok(page.render("account.html", account_page_context(store, &user, public_url, dav, extras).await?))
+    Ok(page.render("account.html", account_page_context(store, &user, public_url, dav, mail, extras).await?))
 }
 
 #[rocket::post("/account/password", data = "<form>")]

@@ -80,6 +80,7 @@ pub async fn create_route(
     store: &State<Store>,
     public_url: &State<PublicUrl>,
     dav: &State<DavPublicUrl>,
+    mail: &State<crate::mail::Mail>,
 ) -> Result<(Status, Template), AppError> {
     let (status, extras) = match validate_label(&form.0.label) {
         Ok(label) => {
@@ -98,7 +99,7 @@ pub async fn create_route(
             },
         ),
     };
-    let context = account_page_context(store, &user, public_url, dav, extras).await?;
+    let context = account_page_context(store, &user, public_url, dav, mail, extras).await?;
     Ok(page.render_status(status, "account.html", context))
 }
 

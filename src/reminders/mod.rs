@@ -4,7 +4,8 @@
 //! once, and a crashed instance's claims run out), and fires each in a transaction of its
 //! own: a notification (once per occurrence and reminder, by a unique key), then the next
 //! occurrence's due time. What fell due longer ago than `reminder_grace_minutes` (the server
-//! was down) is marked missed, never sent late.
+//! was down) is marked missed, never sent late. The same loop then sends the mail due
+//! (`crate::mail`).
 
 pub mod routes;
 
@@ -14,7 +15,8 @@ use rocket::fairing::AdHoc;
 use crate::clock::Clock;
 use crate::config::AppConfig;
 use crate::error::AppError;
-use crate::store::{Fired, Store};
+use crate::mail::{Delivered, Mail};
+use crate::store::{Fired, Notification, Store};
 
 /// Reminders claimed at once; a claim is held this long.
 const BATCH: i64 = 100;
@@ -47,6 +49,25 @@ pub async fn tick(store: &Store, now: DateTime<Utc>, grace: Duration) -> Result<
     }
 }
 
+/// When the occurrence is, in the user's zone: its day (`day`), and for a timed one its time.
+pub fn when(n: &Notification, zone: chrono_tz::Tz, day: &str, time: &str) -> String {
+    if n.all_day {
+        // An all-day event's start is its date, kept at 00:00 UTC.
+        n.occurrence.date_naive().format(day).to_string()
+    } else {
+        n.occurrence.with_timezone(&zone).format(&format!("{day}{time}")).to_string()
+    }
+}
+
+/// The event's page, or the occurrence's of a series.
+pub fn event_path(n: &Notification) -> Option<String> {
+    let id = n.event_id?;
+    Some(match n.repeats {
+        true => format!("/events/{}?at={}", id.0, crate::domain::recurrence::compact(n.occurrence)),
+        false => format!("/events/{}", id.0),
+    })
+}
+
 /// Starts the scheduler when Rocket lifts off; it stops with Rocket's shutdown.
 pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Reminders", |rocket| async {
@@ -59,6 +80,7 @@ pub fn stage() -> AdHoc {
                 ) else {
                     return;
                 };
+                let mail = rocket.state::<Mail>().cloned();
                 let grace = Duration::minutes(i64::try_from(config.reminder_grace_minutes).unwrap_or(60));
                 let every = std::time::Duration::from_secs(config.reminder_interval_seconds.max(1));
                 let mut shutdown = rocket.shutdown();
@@ -78,6 +100,19 @@ pub fn stage() -> AdHoc {
                                 grace.num_minutes()
                             ),
                             Err(e) => log::warn!("reminders: a pass failed, the next one retries: {e}"),
+                        }
+                        // What the pass fired goes out at once, with what earlier passes left.
+                        if let Some(mailer) = mail.as_ref().and_then(Mail::mailer) {
+                            match crate::mail::deliver(&store, mailer, clock.now()).await {
+                                Ok(Delivered { sent: 0, retrying: 0, given_up: 0 }) => {}
+                                Ok(done) => log::info!(
+                                    "mail: {} sent, {} to retry, {} given up",
+                                    done.sent,
+                                    done.retrying,
+                                    done.given_up
+                                ),
+                                Err(e) => log::warn!("mail: a pass failed, the next one retries: {e}"),
+                            }
                         }
                     }
                 });

@@ -9,12 +9,14 @@ use rocket::State;
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 
+use super::{event_path, when};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::guard::CurrentUser;
 use crate::auth::routes::TokenOnly;
 use crate::domain::reminders::describe_for;
 use crate::error::AppError;
-use crate::store::{Notification, Store};
+use crate::store::mail::{AddressState, MailAddress};
+use crate::store::Store;
 use crate::web::page::Page;
 
 /// The most the tray lists.
@@ -36,6 +38,8 @@ struct Tray {
     unread: usize,
     /// The newest one's id: turning on browser notifications shows only what comes after.
     latest: i64,
+    /// The user's mail address, when the mail server refused it: they are told here too.
+    paused_mail: Option<MailAddress>,
 }
 
 /// A notification as the browser shows it (the script polls for these once the user opted in).
@@ -47,25 +51,6 @@ pub struct BrowserNotification {
     href: String,
 }
 
-/// When the occurrence is, in the user's zone: its day (`day`), and for a timed one its time.
-fn when(n: &Notification, zone: chrono_tz::Tz, day: &str, time: &str) -> String {
-    if n.all_day {
-        // An all-day event's start is its date, kept at 00:00 UTC.
-        n.occurrence.date_naive().format(day).to_string()
-    } else {
-        n.occurrence.with_timezone(&zone).format(&format!("{day}{time}")).to_string()
-    }
-}
-
-/// The event's page, or the occurrence's of a series.
-fn event_href(n: &Notification) -> Option<String> {
-    let id = n.event_id?;
-    Some(match n.repeats {
-        true => format!("/events/{}?at={}", id.0, crate::domain::recurrence::compact(n.occurrence)),
-        false => format!("/events/{}", id.0),
-    })
-}
-
 #[rocket::get("/notifications")]
 pub async fn tray(user: CurrentUser, page: Page, store: &State<Store>) -> Result<Template, AppError> {
     let zone = user.user.zone();
@@ -74,7 +59,7 @@ pub async fn tray(user: CurrentUser, page: Page, store: &State<Store>) -> Result
     let items: Vec<TrayItem> = notifications
         .into_iter()
         .map(|n| TrayItem {
-            href: event_href(&n),
+            href: event_path(&n),
             when: when(&n, zone, "%A, %-d %B %Y", ", %H:%M"),
             reminder: describe_for(u32::try_from(n.minutes).unwrap_or(0), n.all_day),
             unread: n.read_at.is_none(),
@@ -82,7 +67,9 @@ pub async fn tray(user: CurrentUser, page: Page, store: &State<Store>) -> Result
         })
         .collect();
     let unread = items.iter().filter(|i| i.unread).count();
-    Ok(page.render("notifications.html", Tray { items, unread, latest }))
+    let paused_mail =
+        store.mail_address_of(user.user.id).await?.filter(|address| address.state == AddressState::Paused);
+    Ok(page.render("notifications.html", Tray { items, unread, latest, paused_mail }))
 }
 
 /// What the browser has not shown yet: unread notifications after `after` (an id).
@@ -104,7 +91,7 @@ pub async fn unread(
                     when(&n, zone, "%a %-d %b", ", %H:%M"),
                     describe_for(u32::try_from(n.minutes).unwrap_or(0), n.all_day)
                 ),
-                href: event_href(&n).unwrap_or_else(|| "/notifications".to_string()),
+                href: event_path(&n).unwrap_or_else(|| "/notifications".to_string()),
                 title: n.title,
             })
             .collect(),

@@ -7,6 +7,7 @@ pub mod app_passwords;
 pub mod calendars;
 pub mod dav;
 pub mod events;
+pub mod mail;
 pub mod reminders;
 pub mod search;
 pub mod shares;

@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::events::EVENT_COLUMNS;
+use super::mail::queue_reminder_mail;
 use super::{begin_write, with_pool, DbResult, Pool, Store};
 use crate::domain::recurrence::parse_exdates;
 use crate::domain::reminders::next_due;
@@ -54,7 +55,7 @@ pub struct Notification {
 }
 
 /// A notification's columns, with whether its event (if it is still there) repeats.
-const NOTIFICATION_COLUMNS: &str =
+pub(super) const NOTIFICATION_COLUMNS: &str =
     "n.id, n.event_id, n.occurrence, n.minutes, n.title, n.created_at, n.read_at, \
      CASE WHEN e.rrule IS NULL THEN FALSE ELSE TRUE END AS repeats, COALESCE(e.all_day, FALSE) AS all_day \
      FROM notifications n LEFT JOIN events e ON e.id = n.event_id";
@@ -140,6 +141,17 @@ macro_rules! reschedule {
 }
 pub(crate) use reschedule;
 
+/// A reminder mail's Message-ID left part: one per event, occurrence and reminder, so every
+/// attempt and every instance sends the same.
+fn reminder_mail_key(due: &DueReminder) -> String {
+    format!(
+        "reminder.{}.{}.{}",
+        due.event_id.0,
+        crate::domain::recurrence::compact(due.occurrence),
+        due.minutes
+    )
+}
+
 const DUE_COLUMNS: &str = "event_id, minutes, user_id, occurrence, due_at";
 
 impl Store {
@@ -214,9 +226,10 @@ impl Store {
                     return Ok(Fired::Stale);
                 };
                 let fired = if due.due_at >= now - grace {
-                    let made = sqlx::query(
+                    let made: Option<i64> = sqlx::query_scalar(
                         "INSERT INTO notifications (user_id, event_id, occurrence, minutes, title, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id, occurrence, minutes) DO NOTHING",
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id, occurrence, minutes) DO NOTHING \
+                         RETURNING id",
                     )
                     .bind(due.user_id)
                     .bind(due.event_id)
@@ -224,10 +237,16 @@ impl Store {
                     .bind(due.minutes)
                     .bind(&event.title)
                     .bind(now)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if made > 0 { Fired::Notified } else { Fired::Already }
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    match made {
+                        Some(notification) => {
+                            let key = reminder_mail_key(due);
+                            queue_reminder_mail!(tx, due.user_id, notification, key, now);
+                            Fired::Notified
+                        }
+                        None => Fired::Already,
+                    }
                 } else {
                     Fired::Missed
                 };

@@ -61,7 +61,8 @@ pub fn fairing() -> impl Fairing {
     Template::try_custom(|engines| {
         let mut sources = Vec::new();
         for file in TemplateFiles::iter() {
-            let Some(name) = file.strip_suffix(".tera") else {
+            // Mail has its own engine (`mail::letters`): text templates keep their layout.
+            let Some(name) = file.strip_suffix(".tera").filter(|name| !name.starts_with("mail/")) else {
                 continue;
             };
             let Some(content) = TemplateFiles::get(&file) else {

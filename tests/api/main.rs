@@ -13,6 +13,7 @@ mod foundation;
 #[allow(dead_code, reason = "helpers are shared by test modules; not every one uses all")]
 mod helpers;
 mod ical;
+mod mail;
 mod outage;
 mod probe;
 mod process;

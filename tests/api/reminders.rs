@@ -16,7 +16,7 @@ async fn event_with<'a>(
     app.post_with_token("/events", &fields).await
 }
 
-async fn body_of(app: &TestApp, uri: &str) -> String {
+pub(crate) async fn body_of(app: &TestApp, uri: &str) -> String {
     app.get(uri).await.into_string().await.unwrap_or_default()
 }
 
@@ -112,17 +112,17 @@ async fn a_phones_alarm_shows_on_the_web_and_back(engine: Engine) {
 }
 
 /// The grace window the scheduler is run with here (the setting's default).
-const GRACE: chrono::Duration = chrono::Duration::hours(1);
+pub(crate) const GRACE: chrono::Duration = chrono::Duration::hours(1);
 
 /// A user in `zone`, logged in on `app`'s own browser.
-async fn user_in(app: &TestApp, zone: &str) {
+pub(crate) async fn user_in(app: &TestApp, zone: &str) {
     assert_status(&app.register("amy", PASSWORD).await, Status::SeeOther);
     let fields = [("time_zone", zone), ("week_start", "1")];
     assert_status(&app.post_with_token("/account/preferences", &fields).await, Status::SeeOther);
 }
 
 /// An event made on the web (local times, the user's zone); its id.
-async fn make(app: &TestApp, fields: &[(&str, &str)]) -> i64 {
+pub(crate) async fn make(app: &TestApp, fields: &[(&str, &str)]) -> i64 {
     let made = app.post_with_token("/events", fields).await;
     assert_status(&made, Status::SeeOther);
     made.headers().get_one("Location").unwrap().trim_start_matches("/events/").parse().unwrap()
@@ -137,7 +137,7 @@ async fn pass_at(app: &TestApp, at: chrono::DateTime<chrono::Utc>) -> Vec<String
     all.into_iter().map(|n| n.title).collect()
 }
 
-fn local(zone: &str, at: &str) -> chrono::DateTime<chrono::Utc> {
+pub(crate) fn local(zone: &str, at: &str) -> chrono::DateTime<chrono::Utc> {
     use chrono::TimeZone;
     let zone: chrono_tz::Tz = zone.parse().unwrap();
     let naive = chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M").unwrap();
