@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{begin_write, with_pool, DbResult, Pool, Store};
+use super::{begin_write, in_write, with_pool, DbResult, Pool, Store};
 use crate::domain::UserId;
 
 /// Where an address stands.
@@ -194,62 +194,44 @@ impl Store {
         confirm_key: &str,
         now: DateTime<Utc>,
     ) -> DbResult<()> {
-        macro_rules! run {
-            ($engine:ident, $pool:expr) => {{
-                let mut tx = begin_write!($engine, $pool);
-                abandon_unsent!(tx, user, "the address changed", now);
-                sqlx::query(
-                    "INSERT INTO mail_addresses (user_id, address, state, token, problem, changed_at) \
-                     VALUES ($1, $2, 'pending', $3, NULL, $4) ON CONFLICT (user_id) DO UPDATE SET \
-                     address = excluded.address, state = 'pending', token = excluded.token, problem = NULL, \
-                     changed_at = excluded.changed_at",
-                )
-                .bind(user)
-                .bind(address)
-                .bind(token)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO mail_outbox (user_id, kind, message_key, recipient, created_at, next_attempt_at) \
-                     VALUES ($1, 'confirm', $2, $3, $4, $4)",
-                )
-                .bind(user)
-                .bind(confirm_key)
-                .bind(address)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(())
-            }};
-        }
-        self.count_query();
-        match &self.pool {
-            Pool::Sqlite(pool) => run!(Sqlite, pool),
-            Pool::Postgres(pool) => run!(Postgres, pool),
-        }
+        in_write!(self, tx => {
+            abandon_unsent!(tx, user, "the address changed", now);
+            sqlx::query(
+                "INSERT INTO mail_addresses (user_id, address, state, token, problem, changed_at) \
+                 VALUES ($1, $2, 'pending', $3, NULL, $4) ON CONFLICT (user_id) DO UPDATE SET \
+                 address = excluded.address, state = 'pending', token = excluded.token, problem = NULL, \
+                 changed_at = excluded.changed_at",
+            )
+            .bind(user)
+            .bind(address)
+            .bind(token)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO mail_outbox (user_id, kind, message_key, recipient, created_at, next_attempt_at) \
+                 VALUES ($1, 'confirm', $2, $3, $4, $4)",
+            )
+            .bind(user)
+            .bind(confirm_key)
+            .bind(address)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        });
+        Ok(())
     }
 
     /// Forgets `user`'s address (no more mail), giving up what was waiting.
     pub async fn remove_mail_address(&self, user: UserId, now: DateTime<Utc>) -> DbResult<()> {
-        macro_rules! run {
-            ($engine:ident, $pool:expr) => {{
-                let mut tx = begin_write!($engine, $pool);
-                abandon_unsent!(tx, user, "the address was removed", now);
-                sqlx::query("DELETE FROM mail_addresses WHERE user_id = $1")
-                    .bind(user)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(())
-            }};
-        }
-        self.count_query();
-        match &self.pool {
-            Pool::Sqlite(pool) => run!(Sqlite, pool),
-            Pool::Postgres(pool) => run!(Postgres, pool),
-        }
+        in_write!(self, tx => {
+            abandon_unsent!(tx, user, "the address was removed", now);
+            sqlx::query("DELETE FROM mail_addresses WHERE user_id = $1")
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
     }
 
     /// Confirms the pending address whose link carried `token`; the address as it now stands.
@@ -266,28 +248,19 @@ impl Store {
     /// Stops mail to the address whose link carried `token` (an unsubscribe), giving up
     /// what was waiting; the address as it now stands.
     pub async fn stop_mail_address(&self, token: &str, now: DateTime<Utc>) -> DbResult<Option<MailAddress>> {
-        macro_rules! run {
-            ($engine:ident, $pool:expr) => {{
-                let mut tx = begin_write!($engine, $pool);
-                let user: Option<UserId> = sqlx::query_scalar(
-                    "UPDATE mail_addresses SET state = 'stopped', problem = NULL, changed_at = $2 \
-                     WHERE token = $1 RETURNING user_id",
-                )
-                .bind(token)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(user) = user {
-                    abandon_unsent!(tx, user, "unsubscribed", now);
-                }
-                tx.commit().await?;
-            }};
-        }
-        self.count_query();
-        match &self.pool {
-            Pool::Sqlite(pool) => run!(Sqlite, pool),
-            Pool::Postgres(pool) => run!(Postgres, pool),
-        }
+        in_write!(self, tx => {
+            let user: Option<UserId> = sqlx::query_scalar(
+                "UPDATE mail_addresses SET state = 'stopped', problem = NULL, changed_at = $2 \
+                 WHERE token = $1 RETURNING user_id",
+            )
+            .bind(token)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(user) = user {
+                abandon_unsent!(tx, user, "unsubscribed", now);
+            }
+        });
         self.mail_address_by_token(token).await
     }
 
@@ -300,29 +273,30 @@ impl Store {
         problem: &str,
         now: DateTime<Utc>,
     ) -> DbResult<()> {
-        macro_rules! run {
-            ($engine:ident, $pool:expr) => {{
-                let mut tx = begin_write!($engine, $pool);
-                sqlx::query(
-                    "UPDATE mail_addresses SET state = 'paused', problem = $3, changed_at = $4 \
-                     WHERE user_id = $1 AND address = $2 AND state IN ('pending', 'confirmed')",
-                )
-                .bind(user)
-                .bind(recipient)
-                .bind(problem)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                abandon_unsent!(tx, user, problem, now);
-                tx.commit().await?;
-                Ok(())
-            }};
-        }
-        self.count_query();
-        match &self.pool {
-            Pool::Sqlite(pool) => run!(Sqlite, pool),
-            Pool::Postgres(pool) => run!(Postgres, pool),
-        }
+        in_write!(self, tx => {
+            sqlx::query(
+                "UPDATE mail_addresses SET state = 'paused', problem = $3, changed_at = $4 \
+                 WHERE user_id = $1 AND address = $2 AND state IN ('pending', 'confirmed')",
+            )
+            .bind(user)
+            .bind(recipient)
+            .bind(problem)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            // Only what waits for that address: a new one's confirmation may be waiting too.
+            sqlx::query(
+                "UPDATE mail_outbox SET abandoned_at = $4, last_error = $3, lease_until = NULL \
+                 WHERE user_id = $1 AND recipient = $2 AND sent_at IS NULL AND abandoned_at IS NULL",
+            )
+            .bind(user)
+            .bind(recipient)
+            .bind(problem)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        });
+        Ok(())
     }
 
     /// Claims up to `limit` mails due by `now` that no live lease holds, until `lease`.

@@ -136,6 +136,29 @@ macro_rules! begin_write {
 }
 pub(crate) use begin_write;
 
+/// Runs `$body` (its queries on `&mut *$tx`) in a write transaction on whichever engine the
+/// store holds, and commits; the body's value is the result.
+macro_rules! in_write {
+    ($store:expr, $tx:ident => $body:expr) => {{
+        $store.count_query();
+        match &$store.pool {
+            $crate::store::Pool::Sqlite(pool) => {
+                let mut $tx = $crate::store::begin_write!(Sqlite, pool);
+                let value = $body;
+                $tx.commit().await?;
+                value
+            }
+            $crate::store::Pool::Postgres(pool) => {
+                let mut $tx = $crate::store::begin_write!(Postgres, pool);
+                let value = $body;
+                $tx.commit().await?;
+                value
+            }
+        }
+    }};
+}
+pub(crate) use in_write;
+
 /// A committed write of `owner`'s data, handed back by every store method that changes what
 /// a user sees. Only the write path (`crate::writes`) should hold one: it settles it once the
 /// cache no longer serves what the write changed. Dropping one unsettled is a bug: it is
