@@ -6,6 +6,7 @@
 
 pub mod look;
 pub mod public_link;
+pub mod reminders;
 pub mod sharing;
 
 use rocket::form::FromForm;
@@ -28,6 +29,7 @@ use crate::web::public_url::PublicUrl;
 use crate::writes::Writes;
 use look::{CalendarLook, PALETTE};
 use public_link::PublicLinks;
+use reminders::{DefaultReminders, RemindersForm};
 use sharing::{ShareErrors, ShareForm};
 
 pub const NAME_MAX: usize = 100;
@@ -86,6 +88,8 @@ struct CalendarItem {
     shares: Vec<Share>,
     share_form: ShareForm,
     share_errors: ShareErrors,
+    /// What a new event in it starts with.
+    reminders: DefaultReminders,
 }
 
 /// A calendar someone shared with the user: its colour is theirs to choose.
@@ -120,12 +124,14 @@ pub(crate) enum Failed<'a> {
     New(&'a CalendarForm, CalendarErrors),
     Calendar(CalendarId, &'a CalendarForm, CalendarErrors),
     Share(CalendarId, &'a ShareForm, ShareErrors),
+    Reminders(CalendarId, &'a RemindersForm, String),
 }
 
 /// The page: the user's calendars with their shares, then those shared with them.
 fn calendars_page(
     calendars: Vec<Calendar>,
     shares: Vec<Share>,
+    defaults: Vec<crate::store::calendars::CalendarReminders>,
     public_url: &PublicUrl,
     failed: Option<Failed<'_>>,
 ) -> CalendarsPage {
@@ -144,6 +150,7 @@ fn calendars_page(
                 shares: shares.iter().filter(|s| s.calendar_id == c.id).cloned().collect(),
                 share_form: <ShareForm as Default>::default(),
                 share_errors: ShareErrors::default(),
+                reminders: DefaultReminders::stored(defaults.iter().find(|d| d.calendar_id == c.id)),
             })
             .collect(),
         shared: shared
@@ -180,6 +187,11 @@ fn calendars_page(
                 item.share_errors = errors;
             }
         }
+        Some(Failed::Reminders(id, form, error)) => {
+            if let Some(item) = page.calendars.iter_mut().find(|item| item.look.id == id.0) {
+                item.reminders = DefaultReminders::typed(form, error);
+            }
+        }
         None => {}
     }
     page
@@ -194,7 +206,8 @@ async fn page_for(
 ) -> Result<CalendarsPage, AppError> {
     let calendars = store.visible_calendars(user).await?;
     let shares = store.shares_by(user).await?;
-    Ok(calendars_page(calendars, shares, public_url, failed))
+    let defaults = store.default_reminders_of(user).await?;
+    Ok(calendars_page(calendars, shares, defaults, public_url, failed))
 }
 
 /// The calendar, if it is the user's: another user's is a 404, as a missing one (one shared
@@ -396,5 +409,6 @@ pub fn routes() -> Vec<rocket::Route> {
     let mut routes = rocket::routes![list, create, update, visibility_page, set_visibility, delete];
     routes.extend(sharing::routes());
     routes.extend(public_link::routes());
+    routes.extend(reminders::routes());
     routes
 }

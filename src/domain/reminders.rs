@@ -21,6 +21,37 @@ pub const LONGEST_MINUTES: u32 = 4 * 7 * 24 * 60;
 #[serde(transparent)]
 pub struct Reminders(Vec<u32>);
 
+/// The reminders forms offer as checkboxes: the usual ones, and any other the event has (a
+/// phone's "25 minutes before").
+const USUAL_REMINDERS: [u32; 10] = [0, 5, 10, 15, 30, 60, 120, 1440, 2880, 10080];
+/// An all-day event's: a time of day before it (09:00 the day before is the usual one).
+const USUAL_ALL_DAY_REMINDERS: [u32; 5] = [0, 360, 900, 2340, 9540];
+
+/// A reminder checkbox.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReminderChoice {
+    pub minutes: u32,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// The checkboxes for a timed event (`all_day` false) or an all-day one, ticked as `typed`
+/// (a form's values; any unusual one is offered too).
+pub fn reminder_choices<S: AsRef<str>>(typed: &[S], all_day: bool) -> Vec<ReminderChoice> {
+    let typed: Vec<u32> = typed.iter().filter_map(|m| m.as_ref().trim().parse().ok()).collect();
+    let usual: &[u32] = if all_day { &USUAL_ALL_DAY_REMINDERS } else { &USUAL_REMINDERS };
+    let mut all: Vec<u32> = usual.iter().chain(typed.iter()).copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    all.into_iter()
+        .map(|minutes| ReminderChoice {
+            minutes,
+            label: describe_for(minutes, all_day),
+            checked: typed.contains(&minutes),
+        })
+        .collect()
+}
+
 /// Why typed reminders were refused, as the form says it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemindersError(pub String);

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::domain::recurrence::compact;
+use crate::domain::reminders::{reminder_choices, ReminderChoice};
 use crate::domain::text::strip_controls;
 use crate::domain::time::{self, LocalTimeError};
 use crate::domain::{Event, EventDraft, Reminders};
@@ -67,22 +68,13 @@ pub struct EventForm {
     /// Minutes before the start, one value per reminder (the field repeated).
     #[field(default = Vec::new())]
     pub reminders: Vec<String>,
+    /// The quick-create popover has no reminder boxes: an event it makes (without
+    /// `reminders`) gets the calendar's default reminders.
+    #[field(default = false)]
+    pub calendar_reminders: bool,
 }
 
 pub type FieldErrors = Map<String, Value>;
-
-/// The reminders the form offers as checkboxes: the usual ones, and any other the event has
-/// (a phone's "25 minutes before").
-const USUAL_REMINDERS: [u32; 10] = [0, 5, 10, 15, 30, 60, 120, 1440, 2880, 10080];
-/// An all-day event's: a time of day before it (09:00 the day before is the usual one).
-const USUAL_ALL_DAY_REMINDERS: [u32; 5] = [0, 360, 900, 2340, 9540];
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ReminderChoice {
-    pub minutes: u32,
-    pub label: String,
-    pub checked: bool,
-}
 
 /// Start and end instants of a valid event.
 type Span = (DateTime<Utc>, DateTime<Utc>);
@@ -134,18 +126,7 @@ impl EventForm {
     /// The reminder checkboxes for a timed event (`all_day` false) or an all-day one, ticked
     /// as typed.
     pub fn reminder_choices(&self, all_day: bool) -> Vec<ReminderChoice> {
-        let typed: Vec<u32> = self.reminders.iter().filter_map(|m| m.trim().parse().ok()).collect();
-        let usual: &[u32] = if all_day { &USUAL_ALL_DAY_REMINDERS } else { &USUAL_REMINDERS };
-        let mut all: Vec<u32> = usual.iter().chain(typed.iter()).copied().collect();
-        all.sort_unstable();
-        all.dedup();
-        all.into_iter()
-            .map(|minutes| ReminderChoice {
-                minutes,
-                label: crate::domain::reminders::describe_for(minutes, all_day),
-                checked: typed.contains(&minutes),
-            })
-            .collect()
+        reminder_choices(&self.reminders, all_day)
     }
 
     pub fn validate(&self, zone: Tz) -> Result<EventDraft, FieldErrors> {

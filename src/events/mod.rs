@@ -22,6 +22,7 @@ use crate::clock::Clock;
 use crate::domain::new_uid;
 use crate::domain::recurrence::describe::describe;
 use crate::domain::recurrence::{compact, parse_compact};
+use crate::domain::reminders::reminder_choices;
 use crate::domain::time::{self, local_days};
 use crate::domain::{
     Access, Calendar, Change, Event, EventDraft, EventId, EventSummary, NewEvent, ReadScope, UserId,
@@ -139,7 +140,19 @@ pub async fn new(
     form.calendar_id = prefill.calendar_id.unwrap_or_default().chars().take(20).collect();
     form.next = prefill.next.map(|n| safe_next(Some(n))).unwrap_or_default();
     let calendars = writable(store.visible_calendars(user.user.id).await?, None);
+    // The calendar's default reminders start ticked (one's own calendar: they remind its owner).
+    let chosen = form.calendar_id.parse::<i64>().ok();
+    let target = calendars.iter().find(|c| chosen.map_or(c.is_default, |id| c.id.0 == id));
+    let mut all_day_defaults = Vec::new();
+    if let Some(calendar) = target.filter(|c| c.user_id == user.user.id) {
+        let defaults = store.default_reminders_of(user.user.id).await?;
+        if let Some(d) = defaults.into_iter().find(|d| d.calendar_id == calendar.id) {
+            form.reminders = d.default_reminders.minutes().iter().map(u32::to_string).collect();
+            all_day_defaults = d.default_all_day_reminders.minutes().iter().map(u32::to_string).collect();
+        }
+    }
     let mut context = form_context(&form, &FieldErrors::new(), None, zone, &calendars);
+    context["all_day_reminder_choices"] = json!(reminder_choices(&all_day_defaults, true));
     let busy_day = time::parse_date(form.start.get(..10).unwrap_or_default()).unwrap_or(day);
     context["free_busy_html"] = free_busy::busy_on(store, &cache, &templates, &user, busy_day).await?.into();
     Ok(render_form(&page, Status::Ok, context))
@@ -185,7 +198,7 @@ pub async fn create(
     let zone = user.user.zone();
     let calendars = store.visible_calendars(user.user.id).await?;
     let named = named_calendar(&calendars, &form.0, None)?;
-    let draft = match form.0.validate(zone) {
+    let mut draft = match form.0.validate(zone) {
         Ok(draft) => draft,
         Err(errors) => {
             let context = form_context(&form.0, &errors, None, zone, &writable(calendars, None));
@@ -196,6 +209,13 @@ pub async fn create(
         Some(calendar) => (calendar.id, calendar.user_id),
         None => (store.default_calendar(user.user.id).await?.id, user.user.id),
     };
+    if form.0.calendar_reminders && draft.reminders.is_empty() && owner == user.user.id {
+        let defaults =
+            store.default_reminders_of(owner).await?.into_iter().find(|d| d.calendar_id == calendar);
+        if let Some(d) = defaults {
+            draft.reminders = if draft.all_day { d.default_all_day_reminders } else { d.default_reminders };
+        }
+    }
     let new =
         NewEvent { calendar, draft, uid: new_uid(), exdates: String::new(), series: None, dav_name: None };
     let applied = writes.apply_as(user.user.id, owner, vec![Change::Insert(new)]).await?;

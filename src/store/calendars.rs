@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 
 use super::{begin_write, with_pool, Committed, DbResult, Pool, Store};
 use crate::domain::{
-    Calendar, CalendarDraft, CalendarId, ChangeKind, LastCalendar, LoggedChange, PublicCalendar, UserId,
+    Calendar, CalendarDraft, CalendarId, ChangeKind, LastCalendar, LoggedChange, PublicCalendar, Reminders,
+    UserId,
 };
 
 /// `columns` (a list like `CALENDAR_COLUMNS`) each qualified by `table`.
@@ -266,4 +267,42 @@ impl Store {
         let sql = "DELETE FROM calendar_changes WHERE changed_at < $1";
         with_pool!(self, pool => sqlx::query(sql).bind(before).execute(pool).await.map(|r| r.rows_affected()))
     }
+
+    /// The reminders new events in each of `owner`'s calendars start with.
+    pub async fn default_reminders_of(&self, owner: UserId) -> DbResult<Vec<CalendarReminders>> {
+        let sql = "SELECT id AS calendar_id, default_reminders, default_all_day_reminders FROM calendars \
+                   WHERE user_id = $1";
+        with_pool!(self, pool => sqlx::query_as::<_, CalendarReminders>(sql).bind(owner).fetch_all(pool).await)
+    }
+
+    /// Sets them for one of `owner`'s calendars; false when there is no such calendar. (Not
+    /// a write of the write path: nothing a view, a feed or a sync shows changes.)
+    pub async fn set_default_reminders(
+        &self,
+        owner: UserId,
+        id: CalendarId,
+        timed: &Reminders,
+        all_day: &Reminders,
+    ) -> DbResult<bool> {
+        let sql = "UPDATE calendars SET default_reminders = $3, default_all_day_reminders = $4 \
+                   WHERE id = $1 AND user_id = $2";
+        with_pool!(self, pool => sqlx::query(sql)
+            .bind(id)
+            .bind(owner)
+            .bind(timed.to_column())
+            .bind(all_day.to_column())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() > 0))
+    }
+}
+
+/// The reminders a calendar gives a new event: timed and all-day.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CalendarReminders {
+    pub calendar_id: CalendarId,
+    #[sqlx(try_from = "String")]
+    pub default_reminders: Reminders,
+    #[sqlx(try_from = "String")]
+    pub default_all_day_reminders: Reminders,
 }

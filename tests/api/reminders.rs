@@ -321,7 +321,54 @@ async fn after_downtime_recent_ones_go_out_and_older_are_missed(engine: Engine) 
     assert!(left.is_empty(), "the missed one is done with, not waiting to go out late");
 }
 
+async fn a_calendars_default_reminders_start_new_events(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    user_in(&app, "UTC").await;
+    let calendar = app.store().default_calendar(eventide::domain::UserId(1)).await.unwrap().id.0;
+    let path = format!("/calendars/{calendar}/reminders");
+    let defaults = [("reminders", "10"), ("reminders", "60"), ("all_day_reminders", "900")];
+    assert_status(&app.post_with_token(&path, &defaults).await, Status::SeeOther);
+    let page = body_of(&app, "/calendars").await;
+    assert!(page.contains(r#"name="reminders" value="10" checked"#), "{page}");
+    assert!(page.contains(r#"name="all_day_reminders" value="900" checked"#), "{page}");
+
+    // The new-event form starts with them ticked, the all-day list with its own.
+    let form = body_of(&app, "/events/new?date=2027-05-01").await;
+    let (timed, all_day) = form.split_once(r#"data-reminders="all-day""#).unwrap();
+    assert!(timed.contains(r#"value="10" checked"#) && timed.contains(r#"value="60" checked"#), "{form}");
+    assert!(all_day.contains(r#"value="900" checked"#) && !all_day.contains(r#"value="10" checked"#));
+
+    // The quick-create popover (no reminder boxes) gets them; the full form sends what is ticked.
+    let quick = [
+        ("title", "Quick"),
+        ("start", "2027-05-01T10:00"),
+        ("end", "2027-05-01T11:00"),
+        ("calendar_reminders", "true"),
+    ];
+    let id = make(&app, &quick).await;
+    assert!(body_of(&app, &format!("/events/{id}")).await.contains("10 minutes before, 1 hour before"));
+    let unticked =
+        make(&app, &[("title", "Plain"), ("start", "2027-05-01T10:00"), ("end", "2027-05-01T11:00")]).await;
+    assert!(!body_of(&app, &format!("/events/{unticked}")).await.contains("before"));
+
+    // Refused: the page again with the error and the boxes as typed; nothing stored.
+    let refused = app.post_with_token(&path, &[("reminders", "-5"), ("reminders", "30")]).await;
+    assert_eq!(refused.status(), Status::UnprocessableEntity);
+    let html = refused.into_string().await.unwrap();
+    assert!(
+        html.contains(&format!(r#"id="reminders-error-{calendar}""#))
+            && html.contains(r#"value="30" checked"#)
+    );
+    assert!(body_of(&app, "/events/new").await.contains(r#"value="60" checked"#), "the old defaults stand");
+
+    // Only the owner sets them.
+    let other = app.browser();
+    assert_status(&other.register("zed", PASSWORD).await, Status::SeeOther);
+    assert_status(&other.post_with_token(&path, &defaults).await, Status::NotFound);
+}
+
 crate::on_both_engines!(
+    a_calendars_default_reminders_start_new_events,
     a_reminder_goes_out_once_at_its_time_across_a_dst_change,
     a_series_reminds_for_each_occurrence_but_a_cancelled_one,
     edits_and_deletes_reschedule,
