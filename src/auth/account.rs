@@ -87,6 +87,9 @@ pub struct AccountExtras {
     /// The mail address as typed, and why it was refused.
     pub email_value: Option<String>,
     pub email_error: Option<String>,
+    /// The agenda's time as typed, and why it was refused.
+    pub agenda_value: Option<String>,
+    pub agenda_error: Option<String>,
 }
 
 /// The account page's email section: whether the server sends mail, and the address.
@@ -96,6 +99,9 @@ struct EmailSection {
     address: Option<MailAddress>,
     value: String,
     error: Option<String>,
+    /// The daily agenda's time (`HH:MM`), stored or as typed; empty: off.
+    agenda: String,
+    agenda_error: Option<String>,
 }
 
 /// The account page's context: the settings, the feed, the app passwords, the mail address.
@@ -116,6 +122,15 @@ pub async fn account_page_context(
             .or_else(|| address.as_ref().map(|a| a.address.clone()))
             .unwrap_or_default(),
         error: extras.email_error.clone(),
+        agenda: extras.agenda_value.clone().unwrap_or_else(|| {
+            let minutes = address.as_ref().and_then(|a| a.agenda_minutes).unwrap_or(-1);
+            if minutes < 0 {
+                String::new()
+            } else {
+                format!("{:02}:{:02}", minutes / 60, minutes % 60)
+            }
+        }),
+        agenda_error: extras.agenda_error.clone(),
         address,
     };
     let account = account_of(store, user).await?;

@@ -52,6 +52,19 @@ pub fn reminder_choices<S: AsRef<str>>(typed: &[S], all_day: bool) -> Vec<Remind
         .collect()
 }
 
+/// The next daily agenda after `after`: its local day, and the instant it is due (`minutes`
+/// past that day's midnight in `zone`).
+pub fn next_agenda(minutes: u32, zone: Tz, after: DateTime<Utc>) -> (chrono::NaiveDate, DateTime<Utc>) {
+    let mut day = time::today(zone, after) - Duration::days(1);
+    loop {
+        let due = time::at_minute_of_day(zone, day, minutes);
+        if due > after {
+            return (day, due);
+        }
+        day += Duration::days(1);
+    }
+}
+
 /// Why typed reminders were refused, as the form says it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemindersError(pub String);
@@ -257,6 +270,33 @@ mod tests {
                 "2 days before",
                 "1 week before"
             ]
+        );
+    }
+
+    #[test]
+    fn the_daily_agenda_is_due_at_its_local_time_each_day() {
+        use chrono::TimeZone;
+        let berlin: Tz = "Europe/Berlin".parse().unwrap_or(chrono_tz::UTC);
+        let utc = |y, m, d, h, min| Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap();
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        // 07:00 in Berlin is 06:00 UTC in winter: before it, today's; at it, tomorrow's.
+        assert_eq!(
+            next_agenda(420, berlin, utc(2027, 1, 10, 5, 59)),
+            (day(2027, 1, 10), utc(2027, 1, 10, 6, 0))
+        );
+        assert_eq!(
+            next_agenda(420, berlin, utc(2027, 1, 10, 6, 0)),
+            (day(2027, 1, 11), utc(2027, 1, 11, 6, 0))
+        );
+        // Late evening UTC is already the next day in Berlin.
+        assert_eq!(
+            next_agenda(420, berlin, utc(2027, 1, 10, 23, 30)),
+            (day(2027, 1, 11), utc(2027, 1, 11, 6, 0))
+        );
+        // 02:30 does not exist on the day the clocks go forward: the agenda comes at 03:00.
+        assert_eq!(
+            next_agenda(150, berlin, utc(2027, 3, 27, 12, 0)),
+            (day(2027, 3, 28), utc(2027, 3, 28, 1, 0))
         );
     }
 }

@@ -23,6 +23,19 @@ pub fn start_of_day(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
 }
 
+/// The instant `minutes` past midnight on local `date`: a time a DST change skips moves on
+/// to the first that exists, one that occurs twice is its first.
+pub fn at_minute_of_day(zone: Tz, date: NaiveDate, minutes: u32) -> DateTime<Utc> {
+    let mut time = date.and_time(NaiveTime::MIN) + Duration::minutes(i64::from(minutes.min(24 * 60 - 1)));
+    for _ in 0..4 {
+        if let Some(instant) = zone.from_local_datetime(&time).earliest() {
+            return instant.with_timezone(&Utc);
+        }
+        time += Duration::minutes(30);
+    }
+    Utc.from_utc_datetime(&time)
+}
+
 /// The years Eventide keeps events in, everywhere (forms, imports, calendar addresses): far
 /// from chrono's limits, so no arithmetic around a date can overflow, and wider than any
 /// calendar needs.

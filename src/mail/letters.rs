@@ -5,14 +5,17 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Attachment, Mailbox, MultiPart};
+use lettre::message::{Attachment, Mailbox, MessageBuilder, MultiPart};
 use lettre::Message;
 use rocket_dyn_templates::tera::{Context, Tera};
 use rust_embed::RustEmbed;
 use serde::Serialize;
 
 use super::Mailer;
+use crate::calendar::{layout, week_start_of, Period, View};
 use crate::domain::reminders::describe_for;
+use crate::domain::time::text::{iso_date, long_date};
+use crate::domain::ReadScope;
 use crate::error::AppError;
 use crate::ical::export;
 use crate::reminders::event_path;
@@ -87,7 +90,83 @@ pub async fn compose(
     match mail.kind {
         MailKind::Confirm => confirm(store, mailer, mail, &address).await,
         MailKind::Reminder => reminder(store, mailer, mail, &address, now).await,
+        MailKind::Agenda => agenda(store, mailer, mail, &address).await,
     }
+}
+
+#[derive(Serialize)]
+struct AgendaLetter<'a> {
+    day: String,
+    events: Vec<AgendaItem>,
+    link: String,
+    unsubscribe: String,
+    account: String,
+    address: &'a str,
+}
+
+#[derive(Serialize)]
+struct AgendaItem {
+    time: String,
+    title: String,
+    location: String,
+}
+
+/// The day's events in every calendar the user shows (a busy-only share's as "Busy"), in
+/// their zone; a day with none sends nothing.
+async fn agenda(
+    store: &Store,
+    mailer: &Mailer,
+    mail: &OutgoingMail,
+    address: &MailAddress,
+) -> Result<Result<Message, &'static str>, AppError> {
+    if address.state != AddressState::Confirmed || address.agenda_minutes.is_none() {
+        return Ok(Err("the address is no longer confirmed, or the agenda was turned off"));
+    }
+    let (Some(day), Some(user)) = (mail.agenda_day, store.user_by_id(mail.user_id).await?) else {
+        return Ok(Err("the account is gone"));
+    };
+    let zone: Tz = user.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let period = Period::new(View::Day, day, week_start_of(user.week_start));
+    let (from, until) = period.query_range(zone);
+    let calendars = store.visible_calendars(user.id).await?;
+    let events = store.events_between(&ReadScope::shown(&calendars), from, until).await?;
+    let listed = layout::one_day(&period, &events, zone, day);
+    if listed.events.is_empty() {
+        return Ok(Err("nothing planned that day"));
+    }
+    let count = listed.events.len();
+    let letter = AgendaLetter {
+        day: long_date(day),
+        events: listed
+            .events
+            .into_iter()
+            .map(|e| AgendaItem { time: e.time_label, title: e.title, location: e.location })
+            .collect(),
+        link: mailer.links.join(&format!("/calendar/day/{}", iso_date(day))),
+        unsubscribe: mailer.links.join(&format!("/mail/unsubscribe/{}", address.token)),
+        account: mailer.links.join("/account#email"),
+        address: &address.address,
+    };
+    let (text, html) = mailer.letters.render("agenda", &letter)?;
+    let plural = if count == 1 { "event" } else { "events" };
+    let subject = format!("Your day: {} ({count} {plural})", letter.day);
+    let Some(message) = envelope(mailer, mail, &subject)? else {
+        return Ok(Err("the address is not a valid mail address"));
+    };
+    let message = unsubscribable(message, &letter.unsubscribe)
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| AppError::Internal(format!("building a mail: {e}")))?;
+    Ok(Ok(message))
+}
+
+/// RFC 2369's `List-Unsubscribe` and RFC 8058's one-click.
+fn unsubscribable(message: MessageBuilder, link: &str) -> MessageBuilder {
+    message
+        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{link}>")))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click".into(),
+        ))
 }
 
 async fn confirm(
@@ -159,6 +238,7 @@ async fn reminder(
         address: &address.address,
     };
     let (text, html) = mailer.letters.render("reminder", &letter)?;
+    let unsubscribe = letter.unsubscribe.clone();
     let subject = format!(
         "Reminder: {} · {}",
         event.title,
@@ -167,17 +247,11 @@ async fn reminder(
     let Some(message) = envelope(mailer, mail, &subject)? else {
         return Ok(Err("the address is not a valid mail address"));
     };
-    let list_unsubscribe = format!("<{}>", letter.unsubscribe);
     rows.insert(0, event);
     let ics = export::calendar(&rows, &export::Calendar { name: "", color: None, refresh: None }, now);
     let calendar = ContentType::parse("text/calendar; charset=utf-8")
         .map_err(|e| AppError::Internal(format!("text/calendar: {e}")))?;
-    let message = message
-        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), list_unsubscribe))
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
-            "List-Unsubscribe=One-Click".into(),
-        ))
+    let message = unsubscribable(message, &unsubscribe)
         .multipart(
             MultiPart::mixed()
                 .multipart(MultiPart::alternative_plain_html(text, html))
@@ -190,11 +264,7 @@ async fn reminder(
 /// The headers every mail has: sender, recipient, subject, the stable Message-ID, the date,
 /// and `Auto-Submitted` (RFC 3834: no vacation replies to a machine). None if the stored
 /// recipient is not a mail address (it was checked when it was set).
-fn envelope(
-    mailer: &Mailer,
-    mail: &OutgoingMail,
-    subject: &str,
-) -> Result<Option<lettre::message::MessageBuilder>, AppError> {
+fn envelope(mailer: &Mailer, mail: &OutgoingMail, subject: &str) -> Result<Option<MessageBuilder>, AppError> {
     let Ok(to) = mail.recipient.parse::<Mailbox>() else {
         return Ok(None);
     };

@@ -102,8 +102,15 @@ pub struct Delivered {
     pub given_up: usize,
 }
 
-/// Sends every mail due by `now`, batch by batch.
-pub async fn deliver(store: &Store, mailer: &Mailer, now: DateTime<Utc>) -> Result<Delivered, AppError> {
+/// Queues the daily agendas due by `now` (skipping those more than `grace` late), then
+/// sends every mail due, batch by batch.
+pub async fn deliver(
+    store: &Store,
+    mailer: &Mailer,
+    now: DateTime<Utc>,
+    grace: Duration,
+) -> Result<Delivered, AppError> {
+    store.queue_due_agendas(now, grace).await?;
     let mut done = Delivered::default();
     loop {
         let claimed = store.claim_mail(now, now + LEASE, BATCH).await?;

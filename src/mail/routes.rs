@@ -19,6 +19,7 @@ use crate::auth::guard::CurrentUser;
 use crate::auth::routes::TokenOnly;
 use crate::clock::Clock;
 use crate::dav::DavPublicUrl;
+use crate::domain::reminders::next_agenda;
 use crate::error::AppError;
 use crate::store::mail::{AddressState, MailAddress};
 use crate::store::Store;
@@ -141,6 +142,63 @@ pub async fn set_address(
     Ok(Either::Left(Flash::success(Redirect::to("/account#email"), notice)))
 }
 
+#[derive(FromForm)]
+pub struct AgendaForm {
+    /// `HH:MM` in the user's zone; empty: off.
+    #[field(default = String::new())]
+    agenda_time: String,
+}
+
+/// `HH:MM` as minutes past midnight.
+fn parse_time_of_day(typed: &str) -> Option<u32> {
+    let time = chrono::NaiveTime::parse_from_str(typed.trim(), "%H:%M").ok()?;
+    Some(chrono::Timelike::hour(&time) * 60 + chrono::Timelike::minute(&time))
+}
+
+/// The daily agenda: a mail of the day's events at the time the user picks, in their zone.
+#[allow(clippy::too_many_arguments, reason = "guards: a refusal re-renders the whole account page")]
+#[rocket::post("/account/agenda", data = "<form>")]
+pub async fn set_agenda(
+    form: CsrfForm<AgendaForm>,
+    user: CurrentUser,
+    page: Page,
+    store: &State<Store>,
+    mail: &State<Mail>,
+    public_url: &State<PublicUrl>,
+    dav: &State<DavPublicUrl>,
+    clock: &State<Clock>,
+) -> Result<Either<Flash<Redirect>, (Status, Template)>, AppError> {
+    let typed = form.0.agenda_time;
+    let has_address = store.mail_address_of(user.user.id).await?.is_some();
+    let chosen = match typed.trim() {
+        "" => Ok(None),
+        _ if !has_address => Err("Set a mail address first: the agenda is mailed there.".to_string()),
+        time => parse_time_of_day(time)
+            .map(Some)
+            .ok_or_else(|| format!("\u{201c}{time}\u{201d} is not a time of day: write it as 07:30.")),
+    };
+    let minutes = match chosen {
+        Ok(minutes) => minutes,
+        Err(error) => {
+            let extras =
+                AccountExtras { agenda_value: Some(typed), agenda_error: Some(error), ..Default::default() };
+            let context = account_page_context(store, &user, public_url, dav, mail, extras).await?;
+            return Ok(Either::Right(page.render_status(
+                Status::UnprocessableEntity,
+                "account.html",
+                context,
+            )));
+        }
+    };
+    let agenda = minutes.map(|m| (m, next_agenda(m, user.user.zone(), clock.now()).1));
+    store.set_agenda(user.user.id, agenda).await?;
+    let notice = match minutes {
+        Some(_) => format!("Your day's events will be mailed at {} on days you have some.", typed.trim()),
+        None => "No daily agenda.".to_string(),
+    };
+    Ok(Either::Left(Flash::success(Redirect::to("/account#email"), notice)))
+}
+
 #[rocket::get("/account/email/confirm/<token>")]
 pub async fn confirm_page(token: LinkToken, page: Page, store: &State<Store>) -> Result<Template, AppError> {
     let address = store.mail_address_by_token(&token.0).await?.ok_or(AppError::NotFound)?;
@@ -187,12 +245,22 @@ pub async fn unsubscribe(
 }
 
 pub fn routes() -> Vec<rocket::Route> {
-    rocket::routes![set_address, confirm_page, confirm, unsubscribe_page, unsubscribe]
+    rocket::routes![set_address, set_agenda, confirm_page, confirm, unsubscribe_page, unsubscribe]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_address;
+    use super::{parse_address, parse_time_of_day};
+
+    #[test]
+    fn agenda_times_are_hours_and_minutes() {
+        assert_eq!(parse_time_of_day(" 07:30 "), Some(450));
+        assert_eq!(parse_time_of_day("00:00"), Some(0));
+        assert_eq!(parse_time_of_day("23:59"), Some(1439));
+        for bad in ["24:00", "7", "07:60", "seven", "07:30:00x"] {
+            assert_eq!(parse_time_of_day(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn addresses_are_checked_before_anything_is_sent() {

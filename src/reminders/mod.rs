@@ -103,7 +103,7 @@ pub fn stage() -> AdHoc {
                         }
                         // What the pass fired goes out at once, with what earlier passes left.
                         if let Some(mailer) = mail.as_ref().and_then(Mail::mailer) {
-                            match crate::mail::deliver(&store, mailer, clock.now()).await {
+                            match crate::mail::deliver(&store, mailer, clock.now(), grace).await {
                                 Ok(Delivered { sent: 0, retrying: 0, given_up: 0 }) => {}
                                 Ok(done) => log::info!(
                                     "mail: {} sent, {} to retry, {} given up",

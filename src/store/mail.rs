@@ -3,10 +3,12 @@
 //! never lost and a rolled-back one never sent; its `message_key` makes it once per reminder
 //! whatever instances race. Senders claim due rows with a lease and record what SMTP said.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::{begin_write, in_write, with_pool, DbResult, Pool, Store};
+use crate::domain::reminders::next_agenda;
 use crate::domain::UserId;
 
 /// Where an address stands.
@@ -55,9 +57,11 @@ pub struct MailAddress {
     /// Why it is paused: the mail server's answer.
     pub problem: Option<String>,
     pub changed_at: DateTime<Utc>,
+    /// The daily agenda's time (minutes past midnight in the owner's zone), if it is on.
+    pub agenda_minutes: Option<i32>,
 }
 
-const ADDRESS_COLUMNS: &str = "user_id, address, state, token, problem, changed_at";
+const ADDRESS_COLUMNS: &str = "user_id, address, state, token, problem, changed_at, agenda_minutes";
 
 /// What a mail in the outbox is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -67,6 +71,8 @@ pub enum MailKind {
     Confirm,
     /// A reminder of an event (its notification).
     Reminder,
+    /// The day's events (`agenda_day`), at the time the user chose.
+    Agenda,
 }
 
 impl MailKind {
@@ -74,6 +80,7 @@ impl MailKind {
         match self {
             MailKind::Confirm => "confirm",
             MailKind::Reminder => "reminder",
+            MailKind::Agenda => "agenda",
         }
     }
 }
@@ -82,7 +89,7 @@ impl TryFrom<String> for MailKind {
     type Error = String;
 
     fn try_from(text: String) -> Result<Self, String> {
-        [MailKind::Confirm, MailKind::Reminder]
+        [MailKind::Confirm, MailKind::Reminder, MailKind::Agenda]
             .into_iter()
             .find(|kind| kind.as_str() == text)
             .ok_or_else(|| format!("unknown mail kind {text:?}"))
@@ -103,10 +110,12 @@ pub struct OutgoingMail {
     /// Attempts before this one.
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
+    /// An agenda's day.
+    pub agenda_day: Option<NaiveDate>,
 }
 
 const OUTGOING_COLUMNS: &str =
-    "id, user_id, kind, notification_id, message_key, recipient, attempts, created_at";
+    "id, user_id, kind, notification_id, message_key, recipient, attempts, created_at, agenda_day";
 
 /// The admin page's view of the outbox.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -297,6 +306,66 @@ impl Store {
             .await?;
         });
         Ok(())
+    }
+
+    /// Turns `user`'s daily agenda on at `minutes` past midnight (their zone), next due at
+    /// `next`, or off (`None`); false when they have no address.
+    pub async fn set_agenda(&self, user: UserId, agenda: Option<(u32, DateTime<Utc>)>) -> DbResult<bool> {
+        let minutes = agenda.map(|(m, _)| i32::try_from(m).unwrap_or(0));
+        let sql = "UPDATE mail_addresses SET agenda_minutes = $2, agenda_next_at = $3 WHERE user_id = $1";
+        with_pool!(self, pool => sqlx::query(sql)
+            .bind(user)
+            .bind(minutes)
+            .bind(agenda.map(|(_, next)| next))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() > 0))
+    }
+
+    /// Queues each daily agenda due by `now` (to a confirmed address; one later than `grace`
+    /// is skipped, as a missed reminder is) and moves it on to its next day. Instances may
+    /// race: the key (user and day) queues it once, and the move is the same from any of them.
+    pub async fn queue_due_agendas(&self, now: DateTime<Utc>, grace: chrono::Duration) -> DbResult<usize> {
+        let due = "SELECT a.user_id, a.agenda_minutes, a.agenda_next_at, u.time_zone FROM mail_addresses a \
+                   JOIN users u ON u.id = a.user_id WHERE a.agenda_next_at <= $1 AND a.agenda_minutes IS NOT NULL";
+        let rows = with_pool!(self, pool => sqlx::query_as::<_, (UserId, i32, DateTime<Utc>, String)>(due)
+            .bind(now)
+            .fetch_all(pool)
+            .await)?;
+        let mut queued = 0;
+        for (user, minutes, due_at, zone) in rows {
+            let zone: Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+            let minutes = u32::try_from(minutes).unwrap_or(0);
+            let day = due_at.with_timezone(&zone).date_naive();
+            let (_, next) = next_agenda(minutes, zone, now);
+            queued += in_write!(self, tx => {
+                let made = if due_at >= now - grace {
+                    let key = format!("agenda.{}.{}", user.0, day.format("%Y%m%d"));
+                    sqlx::query(
+                        "INSERT INTO mail_outbox (user_id, kind, message_key, recipient, created_at, next_attempt_at, agenda_day) \
+                         SELECT user_id, 'agenda', $2, address, $3, $3, $4 FROM mail_addresses \
+                         WHERE user_id = $1 AND state = 'confirmed' ON CONFLICT (message_key) DO NOTHING",
+                    )
+                    .bind(user)
+                    .bind(key)
+                    .bind(now)
+                    .bind(day)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                } else {
+                    0
+                };
+                sqlx::query("UPDATE mail_addresses SET agenda_next_at = $3 WHERE user_id = $1 AND agenda_next_at = $2")
+                    .bind(user)
+                    .bind(due_at)
+                    .bind(next)
+                    .execute(&mut *tx)
+                    .await?;
+                usize::try_from(made).unwrap_or(0)
+            });
+        }
+        Ok(queued)
     }
 
     /// Claims up to `limit` mails due by `now` that no live lease holds, until `lease`.

@@ -240,6 +240,22 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await?;
                 super::reminders::reschedule!(self, tx, id, all_day);
+                // The daily agenda keeps its local time in the new zone.
+                let agenda: Option<Option<i32>> =
+                    sqlx::query_scalar("SELECT agenda_minutes FROM mail_addresses WHERE user_id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if let Some(Some(minutes)) = agenda {
+                    let zone: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
+                    let minutes = u32::try_from(minutes).unwrap_or(0);
+                    let (_, next) = crate::domain::reminders::next_agenda(minutes, zone, chrono::Utc::now());
+                    sqlx::query("UPDATE mail_addresses SET agenda_next_at = $2 WHERE user_id = $1")
+                        .bind(id)
+                        .bind(next)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.commit().await?;
                 Ok(())
             }};

@@ -135,7 +135,7 @@ async fn pass_at(app: &TestApp, at: chrono::DateTime<chrono::Utc>) -> eventide::
     app.clock.advance(at - app.clock.now());
     eventide::reminders::tick(app.store(), at, GRACE).await.unwrap();
     let mail = app.client.rocket().state::<eventide::mail::Mail>().unwrap();
-    eventide::mail::deliver(app.store(), mail.mailer().unwrap(), at).await.unwrap()
+    eventide::mail::deliver(app.store(), mail.mailer().unwrap(), at, GRACE).await.unwrap()
 }
 
 /// The path of the first link in `text` that starts with `prefix`.
@@ -421,7 +421,79 @@ async fn a_refused_address_is_paused_and_the_user_told(engine: Engine) {
     assert!(sink.wait_for(1).await[0].text().contains("/account/email/confirm/"));
 }
 
+async fn a_daily_agenda_mails_the_days_events_at_the_chosen_time(engine: Engine) {
+    let sink = SmtpSink::start().await;
+    let app = mail_app(engine, &sink).await;
+    confirmed(&app, &sink, "Europe/Berlin", "amy@example.org").await;
+    let refused = app.post_with_token("/account/agenda", &[("agenda_time", "7.30")]).await;
+    assert_eq!(refused.status(), Status::UnprocessableEntity);
+    let page = refused.into_string().await.unwrap();
+    assert!(page.contains(r#"id="agenda-time-error""#) && page.contains(r#"value="7.30""#), "{page}");
+    assert_status(
+        &app.post_with_token("/account/agenda", &[("agenda_time", "07:00")]).await,
+        Status::SeeOther,
+    );
+    assert!(body_of(&app, "/account").await.contains(r#"value="07:00""#));
+    let standup = [
+        ("title", "Standup"),
+        ("location", "Room 1"),
+        ("start", "2027-03-29T09:00"),
+        ("end", "2027-03-29T09:30"),
+    ];
+    make(&app, &standup).await;
+    make(
+        &app,
+        &[("title", "Holiday <b>"), ("start", "2027-03-29"), ("end", "2027-03-29"), ("all_day", "on")],
+    )
+    .await;
+    let swim = [
+        ("title", "Swim"),
+        ("start", "2027-03-28T08:00"),
+        ("end", "2027-03-28T09:00"),
+        ("repeat", "daily"),
+        ("interval", "1"),
+        ("ends", "count"),
+        ("count", "3"),
+    ];
+    make(&app, &swim).await;
+
+    // Months later (the server was down): the agenda long due is skipped, not sent late.
+    pass_at(&app, local("Europe/Berlin", "2027-03-29T06:00")).await;
+    pass_at(&app, local("Europe/Berlin", "2027-03-29T06:59")).await;
+    assert_eq!(sink.received().len(), 1, "only the confirmation so far");
+    pass_at(&app, local("Europe/Berlin", "2027-03-29T07:00")).await;
+    pass_at(&app, local("Europe/Berlin", "2027-03-29T07:30")).await;
+    let mails = sink.wait_for(2).await;
+    let agenda = &mails[1];
+    assert_eq!(agenda.header("subject"), "Your day: Monday, 29 March 2027 (3 events)");
+    assert_eq!(agenda.header("message-id"), "<agenda.1.20270329@cal.example.org>");
+    assert!(agenda.header("list-unsubscribe").contains("/mail/unsubscribe/"));
+    let text = agenda.text();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("  ")).collect();
+    assert_eq!(
+        lines,
+        ["All day  Holiday <b>", "08:00–09:00  Swim", "09:00–09:30  Standup (Room 1)"],
+        "{text}"
+    );
+    let html = agenda.html.as_deref().unwrap_or_default();
+    assert!(html.contains("Holiday &lt;b&gt;") && html.contains("/calendar/day/2027-03-29"), "{html}");
+
+    // A day with nothing planned sends nothing; the next with something does.
+    pass_at(&app, local("Europe/Berlin", "2027-03-30T07:00")).await;
+    pass_at(&app, local("Europe/Berlin", "2027-03-31T07:00")).await;
+    let mails = sink.wait_for(3).await;
+    assert_eq!(mails[2].header("subject"), "Your day: Tuesday, 30 March 2027 (1 event)");
+    // Turned off: none after.
+    assert_status(&app.login("amy", PASSWORD).await, Status::SeeOther);
+    let fields = [("title", "Later"), ("start", "2027-04-01T10:00"), ("end", "2027-04-01T11:00")];
+    make(&app, &fields).await;
+    assert_status(&app.post_with_token("/account/agenda", &[("agenda_time", "")]).await, Status::SeeOther);
+    pass_at(&app, local("Europe/Berlin", "2027-04-01T07:00")).await;
+    assert_eq!(sink.received().len(), 3);
+}
+
 crate::on_both_engines!(
+    a_daily_agenda_mails_the_days_events_at_the_chosen_time,
     an_address_is_confirmed_then_reminders_are_mailed,
     one_mail_at_the_right_instant_across_a_dst_change,
     a_series_mails_each_occurrence_and_edits_reschedule,
