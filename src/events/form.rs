@@ -68,6 +68,12 @@ pub struct EventForm {
     /// Minutes before the start, one value per reminder (the field repeated).
     #[field(default = Vec::new())]
     pub reminders: Vec<String>,
+    /// An all-day event's reminder at a time of one's own: this many days before (1 to 7)…
+    #[field(default = String::new())]
+    pub reminder_days: String,
+    /// … at this time (`HH:MM`); empty: none.
+    #[field(default = String::new())]
+    pub reminder_time: String,
     /// The quick-create popover has no reminder boxes: an event it makes (without
     /// `reminders`) gets the calendar's default reminders.
     #[field(default = false)]
@@ -75,6 +81,15 @@ pub struct EventForm {
 }
 
 pub type FieldErrors = Map<String, Value>;
+
+/// Days before an all-day event (1 to 7) at a time of day (`HH:MM`), as minutes before its
+/// midnight: the day before at 07:30 is 990.
+fn all_day_reminder_at(days: &str, time: &str) -> Option<u32> {
+    let days: u32 = days.trim().parse().ok().filter(|d| (1..=7).contains(d))?;
+    let time = chrono::NaiveTime::parse_from_str(time.trim(), "%H:%M").ok()?;
+    let into_day = chrono::Timelike::hour(&time) * 60 + chrono::Timelike::minute(&time);
+    Some(days * 24 * 60 - into_day)
+}
 
 /// Start and end instants of a valid event.
 type Span = (DateTime<Utc>, DateTime<Utc>);
@@ -151,7 +166,14 @@ impl EventForm {
         if location.chars().count() > LOCATION_MAX {
             error("location", format!("Use at most {LOCATION_MAX} characters."));
         }
-        let reminders = Reminders::parse_form(&self.reminders).unwrap_or_else(|e| {
+        let mut typed = self.reminders.clone();
+        if self.all_day && !self.reminder_time.trim().is_empty() {
+            match all_day_reminder_at(&self.reminder_days, &self.reminder_time) {
+                Some(minutes) => typed.push(minutes.to_string()),
+                None => error("reminders", "Choose the days before and a time of day, such as 07:30.".into()),
+            }
+        }
+        let reminders = Reminders::parse_form(&typed).unwrap_or_else(|e| {
             error("reminders", e.to_string());
             Reminders::none()
         });

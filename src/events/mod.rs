@@ -89,6 +89,7 @@ fn form_context(
         "monthly_choices": repeat::monthly_choices(first_day),
         "reminder_choices": form.reminder_choices(false),
         "all_day_reminder_choices": form.reminder_choices(true),
+        "reminder_day_choices": [["1", "the day before"], ["2", "2 days before"], ["3", "3 days before"], ["7", "a week before"]],
         "asks_scope": target.is_some_and(|t| t.at.is_some() && t.event.series_id.is_none()),
         "is_edited_occurrence": target.is_some_and(|t| t.event.series_id.is_some()),
         "calendars": calendars,

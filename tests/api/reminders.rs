@@ -367,7 +367,40 @@ async fn a_calendars_default_reminders_start_new_events(engine: Engine) {
     assert_status(&other.post_with_token(&path, &defaults).await, Status::NotFound);
 }
 
+async fn an_all_day_reminder_at_a_time_of_ones_own(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    user_in(&app, "Europe/Berlin").await;
+    let day = [("title", "Trip"), ("start", "2027-05-10"), ("end", "2027-05-10"), ("all_day", "on")];
+    let bad = [&day[..], &[("reminder_days", "1"), ("reminder_time", "half past seven")]].concat();
+    let refused = app.post_with_token("/events", &bad).await;
+    assert_eq!(refused.status(), Status::UnprocessableEntity);
+    let html = refused.into_string().await.unwrap();
+    assert!(
+        html.contains(r#"id="reminders-error""#) && html.contains(r#"value="half past seven""#),
+        "{html}"
+    );
+    let own =
+        [&day[..], &[("reminder_days", "2"), ("reminder_time", "07:30"), ("reminders", "900")]].concat();
+    let id = make(&app, &own).await;
+    let page = body_of(&app, &format!("/events/{id}")).await;
+    assert!(page.contains("the day before at 09:00, 2 days before at 07:30"), "{page}");
+    assert!(pass_at(&app, local("Europe/Berlin", "2027-05-08T07:29")).await.is_empty());
+    assert_eq!(pass_at(&app, local("Europe/Berlin", "2027-05-08T07:30")).await, ["Trip"]);
+    // A timed event ignores it (its list is the one sent).
+    assert_status(&app.login("amy", PASSWORD).await, Status::SeeOther);
+    let timed = [
+        ("title", "Call"),
+        ("start", "2027-06-01T10:00"),
+        ("end", "2027-06-01T11:00"),
+        ("reminder_days", "1"),
+        ("reminder_time", "07:30"),
+    ];
+    let call = make(&app, &timed).await;
+    assert!(!body_of(&app, &format!("/events/{call}")).await.contains("before"));
+}
+
 crate::on_both_engines!(
+    an_all_day_reminder_at_a_time_of_ones_own,
     a_calendars_default_reminders_start_new_events,
     a_reminder_goes_out_once_at_its_time_across_a_dst_change,
     a_series_reminds_for_each_occurrence_but_a_cancelled_one,
