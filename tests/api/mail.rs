@@ -380,6 +380,23 @@ async fn smtp_down_then_up_every_mail_arrives_once(engine: Engine) {
     assert_eq!(app.store().outbox_summary(app.clock.now()).await.unwrap().waiting, 0);
 }
 
+async fn after_downtime_recent_reminders_are_mailed_and_older_are_not(engine: Engine) {
+    let sink = SmtpSink::start().await;
+    let app = mail_app(engine, &sink).await;
+    confirmed(&app, &sink, "UTC", "amy@example.org").await;
+    for (title, start, end) in [
+        ("Long ago", "2027-07-01T08:00", "2027-07-01T09:00"),
+        ("Just now", "2027-07-01T10:30", "2027-07-01T11:00"),
+    ] {
+        make(&app, &[("title", title), ("start", start), ("end", end), ("reminders", "0")]).await;
+    }
+    // Down from 07:00 to 11:00: 08:00 is three hours late, 10:30 within the hour's grace.
+    pass_at(&app, local("UTC", "2027-07-01T11:00")).await;
+    pass_at(&app, local("UTC", "2027-07-01T12:00")).await;
+    let mails = sink.wait_for(2).await;
+    assert_eq!(mails[1].header("subject"), "Reminder: Just now · Thu 1 Jul, 10:30");
+}
+
 async fn a_refused_address_is_paused_and_the_user_told(engine: Engine) {
     let sink = SmtpSink::start().await;
     let app = mail_app(engine, &sink).await;
@@ -498,6 +515,7 @@ crate::on_both_engines!(
     one_mail_at_the_right_instant_across_a_dst_change,
     a_series_mails_each_occurrence_and_edits_reschedule,
     smtp_down_then_up_every_mail_arrives_once,
+    after_downtime_recent_reminders_are_mailed_and_older_are_not,
     a_refused_address_is_paused_and_the_user_told,
 );
 
