@@ -1,106 +1,95 @@
-//! The command line: `eventide [serve]`, `eventide create-admin USERNAME`.
+//! The command line, derived with clap: every subcommand answers `--help`, and a mistake names
+//! the argument at fault. Configuration is not here: it comes from `Rocket.toml`, `.env` and
+//! the environment, for the server and every command alike.
 
-#[derive(Debug, PartialEq, Eq)]
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "eventide",
+    version,
+    about = "A self-hosted, multi-user event calendar",
+    after_help = "Configuration comes from Rocket.toml, .env and the environment (see README.md)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+impl Cli {
+    /// What to do; no subcommand serves.
+    pub fn command(self) -> Command {
+        self.command.unwrap_or(Command::Serve)
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Subcommand)]
 pub enum Command {
+    /// Start the web server (and the CalDAV server); the default.
     Serve,
-    CreateAdmin { username: String },
-    AppPassword { username: String, label: String },
-    Seed { users: u32, events: u32, series: u32, calendars: u32, prefix: String, password: String },
-    Help,
-    Version,
-}
-
-pub const USAGE: &str = "\
-Usage:
-  eventide [serve]                 start the web server
-  eventide create-admin USERNAME   create an admin, or promote an existing user;
-                                   the password is read from the first line of stdin
-  eventide app-password USERNAME [LABEL]
-                                   create an app password (for CalDAV clients) and
-                                   print it alone on the first line
-  eventide seed --users N --events M [--series S] [--calendars C] [--prefix NAME]
-               [--password P]      add N users (NAME1..NAMEN, default prefix seed,
-                                   password eventide-seed) with M events each, and
-                                   S repeating events (endless, daily to yearly),
-                                   spread over C calendars (default 1)
-  eventide --help | --version
-
-Configuration comes from Rocket.toml, .env and the environment (see README.md).";
-
-pub fn parse(args: &[String]) -> Result<Command, String> {
-    match args {
-        [] => Ok(Command::Serve),
-        [cmd] if cmd == "serve" => Ok(Command::Serve),
-        [cmd] if cmd == "-h" || cmd == "--help" || cmd == "help" => Ok(Command::Help),
-        [cmd] if cmd == "-V" || cmd == "--version" => Ok(Command::Version),
-        [cmd, username] if cmd == "create-admin" => Ok(Command::CreateAdmin { username: username.clone() }),
-        [cmd] if cmd == "create-admin" => Err("create-admin needs a USERNAME".into()),
-        [cmd, username] if cmd == "app-password" => {
-            Ok(Command::AppPassword { username: username.clone(), label: "App password".into() })
-        }
-        [cmd, username, label] if cmd == "app-password" => {
-            Ok(Command::AppPassword { username: username.clone(), label: label.clone() })
-        }
-        [cmd, ..] if cmd == "app-password" => Err("app-password needs a USERNAME and at most a LABEL".into()),
-        [cmd, options @ ..] if cmd == "seed" => parse_seed(options),
-        [other, ..] => Err(format!("unknown command {other:?}")),
-    }
-}
-
-fn parse_seed(options: &[String]) -> Result<Command, String> {
-    let (mut users, mut events, mut series, mut calendars) = (None, None, 0, 1);
-    let (mut prefix, mut password) = ("seed".to_string(), "eventide-seed".to_string());
-    let mut rest = options.iter();
-    while let Some(flag) = rest.next() {
-        let value = rest.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = || value.parse::<u32>().map_err(|_| format!("{flag} needs a number, not {value:?}"));
-        match flag.as_str() {
-            "--users" => users = Some(number()?),
-            "--events" => events = Some(number()?),
-            "--series" => series = number()?,
-            "--calendars" => calendars = number()?.max(1),
-            "--prefix" => prefix = value.clone(),
-            "--password" => password = value.clone(),
-            other => return Err(format!("unknown option {other:?}")),
-        }
-    }
-    Ok(Command::Seed {
-        users: users.ok_or("seed needs --users N")?,
-        events: events.ok_or("seed needs --events M")?,
-        series,
-        calendars,
-        prefix,
-        password,
-    })
+    /// Create an admin, or promote an existing user (password unchanged). The new admin's
+    /// password is read from the first line of standard input.
+    CreateAdmin {
+        /// The admin's username.
+        username: String,
+    },
+    /// Create an app password for a calendar app (CalDAV) and print it alone on the first line.
+    AppPassword {
+        /// Whose app password it is.
+        username: String,
+        /// What it is for, as the account page lists it.
+        #[arg(default_value = "App password")]
+        label: String,
+    },
+    /// Add users with events, for trying Eventide out and for benchmarks.
+    Seed {
+        /// How many users to add (PREFIX1 … PREFIXN).
+        #[arg(long, value_name = "N")]
+        users: u32,
+        /// Single events per user.
+        #[arg(long, value_name = "M")]
+        events: u32,
+        /// Repeating events per user (endless, daily to yearly).
+        #[arg(long, value_name = "S", default_value_t = 0)]
+        series: u32,
+        /// Calendars per user, the events spread over them.
+        #[arg(long, value_name = "C", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        calendars: u32,
+        /// The usernames' prefix.
+        #[arg(long, value_name = "NAME", default_value = "seed")]
+        prefix: String,
+        /// Every seeded user's password.
+        #[arg(long, value_name = "P", default_value = "eventide-seed")]
+        password: String,
+    },
 }
 
 #[cfg(test)]
 mod tests {
+    use clap::error::ErrorKind;
+
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+    fn parse(list: &[&str]) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(std::iter::once("eventide").chain(list.iter().copied())).map(Cli::command)
     }
 
     #[test]
     fn commands_parse() {
-        assert_eq!(parse(&args(&[])), Ok(Command::Serve));
-        assert_eq!(parse(&args(&["serve"])), Ok(Command::Serve));
+        assert_eq!(parse(&[]).ok(), Some(Command::Serve));
+        assert_eq!(parse(&["serve"]).ok(), Some(Command::Serve));
+        assert_eq!(parse(&["create-admin", "root"]).ok(), Some(Command::CreateAdmin { username: "root".into() }));
         assert_eq!(
-            parse(&args(&["create-admin", "root"])),
-            Ok(Command::CreateAdmin { username: "root".into() })
+            parse(&["app-password", "amy", "Phone"]).ok(),
+            Some(Command::AppPassword { username: "amy".into(), label: "Phone".into() })
         );
-        assert!(parse(&args(&["create-admin"])).is_err());
         assert_eq!(
-            parse(&args(&["app-password", "amy", "Phone"])),
-            Ok(Command::AppPassword { username: "amy".into(), label: "Phone".into() })
+            parse(&["app-password", "amy"]).ok(),
+            Some(Command::AppPassword { username: "amy".into(), label: "App password".into() })
         );
-        assert!(matches!(parse(&args(&["app-password", "amy"])), Ok(Command::AppPassword { .. })));
-        assert!(parse(&args(&["app-password"])).is_err());
-        assert!(parse(&args(&["frobnicate"])).is_err());
         assert_eq!(
-            parse(&args(&["seed", "--users", "2", "--events", "10"])),
-            Ok(Command::Seed {
+            parse(&["seed", "--users", "2", "--events", "10"]).ok(),
+            Some(Command::Seed {
                 users: 2,
                 events: 10,
                 series: 0,
@@ -110,10 +99,30 @@ mod tests {
             })
         );
         assert!(matches!(
-            parse(&args(&["seed", "--users", "1", "--events", "0", "--series", "40"])),
+            parse(&["seed", "--users", "1", "--events", "0", "--series", "40"]),
             Ok(Command::Seed { series: 40, .. })
         ));
-        assert!(parse(&args(&["seed", "--users", "x", "--events", "10"])).is_err());
-        assert!(parse(&args(&["seed", "--users"])).is_err());
+    }
+
+    #[test]
+    fn mistakes_name_the_argument_and_help_is_help() {
+        let error = |list: &[&str]| match parse(list) {
+            Ok(command) => panic!("{list:?} parsed as {command:?}"),
+            Err(e) => (e.kind(), e.to_string()),
+        };
+        let (kind, message) = error(&["seed", "--users", "x", "--events", "10"]);
+        assert_eq!(kind, ErrorKind::ValueValidation);
+        assert!(message.contains("--users"), "{message}");
+        let (_, message) = error(&["seed", "--users", "1"]);
+        assert!(message.contains("--events"), "{message}");
+        let (_, message) = error(&["seed", "--users", "1", "--events", "1", "--calendars", "0"]);
+        assert!(message.contains("--calendars"), "{message}");
+        assert_eq!(error(&["create-admin"]).0, ErrorKind::MissingRequiredArgument);
+        assert_eq!(error(&["frobnicate"]).0, ErrorKind::InvalidSubcommand);
+        assert_eq!(error(&["app-password", "amy", "Phone", "extra"]).0, ErrorKind::UnknownArgument);
+        for help in [&["--help"][..], &["seed", "--help"], &["create-admin", "--help"]] {
+            assert_eq!(error(help).0, ErrorKind::DisplayHelp, "{help:?}");
+        }
+        assert_eq!(error(&["--version"]).0, ErrorKind::DisplayVersion);
     }
 }

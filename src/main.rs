@@ -1,26 +1,12 @@
 use std::process::ExitCode;
 
-use eventide::cli::{self, Command};
+use clap::Parser;
+use eventide::cli::{Cli, Command};
 use eventide::config::{self, AppConfig};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let command = match cli::parse(&args) {
-        Ok(command) => command,
-        Err(message) => return fail(&format!("{message}\n\n{}", cli::USAGE)),
-    };
-    match command {
-        Command::Help => {
-            println!("{}", cli::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Command::Version => {
-            println!("eventide {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
-        Command::Serve | Command::CreateAdmin { .. } | Command::AppPassword { .. } | Command::Seed { .. } => {
-        }
-    }
+    // Help, the version and mistakes are printed (and exit) here, before any configuration.
+    let command = Cli::parse().command();
 
     if let Err(e) = dotenvy::dotenv() {
         if !e.not_found() {
