@@ -41,6 +41,12 @@ pub enum Command {
         #[arg(default_value = "App password")]
         label: String,
     },
+    /// Copy the SQLite database to PATH, consistently, while the server runs (PostgreSQL:
+    /// use pg_dump). To restore, stop Eventide and put the copy in the database's place.
+    Backup {
+        /// The copy's path; an existing file is never overwritten.
+        path: std::path::PathBuf,
+    },
     /// Add users with events, for trying Eventide out and for benchmarks.
     Seed {
         /// How many users to add (PREFIX1 … PREFIXN).
@@ -78,7 +84,10 @@ mod tests {
     fn commands_parse() {
         assert_eq!(parse(&[]).ok(), Some(Command::Serve));
         assert_eq!(parse(&["serve"]).ok(), Some(Command::Serve));
-        assert_eq!(parse(&["create-admin", "root"]).ok(), Some(Command::CreateAdmin { username: "root".into() }));
+        assert_eq!(
+            parse(&["create-admin", "root"]).ok(),
+            Some(Command::CreateAdmin { username: "root".into() })
+        );
         assert_eq!(
             parse(&["app-password", "amy", "Phone"]).ok(),
             Some(Command::AppPassword { username: "amy".into(), label: "Phone".into() })

@@ -186,6 +186,15 @@ async fn read_first_line<R: tokio::io::AsyncBufRead + Unpin>(mut input: R) -> Re
 }
 
 /// `eventide seed`: see `seed::run`.
+/// `eventide backup PATH`: a consistent copy of a running (or stopped) SQLite database.
+pub async fn backup(figment: Figment, path: &std::path::Path) -> Result<String, String> {
+    let rocket = build(figment).map_err(|e| e.to_string())?;
+    let rocket = rocket.ignite().await.map_err(|e| describe_launch_error(&e))?;
+    let store = rocket.state::<Store>().ok_or("the database did not start")?;
+    store.backup_to(path).await.map_err(|e| e.to_string())?;
+    Ok(format!("backed up to {}", path.display()))
+}
+
 pub async fn seed(figment: Figment, plan: &seed::SeedPlan) -> Result<Vec<String>, String> {
     let rocket = build(figment).map_err(|e| e.to_string())?;
     let rocket = rocket.ignite().await.map_err(|e| describe_launch_error(&e))?;

@@ -41,6 +41,10 @@ fn main() -> ExitCode {
                 println!("{}", eventide::create_app_password(figment, &username, &label).await?);
                 Ok(())
             }
+            Command::Backup { path } => {
+                println!("{}", eventide::backup(figment, &path).await?);
+                Ok(())
+            }
             Command::Seed { users, events, series, calendars, prefix, password } => {
                 let plan = eventide::seed::SeedPlan { users, events, series, calendars, prefix, password };
                 for line in eventide::seed(figment, &plan).await? {

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod app_passwords;
+pub mod backup;
 pub mod calendars;
 pub mod dav;
 pub mod events;

@@ -3,6 +3,7 @@
 mod admin;
 mod app_passwords;
 mod auth;
+mod backup;
 mod cache;
 mod caldav;
 mod caldav_interop;
