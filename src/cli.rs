@@ -47,6 +47,13 @@ pub enum Command {
         /// The copy's path; an existing file is never overwritten.
         path: std::path::PathBuf,
     },
+    /// Copy everything from the SQLite database (DATABASE_URL) into a new, empty PostgreSQL
+    /// database, from one consistent snapshot, and verify it (counts and checksums).
+    MigrateDb {
+        /// The target, postgres://USER@HOST:PORT/DATABASE; it must hold no data.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Add users with events, for trying Eventide out and for benchmarks.
     Seed {
         /// How many users to add (PREFIX1 … PREFIXN).

@@ -195,6 +195,23 @@ pub async fn backup(figment: Figment, path: &std::path::Path) -> Result<String, 
     Ok(format!("backed up to {}", path.display()))
 }
 
+/// `eventide migrate-db --to URL`: copies the SQLite database into an empty PostgreSQL one
+/// and verifies it; one line per table (rows, checksum), then the total.
+pub async fn migrate_db(figment: Figment, target: &str) -> Result<Vec<String>, String> {
+    let rocket = build(figment).map_err(|e| e.to_string())?;
+    let rocket = rocket.ignite().await.map_err(|e| describe_launch_error(&e))?;
+    let store = rocket.state::<Store>().ok_or("the database did not start")?;
+    let copied = store.migrate_to_postgres(target).await.map_err(|e| e.to_string())?;
+    let mut lines: Vec<String> =
+        copied.iter().map(|c| format!("{:<24} {:>9} rows  {}", c.table, c.rows, c.checksum)).collect();
+    let total: usize = copied.iter().map(|c| c.rows).sum();
+    lines.push(format!(
+        "copied and verified {total} rows in {} tables: point DATABASE_URL at the new database",
+        copied.len()
+    ));
+    Ok(lines)
+}
+
 pub async fn seed(figment: Figment, plan: &seed::SeedPlan) -> Result<Vec<String>, String> {
     let rocket = build(figment).map_err(|e| e.to_string())?;
     let rocket = rocket.ignite().await.map_err(|e| describe_launch_error(&e))?;

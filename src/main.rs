@@ -41,6 +41,12 @@ fn main() -> ExitCode {
                 println!("{}", eventide::create_app_password(figment, &username, &label).await?);
                 Ok(())
             }
+            Command::MigrateDb { to } => {
+                for line in eventide::migrate_db(figment, &to).await? {
+                    println!("{line}");
+                }
+                Ok(())
+            }
             Command::Backup { path } => {
                 println!("{}", eventide::backup(figment, &path).await?);
                 Ok(())

@@ -9,6 +9,7 @@ pub mod calendars;
 pub mod dav;
 pub mod events;
 pub mod mail;
+pub mod migrate;
 pub mod reminders;
 pub mod search;
 pub mod shares;

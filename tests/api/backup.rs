@@ -19,8 +19,7 @@ pub async fn table_rows(url: &str) -> BTreeMap<String, Vec<Vec<String>>> {
     .unwrap();
     let mut tables = BTreeMap::new();
     for name in names {
-        let rows =
-            sqlx::query(&format!("SELECT * FROM \"{name}\"")).fetch_all(&pool).await.unwrap();
+        let rows = sqlx::query(&format!("SELECT * FROM \"{name}\"")).fetch_all(&pool).await.unwrap();
         let mut values: Vec<Vec<String>> = rows
             .iter()
             .map(|row| {
@@ -47,11 +46,10 @@ pub async fn table_rows(url: &str) -> BTreeMap<String, Vec<Vec<String>>> {
     tables
 }
 
-#[rocket::async_test]
-async fn a_backup_taken_while_serving_restores_everything() {
-    let app = spawn(Engine::Sqlite, Backend::Memory).await;
+/// 10,000 events with series over two seeded users' calendars, then `amy` (user 3) with a
+/// calendar shared with seed1, a reminder that fired ("Dentist") and an app password.
+pub async fn populate(app: &TestApp) {
     let figment = || test_figment(&app.db.url, &app.prefix).merge(("dav_port", "off"));
-    // 10,000 events with series, over two users' calendars.
     let plan = eventide::seed::SeedPlan {
         users: 2,
         events: 4_990,
@@ -80,6 +78,13 @@ async fn a_backup_taken_while_serving_restores_everything() {
         chrono::DateTime::parse_from_rfc3339("2027-06-03T09:50:00Z").unwrap().with_timezone(&chrono::Utc);
     eventide::reminders::tick(app.store(), due, chrono::Duration::hours(1)).await.unwrap();
     eventide::create_app_password(figment(), "amy", "Phone").await.unwrap();
+}
+
+#[rocket::async_test]
+async fn a_backup_taken_while_serving_restores_everything() {
+    let app = spawn(Engine::Sqlite, Backend::Memory).await;
+    let figment = || test_figment(&app.db.url, &app.prefix).merge(("dav_port", "off"));
+    populate(&app).await;
 
     // Online: a backup while someone keeps writing is whole and sound.
     let dir = std::env::temp_dir().join(unique("eventide_backup"));

@@ -15,6 +15,7 @@ mod foundation;
 mod helpers;
 mod ical;
 mod mail;
+mod migrate_db;
 mod outage;
 mod probe;
 mod process;
