@@ -86,6 +86,10 @@ pub struct AppConfig {
     /// The sender of reminder mail (`EVENTIDE_MAIL_FROM`); default `Eventide <eventide@HOST>`
     /// with `public_url`'s host.
     pub mail_from: Option<String>,
+    /// On SIGTERM, how long the instance keeps serving while `/readyz` says it is stopping.
+    pub shutdown_drain_seconds: u64,
+    /// Then, how long requests in flight have to finish (Rocket's shutdown grace).
+    pub shutdown_grace_seconds: u64,
 }
 
 /// `dav_port`: a port number, or `off` (no CalDAV server).
@@ -144,6 +148,8 @@ impl Default for AppConfig {
             reminder_interval_seconds: 15,
             smtp_url: None,
             mail_from: None,
+            shutdown_drain_seconds: 2,
+            shutdown_grace_seconds: 10,
         }
     }
 }

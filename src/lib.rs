@@ -68,7 +68,11 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
         .attach(dav::stage())
         .attach(mail::stage())
         .attach(reminders::stage())
-        .mount("/", rocket::routes![health::healthz, cache::metrics::metrics, dav::well_known])
+        .manage(health::Readiness::default())
+        .mount(
+            "/",
+            rocket::routes![health::healthz, health::readyz, cache::metrics::metrics, dav::well_known],
+        )
         .mount("/", dashboard::routes())
         .mount("/", calendar::routes::routes())
         .mount("/", calendar::public::routes())
@@ -89,7 +93,14 @@ fn with_pool_urls(
     let template_dir = std::env::temp_dir().join("eventide-embedded-templates");
     std::fs::create_dir_all(&template_dir)
         .map_err(|e| ConfigError::Invalid(format!("cannot create {template_dir:?}: {e}")))?;
-    let mut figment = figment.merge(("template_dir", template_dir));
+    // Signals are ours (`health::stop_on_signals`: not ready first, then stop); Rocket keeps
+    // the grace period in-flight requests get once it stops accepting.
+    let mut figment = figment
+        .merge(("template_dir", template_dir))
+        .merge(("shutdown.ctrlc", false))
+        .merge(("shutdown.signals", Vec::<String>::new()))
+        .merge(("shutdown.grace", config.shutdown_grace_seconds))
+        .merge(("shutdown.mercy", 2));
     figment = match database {
         DatabaseTarget::Sqlite { url, .. } => figment.merge(("databases.sqlite.url", url)),
         DatabaseTarget::Postgres { url } => figment.merge(("databases.postgres.url", url)),

@@ -66,8 +66,21 @@ fn main() -> ExitCode {
 
 async fn serve(figment: rocket::figment::Figment) -> Result<(), String> {
     let rocket = eventide::build(figment).map_err(|e| e.to_string())?;
+    let rocket = rocket.ignite().await.map_err(|e| eventide::describe_launch_error(&e))?;
+    if let (Some(readiness), Some(config)) =
+        (rocket.state::<eventide::health::Readiness>(), rocket.state::<AppConfig>())
+    {
+        let drain = std::time::Duration::from_secs(config.shutdown_drain_seconds);
+        eventide::health::stop_on_signals(readiness.clone(), rocket.shutdown(), drain);
+    }
     match rocket.launch().await {
-        Ok(_) => Ok(()),
+        Ok(stopped) => {
+            if let Some(store) = stopped.state::<eventide::store::Store>() {
+                store.close().await;
+            }
+            log::info!("stopped");
+            Ok(())
+        }
         Err(e) => Err(eventide::describe_launch_error(&e)),
     }
 }

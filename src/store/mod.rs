@@ -236,6 +236,14 @@ impl Store {
         self.queries.load(Ordering::Relaxed)
     }
 
+    /// Closes the pool's connections (at shutdown, so the database sees clean goodbyes).
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+
     pub async fn ping(&self) -> DbResult<()> {
         with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
     }

@@ -14,6 +14,7 @@ mod foundation;
 #[allow(dead_code, reason = "helpers are shared by test modules; not every one uses all")]
 mod helpers;
 mod ical;
+mod lifecycle;
 mod mail;
 mod migrate_db;
 mod outage;

@@ -28,11 +28,17 @@ impl ServerProcess {
     /// The server on a free port with a SQLite file of its own and the in-process cache and
     /// sessions (nothing left behind in a shared Redis).
     pub fn start() -> ServerProcess {
+        ServerProcess::start_with(&[])
+    }
+
+    /// The same, with more settings in its environment.
+    pub fn start_with(env: &[(&str, &str)]) -> ServerProcess {
         let dir = std::env::temp_dir().join(unique("eventide_process"));
         std::fs::create_dir_all(&dir).unwrap();
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_eventide"))
             .env_clear()
+            .envs(env.iter().copied())
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATABASE_URL", format!("sqlite://{}", dir.join("app.db").display()))
             .env("ROCKET_ADDRESS", "127.0.0.1")
@@ -56,6 +62,28 @@ impl ServerProcess {
         panic!("the server did not answer /healthz on port {port}");
     }
 
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Sends SIGTERM, as an orchestrator stopping the instance does.
+    pub fn terminate(&self) {
+        let sent = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits up to `limit` for the process to exit; its status, if it did.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
@@ -65,7 +93,7 @@ impl ServerProcess {
         self.try_request(method, path, headers, body).unwrap_or_else(|| panic!("{method} {path}: no answer"))
     }
 
-    fn try_request(
+    pub fn try_request(
         &mut self,
         method: &str,
         path: &str,
