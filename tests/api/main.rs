@@ -25,6 +25,7 @@ mod recurrence;
 #[path = "../common/redis_cleanup.rs"]
 mod redis_cleanup;
 mod reminders;
+mod scale;
 mod search;
 mod sharing;
 mod store;

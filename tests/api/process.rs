@@ -15,7 +15,8 @@ pub struct ServerProcess {
     child: Child,
     port: u16,
     dir: PathBuf,
-    cookies: BTreeMap<String, String>,
+    env: Vec<(String, String)>,
+    client: HttpClient,
 }
 
 pub struct Reply {
@@ -31,39 +32,43 @@ impl ServerProcess {
         ServerProcess::start_with(&[])
     }
 
-    /// The same, with more settings in its environment.
+    /// The same, with more settings in its environment (they win over those defaults).
     pub fn start_with(env: &[(&str, &str)]) -> ServerProcess {
         let dir = std::env::temp_dir().join(unique("eventide_process"));
         std::fs::create_dir_all(&dir).unwrap();
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_eventide"))
-            .env_clear()
-            .envs(env.iter().copied())
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", format!("sqlite://{}", dir.join("app.db").display()))
-            .env("ROCKET_ADDRESS", "127.0.0.1")
-            .env("ROCKET_PORT", port.to_string())
-            .env("EVENTIDE_DAV_PORT", "off")
-            .env("EVENTIDE_LOG_FILE", "")
-            .env("ROCKET_LOG_LEVEL", "critical")
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the eventide binary starts");
-        let mut server = ServerProcess { child, port, dir, cookies: BTreeMap::new() };
-        for _ in 0..500 {
-            if server.try_request("GET", "/healthz", &[], b"").is_some_and(|r| r.status == 200) {
-                return server;
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let child = spawn(&dir, port, &env);
+        let mut server = ServerProcess { child, port, dir, env, client: HttpClient::new(port) };
+        server.wait_until_healthy();
+        server
+    }
+
+    /// Starts it again, on the same port with the same settings, once it has exited.
+    pub fn restart(&mut self) {
+        assert!(!self.is_running(), "restart a stopped server only");
+        self.child = spawn(&self.dir, self.port, &self.env);
+        self.wait_until_healthy();
+    }
+
+    fn wait_until_healthy(&mut self) {
+        for _ in 0..1000 {
+            if self.try_request("GET", "/healthz", &[], b"").is_some_and(|r| r.status == 200) {
+                return;
             }
-            assert!(server.is_running(), "the server exited during start-up");
+            assert!(self.is_running(), "the server exited during start-up");
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("the server did not answer /healthz on port {port}");
+        panic!("the server did not answer /healthz on port {}", self.port);
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// A setting it was started with.
+    pub fn env(&self, name: &str) -> Option<&str> {
+        self.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// Sends SIGTERM, as an orchestrator stopping the instance does.
@@ -86,6 +91,59 @@ impl ServerProcess {
 
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    pub fn request(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        self.client.request(method, path, headers, body)
+    }
+
+    pub fn try_request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Option<Reply> {
+        self.client.try_request(method, path, headers, body)
+    }
+
+    pub fn csrf_token(&mut self) -> String {
+        self.client.csrf_token()
+    }
+
+    pub fn register(&mut self, username: &str, password: &str) {
+        self.client.register(username, password)
+    }
+}
+
+/// The binary on `port` with the test defaults (a SQLite file in `dir`, no CalDAV, quiet), then `env`.
+fn spawn(dir: &std::path::Path, port: u16, env: &[(String, String)]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_eventide"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", format!("sqlite://{}", dir.join("app.db").display()))
+        .env("ROCKET_ADDRESS", "127.0.0.1")
+        .env("ROCKET_PORT", port.to_string())
+        .env("EVENTIDE_DAV_PORT", "off")
+        .env("EVENTIDE_LOG_FILE", "")
+        .env("ROCKET_LOG_LEVEL", "critical")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the eventide binary starts")
+}
+
+/// A browser of its own against one port: one request per connection, cookies kept.
+pub struct HttpClient {
+    port: u16,
+    cookies: BTreeMap<String, String>,
+}
+
+impl HttpClient {
+    pub fn new(port: u16) -> HttpClient {
+        HttpClient { port, cookies: BTreeMap::new() }
     }
 
     /// One HTTP/1.1 request on a fresh connection, with this client's cookies.
@@ -137,17 +195,33 @@ impl ServerProcess {
         meta_csrf(&page.body).expect("a csrf meta tag")
     }
 
-    pub fn register(&mut self, username: &str, password: &str) {
+    /// A form POST with this client's CSRF token.
+    pub fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
         let token = self.csrf_token();
-        let body = crate::helpers::encode_form(&[
-            ("csrf_token", &token),
-            ("username", username),
-            ("password", password),
-            ("password_confirm", password),
-        ]);
+        self.post_form_with(path, &token, fields)
+    }
+
+    /// A form POST with a token already read.
+    pub fn post_form_with(&mut self, path: &str, token: &str, fields: &[(&str, &str)]) -> Reply {
+        self.try_post_form_with(path, token, fields).unwrap_or_else(|| panic!("POST {path}: no answer"))
+    }
+
+    pub fn try_post_form_with(&mut self, path: &str, token: &str, fields: &[(&str, &str)]) -> Option<Reply> {
+        let mut all = vec![("csrf_token", token)];
+        all.extend_from_slice(fields);
+        let body = crate::helpers::encode_form(&all);
         let headers = [("Content-Type", "application/x-www-form-urlencoded")];
-        let reply = self.request("POST", "/register", &headers, body.as_bytes());
+        self.try_request("POST", path, &headers, body.as_bytes())
+    }
+
+    pub fn register(&mut self, username: &str, password: &str) {
+        let fields = [("username", username), ("password", password), ("password_confirm", password)];
+        let reply = self.post_form("/register", &fields);
         assert_eq!(reply.status, 303, "registration: {}", reply.body);
+    }
+
+    pub fn login(&mut self, username: &str, password: &str) -> Reply {
+        self.post_form("/login", &[("username", username), ("password", password)])
     }
 }
 

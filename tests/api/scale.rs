@@ -1,0 +1,279 @@
+//! Several instances (issue 20): two real `eventide` processes on one PostgreSQL database and
+//! one Redis, behind a real HAProxy that round-robins every request (each test request is a
+//! connection of its own). What one instance does, the other knows at the very next request;
+//! a rolling restart under load fails no request and loses no write.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::helpers::*;
+use crate::process::{HttpClient, ServerProcess};
+
+/// HAProxy on a free port in front of `backends`, health-checking `/readyz` every 200 ms and
+/// retrying a request whose connection failed on the other instance.
+pub struct Balancer {
+    child: std::process::Child,
+    pub port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl Balancer {
+    pub fn start(port: u16, backends: &[u16]) -> Balancer {
+        let dir = std::env::temp_dir().join(unique("eventide_haproxy"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let servers: String = backends
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("    server app{i} 127.0.0.1:{p} check\n"))
+            .collect();
+        let config = format!(
+            "global\n    maxconn 512\n\
+             defaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n\
+             \x20   retries 3\n    option redispatch 1\n    retry-on conn-failure empty-response\n\
+             frontend web\n    bind 127.0.0.1:{port}\n    default_backend apps\n\
+             backend apps\n    balance roundrobin\n    option httpchk GET /readyz\n    http-check expect status 200\n\
+             \x20   default-server inter 200ms fall 1 rise 2\n{servers}"
+        );
+        let path = dir.join("haproxy.cfg");
+        std::fs::write(&path, config).unwrap();
+        let child = std::process::Command::new(haproxy())
+            .arg("-db")
+            .arg("-f")
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("haproxy starts (bin/test installs it)");
+        let balancer = Balancer { child, port, dir };
+        for _ in 0..250 {
+            let mut probe = HttpClient::new(port);
+            if probe.try_request("GET", "/readyz", &[], b"").is_some_and(|r| r.status == 200) {
+                return balancer;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("haproxy did not come up on {port}");
+    }
+
+    pub fn client(&self) -> HttpClient {
+        HttpClient::new(self.port)
+    }
+}
+
+fn haproxy() -> &'static str {
+    ["/usr/sbin/haproxy", "/usr/bin/haproxy", "/usr/local/sbin/haproxy"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap_or("haproxy")
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Two instances sharing a PostgreSQL database, a Redis (under a prefix of their own) and a
+/// secret, each with its CalDAV port, both telling links by the balancer's address.
+struct Cluster {
+    instances: Vec<ServerProcess>,
+    balancer: Balancer,
+    _redis: RedisCleanup,
+    _db: TestDb,
+}
+
+impl Cluster {
+    async fn start() -> Cluster {
+        let db = TestDb::new(Engine::Postgres).await;
+        let prefix = format!("{}:", unique("eventide_scale"));
+        let lb_port = free_port();
+        let public = format!("http://127.0.0.1:{lb_port}");
+        // One after the other: the first migrates the empty database before the second starts.
+        let instances: Vec<ServerProcess> = (0..2)
+            .map(|_| {
+                let dav = free_port().to_string();
+                ServerProcess::start_with(&[
+                    ("DATABASE_URL", db.url.as_str()),
+                    ("REDIS_URL", REDIS_URL),
+                    ("EVENTIDE_REDIS_PREFIX", prefix.as_str()),
+                    ("SECRET_KEY", "scale-test-secret-key-shared-by-every-instance-0123"),
+                    ("EVENTIDE_PUBLIC_URL", public.as_str()),
+                    ("EVENTIDE_DAV_PORT", dav.as_str()),
+                    ("EVENTIDE_SHUTDOWN_DRAIN_SECONDS", "1"),
+                    ("EVENTIDE_SHUTDOWN_GRACE_SECONDS", "5"),
+                ])
+            })
+            .collect();
+        let ports: Vec<u16> = instances.iter().map(ServerProcess::port).collect();
+        let balancer = Balancer::start(lb_port, &ports);
+        Cluster { instances, balancer, _redis: RedisCleanup(prefix), _db: db }
+    }
+}
+
+/// The id in a `Location: /events/{id}`.
+fn created_id(reply: &crate::process::Reply) -> Option<i64> {
+    let location = reply.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("location"))?;
+    location.1.trim_start_matches("/events/").parse().ok()
+}
+
+#[rocket::async_test]
+async fn instances_behind_a_balancer_agree_at_the_next_request() {
+    let cluster = Cluster::start().await;
+    let mut amy = cluster.balancer.client();
+    // The form comes from one instance, the POST goes to the other: CSRF and sessions are shared.
+    amy.register("amy", PASSWORD);
+    for _ in 0..4 {
+        let account = amy.request("GET", "/account", &[], b"");
+        assert_eq!(account.status, 200, "logged in on both instances");
+        assert!(account.body.contains("amy"));
+    }
+    // Both instances have the month cached; a write through one shows on the very next
+    // request through either.
+    for _ in 0..2 {
+        assert!(!amy.request("GET", "/calendar/month/2027-05-01", &[], b"").body.contains("Board meeting"));
+    }
+    let fields = [("title", "Board meeting"), ("start", "2027-05-03T10:00"), ("end", "2027-05-03T11:00")];
+    let made = amy.post_form("/events", &fields);
+    assert_eq!(made.status, 303, "{}", made.body);
+    for _ in 0..2 {
+        let month = amy.request("GET", "/calendar/month/2027-05-01", &[], b"");
+        assert!(month.body.contains("Board meeting"), "no stale cache on either instance");
+    }
+    // Login throttling counts across instances: the sixth wrong password is refused on either.
+    let mut mallory = cluster.balancer.client();
+    let statuses: Vec<u16> = (0..6).map(|_| mallory.login("amy", "wrong password").status).collect();
+    assert_eq!(statuses[..5], [401; 5], "{statuses:?}");
+    assert_eq!(statuses[5], 429, "{statuses:?}");
+    // An app password made through one instance works on the other's CalDAV server, and the
+    // calendar's sync token is the same on both.
+    let made = amy.post_form("/account/app-passwords", &[("label", "Phone")]);
+    let secret =
+        made.body.split(r#"id="new-app-password">"#).nth(1).and_then(|s| s.split('<').next()).unwrap();
+    let basic = format!("Basic {}", base64_encode(&format!("amy:{secret}")));
+    let tokens: Vec<String> = cluster
+        .instances
+        .iter()
+        .map(|instance| {
+            let dav = instance.env("EVENTIDE_DAV_PORT").and_then(|p| p.parse().ok()).unwrap();
+            let mut phone = HttpClient::new(dav);
+            let body =
+                br#"<?xml version="1.0"?><propfind xmlns="DAV:"><prop><sync-token/></prop></propfind>"#;
+            let headers =
+                [("Authorization", basic.as_str()), ("Depth", "0"), ("Content-Type", "application/xml")];
+            let reply = phone.request("PROPFIND", "/dav/calendars/amy/1/", &headers, body);
+            assert_eq!(reply.status, 207, "{}", reply.body);
+            reply
+                .body
+                .split("sync-token>")
+                .nth(1)
+                .and_then(|t| t.split('<').next())
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert!(!tokens[0].is_empty() && tokens[0] == tokens[1], "{tokens:?}");
+}
+
+fn base64_encode(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// What the load saw.
+#[derive(Default)]
+struct Seen {
+    acknowledged: Vec<(i64, String)>,
+    failures: Vec<String>,
+    requests: usize,
+}
+
+/// One user writing an event and reading it back, again and again, through the balancer.
+fn write_and_read(n: usize, port: u16, running: &AtomicBool, seen: &Mutex<Seen>) {
+    let mut client = HttpClient::new(port);
+    assert_eq!(client.login("writer", PASSWORD).status, 303);
+    let token = client.csrf_token();
+    let mut i = 0;
+    while running.load(Ordering::SeqCst) {
+        i += 1;
+        let title = format!("Load {n}-{i}");
+        let fields = [("title", title.as_str()), ("start", "2027-05-03T10:00"), ("end", "2027-05-03T11:00")];
+        let made = client.try_post_form_with("/events", &token, &fields);
+        let id = match made {
+            Some(reply) if reply.status == 303 => created_id(&reply),
+            Some(reply) => {
+                seen.lock().unwrap().failures.push(format!("POST /events: {}", reply.status));
+                None
+            }
+            None => {
+                seen.lock().unwrap().failures.push("POST /events: no answer".into());
+                None
+            }
+        };
+        let Some(id) = id else { continue };
+        let read = client.try_request("GET", &format!("/events/{id}"), &[], b"");
+        let mut seen = seen.lock().unwrap();
+        seen.requests += 2;
+        match read {
+            Some(reply) if reply.status == 200 && reply.body.contains(&title) => {
+                seen.acknowledged.push((id, title))
+            }
+            Some(reply) => {
+                seen.failures.push(format!("GET /events/{id}: {} (a stale or failed read)", reply.status))
+            }
+            None => seen.failures.push(format!("GET /events/{id}: no answer")),
+        }
+    }
+}
+
+#[rocket::async_test]
+async fn a_rolling_restart_under_load_fails_no_request_and_loses_no_write() {
+    let mut cluster = Cluster::start().await;
+    cluster.balancer.client().register("writer", PASSWORD);
+    let running = Arc::new(AtomicBool::new(true));
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let port = cluster.balancer.port;
+    let load: Vec<std::thread::JoinHandle<()>> = (0..2)
+        .map(|n| {
+            let (running, seen) = (running.clone(), seen.clone());
+            std::thread::spawn(move || write_and_read(n, port, &running, &seen))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(1));
+    // One at a time: SIGTERM, wait for a clean exit, start again, let the checks take it back.
+    for instance in &mut cluster.instances {
+        instance.terminate();
+        let status = instance.wait_for_exit(Duration::from_secs(20)).expect("it stops");
+        assert!(status.success(), "{status:?}");
+        instance.restart();
+        std::thread::sleep(Duration::from_millis(800));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    running.store(false, Ordering::SeqCst);
+    for writer in load {
+        writer.join().unwrap();
+    }
+    let seen = seen.lock().unwrap();
+    eprintln!(
+        "rolling restart of 2 instances under load: {} requests, {} writes acknowledged and read back, {} failed",
+        seen.requests,
+        seen.acknowledged.len(),
+        seen.failures.len()
+    );
+    assert!(seen.failures.is_empty(), "{:#?}", seen.failures);
+    assert!(
+        seen.acknowledged.len() >= 20,
+        "only {} writes in {} requests",
+        seen.acknowledged.len(),
+        seen.requests
+    );
+    // Every acknowledged write is there afterwards.
+    let mut check = cluster.balancer.client();
+    assert_eq!(check.login("writer", PASSWORD).status, 303);
+    for (id, title) in &seen.acknowledged {
+        let page = check.request("GET", &format!("/events/{id}"), &[], b"");
+        assert!(page.status == 200 && page.body.contains(title.as_str()), "{id} {title}: {}", page.status);
+    }
+}
