@@ -90,6 +90,8 @@ pub struct AppConfig {
     pub shutdown_drain_seconds: u64,
     /// Then, how long requests in flight have to finish (Rocket's shutdown grace).
     pub shutdown_grace_seconds: u64,
+    /// This instance's label on `/metrics`; default: the host's name and the port.
+    pub instance_name: Option<String>,
 }
 
 /// `dav_port`: a port number, or `off` (no CalDAV server).
@@ -150,6 +152,7 @@ impl Default for AppConfig {
             mail_from: None,
             shutdown_drain_seconds: 2,
             shutdown_grace_seconds: 10,
+            instance_name: None,
         }
     }
 }

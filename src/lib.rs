@@ -69,6 +69,10 @@ pub fn build_with_clock(figment: Figment, clock: clock::Clock) -> Result<Rocket<
         .attach(mail::stage())
         .attach(reminders::stage())
         .manage(health::Readiness::default())
+        .manage(web::timing::RequestTimes::new(&web::timing::instance_name(
+            config.instance_name.as_deref(),
+            port,
+        )))
         .mount(
             "/",
             rocket::routes![health::healthz, health::readyz, cache::metrics::metrics, dav::well_known],

@@ -12,6 +12,7 @@ use crate::auth::guard::AdminUser;
 use crate::config::AppConfig;
 use crate::kv::Backends;
 use crate::store::Store;
+use crate::web::timing::RequestTimes;
 
 /// An admin's session, or `Authorization: Bearer <metrics_token>` when a token is configured.
 pub struct MetricsReader;
@@ -43,8 +44,10 @@ pub fn metrics(
     cache: &State<Cache>,
     store: &State<Store>,
     backends: &State<Backends>,
+    times: &State<RequestTimes>,
 ) -> String {
     let mut out = String::new();
+    times.render(&mut out);
     out.push_str("# HELP eventide_cache_requests_total Cache lookups by key pattern and outcome.\n");
     out.push_str("# TYPE eventide_cache_requests_total counter\n");
     for (pattern, hits, misses, bypasses) in cache.stats() {

@@ -65,6 +65,7 @@ pub struct Dav {
     pub bodies: bodies::Bodies,
     pub heavy: limit::HeavyLimits,
     pub masks: masks::Masks,
+    pub times: Option<crate::web::timing::RequestTimes>,
 }
 
 impl Dav {
@@ -82,6 +83,7 @@ impl Dav {
             bodies: bodies::Bodies::default(),
             heavy: limit::HeavyLimits::default(),
             masks: masks::Masks::new(rocket.state::<crate::config::Secret>()?),
+            times: rocket.state::<crate::web::timing::RequestTimes>().cloned(),
         })
     }
 

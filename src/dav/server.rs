@@ -70,6 +70,9 @@ async fn handle(dav: &Dav, request: Request<Incoming>, peer: SocketAddr) -> DavR
         Ok(response) => response,
         Err(e) => closing_if_unread(e.into_response(), &head),
     };
+    if let Some(times) = &dav.times {
+        times.observe("caldav", started.elapsed());
+    }
     log::debug!(
         "CalDAV {} {} {} in {} µs",
         head.method,

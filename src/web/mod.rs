@@ -8,6 +8,7 @@ pub mod page;
 pub mod params;
 pub mod public_url;
 pub mod templates;
+pub mod timing;
 
 use rocket::fairing::AdHoc;
 use rocket::shield::Shield;
@@ -21,6 +22,7 @@ pub fn stage() -> AdHoc {
             // default one from adding a second, weaker set.
             .attach(Shield::new())
             .attach(headers::SecurityHeaders)
+            .attach(timing::Timing)
             .register("/", rocket::catchers![crate::error::catch_all])
             .mount("/", rocket::routes![assets::serve, about])
     })

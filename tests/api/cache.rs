@@ -315,4 +315,13 @@ async fn metrics_are_for_admins_or_the_token() {
     let text = response.into_string().await.unwrap();
     assert!(text.contains("eventide_cache_requests_total{pattern=\"range\",outcome=\"miss\"} 1"), "{text}");
     assert!(text.contains("eventide_sql_queries_total"));
+    // Latency histograms per route family, labelled with the instance.
+    let calendar = text
+        .lines()
+        .find(|l| {
+            l.starts_with("eventide_request_duration_seconds_count{") && l.contains("family=\"calendar\"")
+        })
+        .unwrap_or_else(|| panic!("no calendar histogram in {text}"));
+    assert!(calendar.contains("instance=\"") && calendar.ends_with(" 1"), "{calendar}");
+    assert!(text.contains("family=\"auth\",le=\"+Inf\"}"), "{text}");
 }
