@@ -243,6 +243,15 @@ impl Counters {
 }
 
 type Flight = Arc<OnceCell<Fragment>>;
+/// An instance loading a missing entry holds its lease this long at most (a crashed one's
+/// runs out); the others look for its value every `LOAD_POLL`, for up to `LOAD_WAIT`.
+const LOAD_LEASE: Duration = Duration::from_secs(2);
+const LOAD_POLL: Duration = Duration::from_millis(15);
+const LOAD_WAIT: Duration = Duration::from_secs(1);
+
+fn lease_key(full_key: &str) -> String {
+    format!("{full_key}:loading")
+}
 /// A finished load stays joinable this long: a request whose lookup missed just before the
 /// value was stored gets the loaded value instead of running the query again. Short, because
 /// a lingering value is served without checking that the store still holds it.
@@ -342,7 +351,8 @@ impl Cache {
     }
 
     /// The fragment for `key`: from the cache, or rendered by `load` and stored. Concurrent
-    /// misses on one key in this process share one `load`.
+    /// misses on one key in this process share one `load`, and across instances a short
+    /// lease in Redis lets one of them load while the others wait for its value.
     pub async fn fetch<F, Fut>(&self, key: &CacheKey, load: F) -> Result<(Fragment, Outcome), AppError>
     where
         F: FnOnce() -> Fut,
@@ -379,15 +389,39 @@ impl Cache {
         };
         let result = flight
             .get_or_try_init(|| async {
+                if let Some(fragment) = self.loaded_elsewhere(kv, &full_key).await {
+                    return Ok(fragment);
+                }
                 let fragment = load().await?;
                 if let Err(e) = kv.set(&full_key, &fragment.encode(), self.ttl_with_jitter()).await {
                     self.trip(&e);
                 }
+                let _ = kv.delete(&lease_key(&full_key)).await;
                 Ok::<_, AppError>(fragment)
             })
             .await
             .cloned();
         Ok((result?, Outcome::Miss))
+    }
+
+    /// Across instances, one loads a missing entry: this one takes a short lease on the key,
+    /// or, when another instance holds it, waits a moment for that instance's value. None:
+    /// load it here (the lease is ours, Redis failed, or the value did not come in time).
+    async fn loaded_elsewhere(&self, kv: &Kv, full_key: &str) -> Option<Fragment> {
+        match kv.set_if_absent(&lease_key(full_key), b"1", LOAD_LEASE).await {
+            Ok(false) => {}
+            Ok(true) | Err(_) => return None,
+        }
+        let deadline = Instant::now() + LOAD_WAIT;
+        while Instant::now() < deadline {
+            tokio::time::sleep(LOAD_POLL).await;
+            match kv.get(full_key).await {
+                Ok(Some(value)) => return Fragment::decode(value),
+                Ok(None) => {}
+                Err(_) => return None,
+            }
+        }
+        None
     }
 
     /// Retires every cached page of every user at once (an admin's "flush"): the epoch is part

@@ -325,3 +325,54 @@ async fn metrics_are_for_admins_or_the_token() {
     assert!(calendar.contains("instance=\"") && calendar.ends_with(" 1"), "{calendar}");
     assert!(text.contains("family=\"auth\",le=\"+Inf\"}"), "{text}");
 }
+
+/// Two instances on one database and one Redis (as behind a balancer): the same miss on both
+/// at once is loaded by one of them; the other waits for its value (a short Redis lease).
+#[rocket::async_test]
+async fn concurrent_misses_across_instances_cost_one_load() {
+    const SECRET: &str = "cache-test-secret-shared-by-both-instances-0123";
+    let first = spawn_with(Options::new(Engine::Postgres, Backend::Redis).with("secret_key", SECRET)).await;
+    let second = spawn_with(
+        Options::new(Engine::Postgres, Backend::Redis)
+            .with("secret_key", SECRET)
+            .with("database_url", first.db.url.clone())
+            .with("redis_prefix", first.prefix.clone()),
+    )
+    .await;
+    assert_status(&first.register("zoe", PASSWORD).await, Status::SeeOther);
+    // Enough in each month that a load takes a while, as a real one does.
+    for day in 1..=28 {
+        for (month, hour) in [("04", 9), ("05", 9), ("04", 14), ("05", 14)] {
+            let (start, end) =
+                (format!("2027-{month}-{day:02}T{hour}:00"), format!("2027-{month}-{day:02}T{hour}:45"));
+            create(&first, "Planning", &start, &end).await;
+        }
+    }
+    let there = second.browser();
+    there.cookies.set("eventide_session", &first.jar().get("eventide_session").unwrap());
+    let total = || first.store().queries() + second.store().queries();
+
+    // What one load costs, and what a hit costs, on one instance.
+    let before = total();
+    assert_status(&first.get_htmx("/calendar/month/2027-04-01").await, Status::Ok);
+    let one_load = total() - before;
+    let before = total();
+    assert_status(&first.get_htmx("/calendar/month/2027-04-01").await, Status::Ok);
+    let hit = total() - before;
+    assert!(one_load > hit, "a load reads the database");
+
+    // Ten requests on each instance at once, all missing: one load in all.
+    let before = total();
+    let uri = "/calendar/month/2027-05-01";
+    let (here, away) = (&first, &there);
+    let requests = (0..20).map(|n| async move {
+        let response = if n % 2 == 0 { here.get_htmx(uri).await } else { away.get_htmx(uri).await };
+        response.into_string().await.unwrap_or_default()
+    });
+    let answers = rocket::futures::future::join_all(requests).await;
+    assert!(
+        answers[0].contains("Planning") && answers.iter().all(|a| *a == answers[0]),
+        "all answer the same"
+    );
+    assert_eq!(total() - before, one_load + 19 * hit, "one instance loaded; the other waited for its value");
+}
