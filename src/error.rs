@@ -30,12 +30,31 @@ pub enum AppError {
 impl AppError {
     pub fn status(&self) -> Status {
         match self {
+            // The database out of reach (restarting, failing over, the pool exhausted) is a
+            // moment's unavailability, not a bug: a clear 503 with Retry-After.
+            AppError::Database(e) if database_unreachable(e) => Status::ServiceUnavailable,
             AppError::Database(_) | AppError::Internal(_) => Status::InternalServerError,
             AppError::Unavailable(_) => Status::ServiceUnavailable,
             AppError::NotFound => Status::NotFound,
             AppError::ReadOnly => Status::Forbidden,
             AppError::BadRequest(_) => Status::BadRequest,
         }
+    }
+}
+
+/// Whether a database error means "not reachable right now" rather than a failed query: no
+/// connection (refused, reset, timed out, closed), or PostgreSQL shutting down or starting
+/// up (SQLSTATE class 08, 57P01-57P03).
+pub fn database_unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
     }
 }
 

@@ -10,6 +10,7 @@ mod caldav_interop;
 mod calendars;
 mod dav_client;
 mod events;
+mod faults;
 mod foundation;
 #[allow(dead_code, reason = "helpers are shared by test modules; not every one uses all")]
 mod helpers;

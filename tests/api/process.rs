@@ -77,6 +77,12 @@ impl ServerProcess {
         assert!(sent.success());
     }
 
+    /// SIGKILL: the instance dies on the spot, mid-request if it was in one.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Waits up to `limit` for the process to exit; its status, if it did.
     pub fn wait_for_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
         let started = std::time::Instant::now();

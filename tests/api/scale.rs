@@ -3,6 +3,7 @@
 //! connection of its own). What one instance does, the other knows at the very next request;
 //! a rolling restart under load fails no request and loses no write.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,20 +23,25 @@ impl Balancer {
     pub fn start(port: u16, backends: &[u16]) -> Balancer {
         let dir = std::env::temp_dir().join(unique("eventide_haproxy"));
         std::fs::create_dir_all(&dir).unwrap();
+        let unavailable_file = dir.join("503.http");
         let servers: String = backends
             .iter()
             .enumerate()
             .map(|(i, p)| format!("    server app{i} 127.0.0.1:{p} check\n"))
             .collect();
+        let unavailable = unavailable_file.display();
         let config = format!(
             "global\n    maxconn 512\n\
              defaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n\
-             \x20   retries 3\n    option redispatch 1\n    retry-on conn-failure empty-response\n\
+             \x20   retries 3\n    option redispatch 1\n    retry-on conn-failure\n\
+             \x20   errorfile 502 {unavailable}\n    errorfile 504 {unavailable}\n\
              frontend web\n    bind 127.0.0.1:{port}\n    default_backend apps\n\
              backend apps\n    balance roundrobin\n    option httpchk GET /readyz\n    http-check expect status 200\n\
              \x20   default-server inter 200ms fall 1 rise 2\n{servers}"
         );
         let path = dir.join("haproxy.cfg");
+        // The deployment's answer for a request an instance died with: a clear 503.
+        std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/503.http"), &unavailable_file).unwrap();
         std::fs::write(&path, config).unwrap();
         let child = std::process::Command::new(haproxy())
             .arg("-db")
