@@ -41,7 +41,8 @@ impl Balancer {
         );
         let path = dir.join("haproxy.cfg");
         // The deployment's answer for a request an instance died with: a clear 503.
-        std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/503.http"), &unavailable_file).unwrap();
+        std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/503.http"), &unavailable_file)
+            .unwrap();
         std::fs::write(&path, config).unwrap();
         let child = std::process::Command::new(haproxy())
             .arg("-db")
@@ -181,6 +182,26 @@ async fn instances_behind_a_balancer_agree_at_the_next_request() {
         })
         .collect();
     assert!(!tokens[0].is_empty() && tokens[0] == tokens[1], "{tokens:?}");
+    // A phone's PUT to one instance's CalDAV server is at the other's at once, and on the web.
+    let dav = |i: usize| cluster.instances[i].env("EVENTIDE_DAV_PORT").and_then(|p| p.parse().ok()).unwrap();
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:phone-1@test\r\n\
+               DTSTAMP:20270101T000000Z\r\nDTSTART:20270506T090000Z\r\nDTEND:20270506T100000Z\r\n\
+               SUMMARY:Dentist from the phone\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let put_headers = [("Authorization", basic.as_str()), ("Content-Type", "text/calendar")];
+    let put = HttpClient::new(dav(0)).request(
+        "PUT",
+        "/dav/calendars/amy/1/phone-1.ics",
+        &put_headers,
+        ics.as_bytes(),
+    );
+    assert_eq!(put.status, 201, "{}", put.body);
+    let got =
+        HttpClient::new(dav(1)).request("GET", "/dav/calendars/amy/1/phone-1.ics", &put_headers[..1], b"");
+    assert!(got.status == 200 && got.body.contains("Dentist from the phone"), "{}", got.status);
+    for _ in 0..2 {
+        let month = amy.request("GET", "/calendar/month/2027-05-01", &[], b"");
+        assert!(month.body.contains("Dentist from the phone"), "the web on either instance shows it");
+    }
 }
 
 fn base64_encode(text: &str) -> String {
