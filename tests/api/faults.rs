@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::helpers::*;
-use crate::process::{HttpClient, Reply, ServerProcess};
-use crate::scale::Balancer;
+use crate::process::ServerProcess;
+use crate::scale::{writer, Balancer, Tally};
 
 /// A PostgreSQL server of the test's own (one the test may restart), trust authentication.
 pub struct PrivatePostgres {
@@ -103,68 +103,6 @@ impl Drop for PrivatePostgres {
             .stderr(Stdio::null())
             .status();
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// What the load saw, answer by answer.
-#[derive(Default, Debug)]
-struct Tally {
-    requests: usize,
-    acknowledged: Vec<(i64, String)>,
-    unavailable: usize,
-    /// Answers that are not allowed: a 500 (or any 5xx but 503), no answer at all.
-    errors: Vec<String>,
-    logouts: usize,
-    stale: Vec<String>,
-}
-
-impl Tally {
-    /// Counts `reply`; true when it is a success.
-    fn count(&mut self, what: &str, reply: Option<&Reply>) -> bool {
-        self.requests += 1;
-        match reply {
-            None => self.errors.push(format!("{what}: no answer")),
-            Some(r) if r.status == 503 => self.unavailable += 1,
-            Some(r) if r.status >= 500 => self.errors.push(format!("{what}: {}", r.status)),
-            Some(r) if r.status == 401 || location(r).is_some_and(|l| l.starts_with("/login")) => {
-                self.logouts += 1
-            }
-            Some(_) => return true,
-        }
-        false
-    }
-}
-
-fn location(reply: &Reply) -> Option<&str> {
-    reply.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("location")).map(|(_, v)| v.as_str())
-}
-
-fn writer(n: usize, port: u16, running: &AtomicBool, tally: &Mutex<Tally>) {
-    let mut client = HttpClient::new(port);
-    assert_eq!(client.login("writer", PASSWORD).status, 303);
-    let token = client.csrf_token();
-    let mut i = 0;
-    while running.load(Ordering::SeqCst) {
-        i += 1;
-        let title = format!("Fault {n}-{i}");
-        let fields = [("title", title.as_str()), ("start", "2027-05-03T10:00"), ("end", "2027-05-03T11:00")];
-        let made = client.try_post_form_with("/events", &token, &fields);
-        let made_ok = tally.lock().unwrap().count("POST /events", made.as_ref());
-        let Some(id) =
-            made.as_ref().filter(|_| made_ok).and_then(location).and_then(|l| l.strip_prefix("/events/"))
-        else {
-            std::thread::sleep(Duration::from_millis(20));
-            continue;
-        };
-        let Ok(id) = id.parse::<i64>() else { continue };
-        tally.lock().unwrap().acknowledged.push((id, title.clone()));
-        let read = client.try_request("GET", &format!("/events/{id}"), &[], b"");
-        let mut tally = tally.lock().unwrap();
-        if tally.count("GET /events/{id}", read.as_ref())
-            && !read.as_ref().is_some_and(|r| r.body.contains(&title))
-        {
-            tally.stale.push(format!("{id} {title}"));
-        }
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::helpers::*;
-use crate::process::{HttpClient, ServerProcess};
+use crate::process::{HttpClient, Reply, ServerProcess};
 
 /// HAProxy on a free port in front of `backends`, health-checking `/readyz` every 200 ms and
 /// retrying a request whose connection failed on the other instance.
@@ -120,12 +120,6 @@ impl Cluster {
     }
 }
 
-/// The id in a `Location: /events/{id}`.
-fn created_id(reply: &crate::process::Reply) -> Option<i64> {
-    let location = reply.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("location"))?;
-    location.1.trim_start_matches("/events/").parse().ok()
-}
-
 #[rocket::async_test]
 async fn instances_behind_a_balancer_agree_at_the_next_request() {
     let cluster = Cluster::start().await;
@@ -209,16 +203,41 @@ fn base64_encode(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
 
-/// What the load saw.
-#[derive(Default)]
-struct Seen {
-    acknowledged: Vec<(i64, String)>,
-    failures: Vec<String>,
-    requests: usize,
+/// What a load saw, answer by answer.
+#[derive(Default, Debug)]
+pub struct Tally {
+    pub requests: usize,
+    pub acknowledged: Vec<(i64, String)>,
+    pub unavailable: usize,
+    /// Answers that are not allowed: a 500 (or any 5xx but 503), no answer at all.
+    pub errors: Vec<String>,
+    pub logouts: usize,
+    pub stale: Vec<String>,
+}
+
+impl Tally {
+    /// Counts `reply`; true when it is a success.
+    fn count(&mut self, what: &str, reply: Option<&Reply>) -> bool {
+        self.requests += 1;
+        match reply {
+            None => self.errors.push(format!("{what}: no answer")),
+            Some(r) if r.status == 503 => self.unavailable += 1,
+            Some(r) if r.status >= 500 => self.errors.push(format!("{what}: {}", r.status)),
+            Some(r) if r.status == 401 || location(r).is_some_and(|l| l.starts_with("/login")) => {
+                self.logouts += 1
+            }
+            Some(_) => return true,
+        }
+        false
+    }
+}
+
+fn location(reply: &Reply) -> Option<&str> {
+    reply.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("location")).map(|(_, v)| v.as_str())
 }
 
 /// One user writing an event and reading it back, again and again, through the balancer.
-fn write_and_read(n: usize, port: u16, running: &AtomicBool, seen: &Mutex<Seen>) {
+pub fn writer(n: usize, port: u16, running: &AtomicBool, tally: &Mutex<Tally>) {
     let mut client = HttpClient::new(port);
     assert_eq!(client.login("writer", PASSWORD).status, 303);
     let token = client.csrf_token();
@@ -228,29 +247,21 @@ fn write_and_read(n: usize, port: u16, running: &AtomicBool, seen: &Mutex<Seen>)
         let title = format!("Load {n}-{i}");
         let fields = [("title", title.as_str()), ("start", "2027-05-03T10:00"), ("end", "2027-05-03T11:00")];
         let made = client.try_post_form_with("/events", &token, &fields);
-        let id = match made {
-            Some(reply) if reply.status == 303 => created_id(&reply),
-            Some(reply) => {
-                seen.lock().unwrap().failures.push(format!("POST /events: {}", reply.status));
-                None
-            }
-            None => {
-                seen.lock().unwrap().failures.push("POST /events: no answer".into());
-                None
-            }
+        let made_ok = tally.lock().unwrap().count("POST /events", made.as_ref());
+        let Some(id) =
+            made.as_ref().filter(|_| made_ok).and_then(location).and_then(|l| l.strip_prefix("/events/"))
+        else {
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
         };
-        let Some(id) = id else { continue };
+        let Ok(id) = id.parse::<i64>() else { continue };
+        tally.lock().unwrap().acknowledged.push((id, title.clone()));
         let read = client.try_request("GET", &format!("/events/{id}"), &[], b"");
-        let mut seen = seen.lock().unwrap();
-        seen.requests += 2;
-        match read {
-            Some(reply) if reply.status == 200 && reply.body.contains(&title) => {
-                seen.acknowledged.push((id, title))
-            }
-            Some(reply) => {
-                seen.failures.push(format!("GET /events/{id}: {} (a stale or failed read)", reply.status))
-            }
-            None => seen.failures.push(format!("GET /events/{id}: no answer")),
+        let mut tally = tally.lock().unwrap();
+        if tally.count("GET /events/{id}", read.as_ref())
+            && !read.as_ref().is_some_and(|r| r.body.contains(&title))
+        {
+            tally.stale.push(format!("{id} {title}"));
         }
     }
 }
@@ -260,12 +271,12 @@ async fn a_rolling_restart_under_load_fails_no_request_and_loses_no_write() {
     let mut cluster = Cluster::start().await;
     cluster.balancer.client().register("writer", PASSWORD);
     let running = Arc::new(AtomicBool::new(true));
-    let seen = Arc::new(Mutex::new(Seen::default()));
+    let tally = Arc::new(Mutex::new(Tally::default()));
     let port = cluster.balancer.port;
     let load: Vec<std::thread::JoinHandle<()>> = (0..2)
         .map(|n| {
-            let (running, seen) = (running.clone(), seen.clone());
-            std::thread::spawn(move || write_and_read(n, port, &running, &seen))
+            let (running, tally) = (running.clone(), tally.clone());
+            std::thread::spawn(move || writer(n, port, &running, &tally))
         })
         .collect();
     std::thread::sleep(Duration::from_secs(1));
@@ -282,24 +293,20 @@ async fn a_rolling_restart_under_load_fails_no_request_and_loses_no_write() {
     for writer in load {
         writer.join().unwrap();
     }
-    let seen = seen.lock().unwrap();
+    let tally = tally.lock().unwrap();
     eprintln!(
         "rolling restart of 2 instances under load: {} requests, {} writes acknowledged and read back, {} failed",
-        seen.requests,
-        seen.acknowledged.len(),
-        seen.failures.len()
+        tally.requests,
+        tally.acknowledged.len(),
+        tally.unavailable + tally.errors.len() + tally.logouts
     );
-    assert!(seen.failures.is_empty(), "{:#?}", seen.failures);
-    assert!(
-        seen.acknowledged.len() >= 20,
-        "only {} writes in {} requests",
-        seen.acknowledged.len(),
-        seen.requests
-    );
+    assert!(tally.errors.is_empty() && tally.unavailable == 0 && tally.logouts == 0, "{tally:#?}");
+    assert!(tally.stale.is_empty(), "{:#?}", tally.stale);
+    assert!(tally.acknowledged.len() >= 20, "only {} writes", tally.acknowledged.len());
     // Every acknowledged write is there afterwards.
     let mut check = cluster.balancer.client();
     assert_eq!(check.login("writer", PASSWORD).status, 303);
-    for (id, title) in &seen.acknowledged {
+    for (id, title) in &tally.acknowledged {
         let page = check.request("GET", &format!("/events/{id}"), &[], b"");
         assert!(page.status == 200 && page.body.contains(title.as_str()), "{id} {title}: {}", page.status);
     }
