@@ -1,0 +1,90 @@
+"""Where an uncached request spends its instructions: the release server under callgrind
+(instructions are counted repeatably; `perf` gets no samples on these VMs), one user with
+10,000 events (and one with 60 repeating events besides), the cache off, and PROFILE_REQUESTS
+(default 5) htmx requests of each kind collected alone. Prints, per kind, the instructions per
+request and the functions that take most of them (inclusive).
+
+usage: bench/profile.sh [BINARY]      (default target/release/eventide)"""
+import os, re, shutil, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench
+
+BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else bench.BIN
+REQUESTS = int(os.environ.get("PROFILE_REQUESTS", "5"))
+TOP = int(os.environ.get("PROFILE_TOP", "12"))
+DAY = bench.DAY
+
+work = tempfile.mkdtemp(prefix="eventide-profile-")
+env = dict(os.environ, DATABASE_URL=f"sqlite://{work}/p.db", EVENTIDE_LOG_FILE="", ROCKET_LOG_LEVEL="critical",
+           SECRET_KEY="profile-secret-key-profile-secret-key-0123", EVENTIDE_CACHE_ENABLED="false",
+           EVENTIDE_DAV_PORT="off")
+for prefix, series in (("mid", 0), ("rec", 60)):
+    subprocess.run([BIN, "seed", "--users", "1", "--events", "10000", "--series", str(series), "--prefix", prefix],
+                   env=env, check=True, stdout=subprocess.DEVNULL)
+port = bench.free_port()
+out = os.path.join(work, "callgrind.out")
+server = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--instr-atstart=no",
+                           "--dump-instr=no", BIN], env=dict(env, ROCKET_PORT=str(port)),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def control(*args):
+    subprocess.run(["callgrind_control", *args, str(server.pid)], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+# The runtime's and the standard library's frames wrap everything: left out of the listing.
+GLUE = re.compile(r"^(PROGRAM TOTALS|run\b|run'|run_task|poll|\{\{closure\}\}|__rust|std::|core::|tokio::|<impl rocket::rkt|"
+                  r"<core::|<std::|<tokio::|<alloc::boxed|<futures_util|<rocket::server|rocket::server::|hyper::|<hyper)")
+
+
+try:
+    for _ in range(600):
+        try:
+            if bench.request(port, "GET", "/healthz")[0].status == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    mid, rec = bench.login(port, "mid1"), bench.login(port, "rec1")
+    kinds = [("month", f"/calendar/month/{DAY}", mid), ("month, 60 repeating", f"/calendar/month/{DAY}", rec),
+             ("week", f"/calendar/week/{DAY}", mid), ("day", f"/calendar/day/{DAY}", mid),
+             ("agenda", f"/calendar/agenda/{DAY}", mid), ("dashboard", "/", mid),
+             ("search", "/search?q=dentist", mid), ("event", "/events/1", mid)]
+    print(f"{BIN}: instructions per uncached request, {REQUESTS} requests of each kind (callgrind)\n")
+    for number, (name, path, session) in enumerate(kinds, 1):
+        headers = {"Cookie": f"eventide_session={session}", "HX-Request": "true"}
+        bench.request(port, "GET", path, headers)  # warm: first-use costs are not the request's
+        control("--zero")
+        control("--instr=on")
+        for _ in range(REQUESTS):
+            response, _ = bench.request(port, "GET", path, headers)
+            assert response.status == 200, f"{path}: {response.status}"
+        control("--instr=off")
+        control(f"--dump={name}")
+        dumps = sorted((f for f in os.listdir(work) if f.startswith("callgrind.out.")), key=lambda f: int(f.rsplit(".", 1)[1]))
+        annotated = subprocess.run(["callgrind_annotate", "--inclusive=yes", os.path.join(work, dumps[-1])],
+                                   check=True, capture_output=True, text=True).stdout
+        total = re.search(r"([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS", annotated)
+        total = int(total.group(1).replace(",", "")) if total else 0
+        print(f"## {name} ({path}): {total / REQUESTS / 1e6:.2f} M instructions per request")
+        shown = 0
+        for line in annotated.splitlines():
+            match = re.match(r"\s*([\d,]+) \(\s*([\d.]+)%\)\s+(.*)", line)
+            if not match or shown >= TOP:
+                continue
+            _, share, function = match.groups()
+            function = re.sub(r"\s*\[[^\]]*\]$", "", function).strip()
+            function = re.sub(r"^(\?\?\?|[^\s:]+\.\w+):(?!:)", "", function)
+            if float(share) > 100.0 or GLUE.match(function):
+                continue
+            print(f"  {share:>5}%  {function[:110]}")
+            shown += 1
+        print()
+finally:
+    server.terminate()
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    shutil.rmtree(work, ignore_errors=True)
