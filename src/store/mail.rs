@@ -11,6 +11,22 @@ use super::{begin_write, in_write, with_pool, DbResult, Pool, Store};
 use crate::domain::reminders::next_agenda;
 use crate::domain::UserId;
 
+/// Reads an enum stored as one of a few words (the words are the SQL's too).
+macro_rules! stored_as_text {
+    ($name:ident, $what:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl TryFrom<String> for $name {
+            type Error = String;
+
+            fn try_from(text: String) -> Result<Self, String> {
+                match text.as_str() {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(format!(concat!("unknown ", $what, " {:?}"), text)),
+                }
+            }
+        }
+    };
+}
+
 /// Where an address stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -24,27 +40,12 @@ pub enum AddressState {
     Stopped,
 }
 
-impl AddressState {
-    fn as_str(self) -> &'static str {
-        match self {
-            AddressState::Pending => "pending",
-            AddressState::Confirmed => "confirmed",
-            AddressState::Paused => "paused",
-            AddressState::Stopped => "stopped",
-        }
-    }
-}
-
-impl TryFrom<String> for AddressState {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Self, String> {
-        [AddressState::Pending, AddressState::Confirmed, AddressState::Paused, AddressState::Stopped]
-            .into_iter()
-            .find(|state| state.as_str() == text)
-            .ok_or_else(|| format!("unknown address state {text:?}"))
-    }
-}
+stored_as_text!(AddressState, "address state", {
+    Pending => "pending",
+    Confirmed => "confirmed",
+    Paused => "paused",
+    Stopped => "stopped",
+});
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct MailAddress {
@@ -75,26 +76,11 @@ pub enum MailKind {
     Agenda,
 }
 
-impl MailKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            MailKind::Confirm => "confirm",
-            MailKind::Reminder => "reminder",
-            MailKind::Agenda => "agenda",
-        }
-    }
-}
-
-impl TryFrom<String> for MailKind {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Self, String> {
-        [MailKind::Confirm, MailKind::Reminder, MailKind::Agenda]
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
-            .ok_or_else(|| format!("unknown mail kind {text:?}"))
-    }
-}
+stored_as_text!(MailKind, "mail kind", {
+    Confirm => "confirm",
+    Reminder => "reminder",
+    Agenda => "agenda",
+});
 
 /// A mail an instance has claimed to send.
 #[derive(Debug, Clone, sqlx::FromRow)]
