@@ -36,6 +36,13 @@ pub fn at_minute_of_day(zone: Tz, date: NaiveDate, minutes: u32) -> DateTime<Utc
     Utc.from_utc_datetime(&time)
 }
 
+/// `HH:MM` (a form's time of day) as minutes past midnight.
+pub fn minutes_of_day(typed: &str) -> Option<u32> {
+    use chrono::Timelike;
+    let time = NaiveTime::parse_from_str(typed.trim(), "%H:%M").ok()?;
+    Some(time.hour() * 60 + time.minute())
+}
+
 /// The years Eventide keeps events in, everywhere (forms, imports, calendar addresses): far
 /// from chrono's limits, so no arithmetic around a date can overflow, and wider than any
 /// calendar needs.

@@ -86,9 +86,7 @@ pub type FieldErrors = Map<String, Value>;
 /// midnight: the day before at 07:30 is 990.
 fn all_day_reminder_at(days: &str, time: &str) -> Option<u32> {
     let days: u32 = days.trim().parse().ok().filter(|d| (1..=7).contains(d))?;
-    let time = chrono::NaiveTime::parse_from_str(time.trim(), "%H:%M").ok()?;
-    let into_day = chrono::Timelike::hour(&time) * 60 + chrono::Timelike::minute(&time);
-    Some(days * 24 * 60 - into_day)
+    Some(days * 24 * 60 - time::minutes_of_day(time)?)
 }
 
 /// Start and end instants of a valid event.

@@ -20,6 +20,7 @@ use crate::auth::routes::TokenOnly;
 use crate::clock::Clock;
 use crate::dav::DavPublicUrl;
 use crate::domain::reminders::next_agenda;
+use crate::domain::time::minutes_of_day as parse_time_of_day;
 use crate::error::AppError;
 use crate::store::mail::{AddressState, MailAddress};
 use crate::store::Store;
@@ -147,12 +148,6 @@ pub struct AgendaForm {
     /// `HH:MM` in the user's zone; empty: off.
     #[field(default = String::new())]
     agenda_time: String,
-}
-
-/// `HH:MM` as minutes past midnight.
-fn parse_time_of_day(typed: &str) -> Option<u32> {
-    let time = chrono::NaiveTime::parse_from_str(typed.trim(), "%H:%M").ok()?;
-    Some(chrono::Timelike::hour(&time) * 60 + chrono::Timelike::minute(&time))
 }
 
 /// The daily agenda: a mail of the day's events at the time the user picks, in their zone.
