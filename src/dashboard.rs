@@ -4,27 +4,35 @@ use chrono::NaiveDate;
 use rocket::response::content::RawHtml;
 use rocket::serde::json::json;
 use rocket::{Either, State};
-use rocket_dyn_templates::{Metadata, Template};
-use serde_json::Value;
+use rocket_dyn_templates::Template;
+use serde::Serialize;
 
 use crate::auth::guard::CurrentUser;
 use crate::cache::{CacheKey, CacheScope, Fragment};
-use crate::calendars::look::looks;
+use crate::calendar::layout::{self, EventView};
+use crate::calendars::look::Chips;
 use crate::clock::Clock;
 use crate::domain::time;
+use crate::domain::time::text::{iso_date, long_date};
 use crate::domain::EventSummary;
 use crate::error::AppError;
 use crate::events;
 use crate::store::Store;
-use crate::web::links::event_href;
 use crate::web::page::Page;
-use crate::web::templates::render_to_string;
+use crate::web::templates::{render_to_string, Fragments};
 
 /// A busy calendar can hold hundreds of events a month; the dashboard lists the first ones
 /// and points to the agenda for the rest.
 const UPCOMING_SHOWN: usize = 50;
 
-fn item(event: &EventSummary, zone: chrono_tz::Tz, today: chrono::NaiveDate) -> Value {
+/// An event on the dashboard: when it is, in words, and its chip.
+#[derive(Serialize)]
+struct Item {
+    when: String,
+    event: EventView,
+}
+
+fn item(event: &EventSummary, zone: chrono_tz::Tz, today: NaiveDate, chips: &Chips) -> Item {
     let (first, last) = time::local_days(event, zone);
     let start = event.start_at.with_timezone(&zone);
     let day = if first == today { "Today".to_string() } else { first.format("%a %-d %b").to_string() };
@@ -36,8 +44,17 @@ fn item(event: &EventSummary, zone: chrono_tz::Tz, today: chrono::NaiveDate) -> 
         }
         (false, false) => format!("{day} {} – {}", start.format("%H:%M"), last.format("%a %-d %b")),
     };
-    json!({ "href": event_href(event), "title": event.shown_title(), "location": event.location, "when": when,
-            "calendar": event.calendar_id.0.to_string() })
+    Item { when, event: layout::listed(event, zone, chips) }
+}
+
+#[derive(Serialize)]
+struct Dashboard {
+    today: String,
+    today_date: String,
+    time_zone: &'static str,
+    today_events: Vec<Item>,
+    upcoming: Vec<Item>,
+    upcoming_more: usize,
 }
 
 #[rocket::get("/")]
@@ -47,7 +64,7 @@ pub async fn home(
     store: &State<Store>,
     clock: &State<Clock>,
     cache: CacheScope<'_>,
-    templates: Metadata<'_>,
+    templates: Fragments<'_>,
 ) -> Result<Either<RawHtml<String>, Template>, AppError> {
     let zone = user.user.zone();
     let today = time::today(zone, clock.now());
@@ -66,18 +83,18 @@ async fn dashboard(
     user: &CurrentUser,
     zone: chrono_tz::Tz,
     today: NaiveDate,
-) -> Result<Value, AppError> {
+) -> Result<Dashboard, AppError> {
     let calendars = store.visible_calendars(user.user.id).await?;
+    let chips = Chips::new(&calendars);
     let (today_events, upcoming) = events::upcoming(store, user, &calendars, today).await?;
-    Ok(json!({
-        "looks": looks(&calendars),
-        "today": today.format("%A, %-d %B %Y").to_string(),
-        "today_date": today.format("%Y-%m-%d").to_string(),
-        "time_zone": zone.name(),
-        "today_events": today_events.iter().map(|e| item(e, zone, today)).collect::<Vec<_>>(),
-        "upcoming": upcoming.iter().take(UPCOMING_SHOWN).map(|e| item(e, zone, today)).collect::<Vec<_>>(),
-        "upcoming_more": upcoming.len().saturating_sub(UPCOMING_SHOWN),
-    }))
+    Ok(Dashboard {
+        today: long_date(today),
+        today_date: iso_date(today),
+        time_zone: zone.name(),
+        today_events: today_events.iter().map(|e| item(e, zone, today, &chips)).collect(),
+        upcoming: upcoming.iter().take(UPCOMING_SHOWN).map(|e| item(e, zone, today, &chips)).collect(),
+        upcoming_more: upcoming.len().saturating_sub(UPCOMING_SHOWN),
+    })
 }
 
 pub fn routes() -> Vec<rocket::Route> {

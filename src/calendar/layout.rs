@@ -8,12 +8,11 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::{Period, View};
-use crate::domain::recurrence::compact;
-use crate::domain::time::text::{
-    hour_minute, iso_date, iso_minute, long_date, push_iso_date, push_long_date, short_weekday,
-};
+use crate::calendars::look::Chips;
+use crate::domain::time::text::{iso_date, long_date, push_iso_date, push_long_date, short_weekday};
 use crate::domain::{time, CalendarId, EventSummary};
-use crate::web::links::event_href;
+use crate::web::links::push_event_href;
+use crate::web::markup::Markup;
 
 /// Rows of bars a month cell shows before "+N more".
 pub const MONTH_LANES: usize = 3;
@@ -26,62 +25,126 @@ const MIN_QUARTERS: u32 = 2;
 /// Side-by-side lanes in one day column; more share the last.
 const MAX_LANES: usize = 4;
 
-/// An event as a view shows it.
+/// An event as a view shows it. The chip around its title is markup written here (its link,
+/// its calendar's colour and tone, its time or arrows: ids, times and fixed text); the title,
+/// the calendar's name and the location are a user's text, which the template escapes:
+/// `{{ e.open | safe }}{{ e.title }}<span class="visually-hidden"> ({{ e.calendar }}{{ e.close | safe }}`.
 #[derive(Debug, Clone, Serialize)]
 pub struct EventView {
-    pub href: String,
-    /// The calendar's id, as the templates' `looks` map is keyed.
-    pub calendar: String,
+    pub open: Markup,
     pub title: String,
+    /// Its calendar, for screen readers (colour is never the only sign).
+    pub calendar: String,
+    pub close: Markup,
     pub location: String,
     pub all_day: bool,
     /// "09:00–10:00", "from 22:00", "All day", … for this day.
     pub time_label: String,
-    /// The start's time of day, for a month chip ("09:00"); empty for all-day events.
-    pub short_time: String,
+}
+
+/// Where a chip is drawn, which decides what it holds besides the title.
+#[derive(Clone, Copy)]
+enum ChipForm {
+    /// In a list, its time beside it.
+    Listed,
+    /// In a time grid's column, its time inside.
+    Timed,
+    /// Across days of a week row: its start time, or arrows where it goes on beyond the row.
+    Bar { continues_before: bool, continues_after: bool },
 }
 
 impl EventView {
-    fn new(event: &EventSummary, zone: Tz, day: Option<NaiveDate>) -> EventView {
+    fn new(
+        event: &EventSummary,
+        zone: Tz,
+        day: Option<NaiveDate>,
+        chips: &Chips,
+        form: ChipForm,
+    ) -> EventView {
         let start = event.start_at.with_timezone(&zone).naive_local();
         let end = event.end_at.with_timezone(&zone).naive_local();
-        let (first, last) = time::local_days(event, zone);
-        let time_label = if event.all_day {
-            "All day".to_string()
+        let mut label = Markup::with_capacity(12);
+        if event.all_day {
+            label.html("All day");
         } else {
+            let (first, last) = time::local_days(event, zone);
             match day.map(|d| (first == d, last == d)) {
-                None | Some((true, true)) => format!("{}–{}", hour_minute(start), hour_minute(end)),
-                Some((true, false)) => format!("from {}", hour_minute(start)),
-                Some((false, true)) => format!("until {}", hour_minute(end)),
-                Some((false, false)) => "all day".to_string(),
+                None | Some((true, true)) => label.time(start).html("–").time(end),
+                Some((true, false)) => label.html("from ").time(start),
+                Some((false, true)) => label.html("until ").time(end),
+                Some((false, false)) => label.html("all day"),
+            };
+        }
+        let style = chips.of(event.calendar_id);
+        let linked = chips.linked && !event.busy;
+        let mut open = Markup::with_capacity(240);
+        if linked {
+            open.html("<a class=\"chip tone-").html(style.tone).html("\" href=\"");
+            push_event_href(&mut open, event);
+            open.html("\">");
+        } else {
+            open.html("<span class=\"chip tone-").html(style.tone).html("\">");
+        }
+        open.html(
+            "<svg class=\"chip-bg\" viewBox=\"0 0 1 1\" preserveAspectRatio=\"none\" aria-hidden=\"true\" \
+             focusable=\"false\"><rect width=\"1\" height=\"1\" fill=\"",
+        )
+        .color(style.color)
+        .html("\"/></svg><span class=\"chip-text\">");
+        let mut close = Markup::with_capacity(80);
+        match form {
+            ChipForm::Listed => {}
+            ChipForm::Timed => {
+                open.html("<span class=\"time\">").markup(&label).html("</span> ");
             }
-        };
+            ChipForm::Bar { continues_before, continues_after } => {
+                if continues_before {
+                    open.html("<span class=\"arrow\" aria-hidden=\"true\">◂ </span>");
+                    close.html(", continued");
+                } else if !event.all_day {
+                    open.html("<span class=\"time\">").time(start).html("</span> ");
+                }
+                if continues_after {
+                    close.html(", continues)</span><span class=\"arrow\" aria-hidden=\"true\"> ▸</span>");
+                } else {
+                    close.html(")</span>");
+                }
+            }
+        }
+        if !matches!(form, ChipForm::Bar { .. }) {
+            close.html(")</span>");
+        }
+        close.html(if linked { "</span></a>" } else { "</span></span>" });
         EventView {
-            href: event_href(event),
-            calendar: event.calendar_id.0.to_string(),
+            open,
             title: event.shown_title().to_string(),
+            calendar: style.label.clone(),
+            close,
             location: event.location.clone(),
             all_day: event.all_day,
-            time_label,
-            short_time: if event.all_day { String::new() } else { hour_minute(start) },
+            time_label: label.into_string(),
         }
     }
 }
 
+/// An event in a list outside the calendar views (the dashboard).
+pub fn listed(event: &EventSummary, zone: Tz, chips: &Chips) -> EventView {
+    EventView::new(event, zone, None, chips, ChipForm::Listed)
+}
+
 /// What the browser's script needs to move and resize a time-grid event, as the `<li>`'s data
 /// attributes: the row, the occurrence it is (compact UTC start, empty for a single event),
-/// and its local start and end as the form writes them. Written here because each is four
-/// Tera lookups per event; ids and times only, nothing a user typed.
-fn drag_attributes(event: &EventSummary, zone: Tz) -> String {
+/// and its local start and end as the form writes them. Ids and times only.
+fn drag_attributes(event: &EventSummary, zone: Tz) -> Markup {
     let start = event.start_at.with_timezone(&zone).naive_local();
     let end = event.end_at.with_timezone(&zone).naive_local();
-    let occurrence = event.occurrence.map(compact).unwrap_or_default();
-    format!(
-        " data-id=\"{}\" data-occurrence=\"{occurrence}\" data-start=\"{}\" data-end=\"{}\"",
-        event.id.0,
-        iso_minute(start),
-        iso_minute(end)
-    )
+    let mut out = Markup::with_capacity(110);
+    out.html(" data-id=\"").number_i64(event.id.0).html("\" data-occurrence=\"");
+    if let Some(at) = event.occurrence {
+        out.compact_instant(at);
+    }
+    out.html("\" data-start=\"").local_minute(start).html("\" data-end=\"").local_minute(end).html("\"");
+    out
 }
 
 /// A day's facts every view needs.
@@ -115,12 +178,16 @@ fn day_info(period: &Period, day: NaiveDate, today: NaiveDate) -> DayInfo {
 #[derive(Debug, Clone, Serialize)]
 pub struct Bar {
     pub event: EventView,
+    /// Its `<li>`'s classes, which place and shape it (`event days-3 filled continues-after`).
+    pub class: String,
+    #[serde(skip)]
     pub col: usize,
+    #[serde(skip)]
     pub days: usize,
+    #[serde(skip)]
     pub continues_before: bool,
+    #[serde(skip)]
     pub continues_after: bool,
-    /// A bar (all-day or over several days) rather than a timed chip within one day.
-    pub filled: bool,
 }
 
 /// An event's stretch within one week row, before it is drawn: a month draws only the first
@@ -133,18 +200,41 @@ struct RowSpan<'a> {
     days: usize,
     continues_before: bool,
     continues_after: bool,
+    /// A bar (all-day or over several days) rather than a timed chip within one day.
     filled: bool,
 }
 
+/// Where a bar is drawn: a month cell, or the time grid's band of all-day events.
+#[derive(Clone, Copy, PartialEq)]
+enum BarPlace {
+    MonthCell,
+    Band,
+}
+
 impl RowSpan<'_> {
-    fn bar(&self, zone: Tz) -> Bar {
+    fn bar(&self, zone: Tz, chips: &Chips, place: BarPlace) -> Bar {
+        let form =
+            ChipForm::Bar { continues_before: self.continues_before, continues_after: self.continues_after };
+        let mut class = match place {
+            BarPlace::MonthCell => format!("event days-{}", self.days),
+            BarPlace::Band => format!("event filled bcol-{} bspan-{}", self.col, self.days),
+        };
+        if self.filled && place == BarPlace::MonthCell {
+            class.push_str(" filled");
+        }
+        if self.continues_before {
+            class.push_str(" continues-before");
+        }
+        if self.continues_after {
+            class.push_str(" continues-after");
+        }
         Bar {
-            event: EventView::new(self.event, zone, self.only_day),
+            event: EventView::new(self.event, zone, self.only_day, chips, form),
+            class,
             col: self.col,
             days: self.days,
             continues_before: self.continues_before,
             continues_after: self.continues_after,
-            filled: self.filled,
         }
     }
 }
@@ -198,14 +288,35 @@ fn claim_lane(lanes: &mut Vec<Vec<bool>>, col: usize, days: usize, columns: usiz
 pub struct MonthCell {
     #[serde(flatten)]
     pub day: DayInfo,
+    /// `outside` (another month), `today`, `chosen`.
+    pub class: &'static str,
     pub slots: Vec<Option<Bar>>,
     pub more: usize,
     pub total: usize,
-    /// Calendar ids of the first few events, for a phone's coloured dots.
-    pub dots: Vec<String>,
+    /// For screen readers after the date: ", 3 events".
+    pub count: String,
+    /// A phone's coloured dots, one per event of the first few.
+    pub dots: Markup,
 }
 
-pub fn month(period: &Period, events: &[EventSummary], zone: Tz, today: NaiveDate) -> Vec<Vec<MonthCell>> {
+const CELL_CLASSES: [&str; 8] = [
+    "",
+    "outside",
+    "today",
+    "outside today",
+    "chosen",
+    "outside chosen",
+    "today chosen",
+    "outside today chosen",
+];
+
+pub fn month(
+    period: &Period,
+    events: &[EventSummary],
+    zone: Tz,
+    today: NaiveDate,
+    chips: &Chips,
+) -> Vec<Vec<MonthCell>> {
     let spans: Vec<_> = events
         .iter()
         .map(|e| {
@@ -219,20 +330,33 @@ pub fn month(period: &Period, events: &[EventSummary], zone: Tz, today: NaiveDat
         let row = spans_in_row(&spans, row_first, 7);
         let mut lanes = Vec::new();
         let mut cells: Vec<MonthCell> = (0..7)
-            .map(|offset| MonthCell {
-                day: day_info(period, row_first + Duration::days(offset), today),
-                slots: Vec::new(),
-                more: 0,
-                total: 0,
-                dots: Vec::new(),
+            .map(|offset| {
+                let date = row_first + Duration::days(offset);
+                let day = day_info(period, date, today);
+                let flags = usize::from(!day.in_period)
+                    + 2 * usize::from(day.is_today)
+                    + 4 * usize::from(date == period.date);
+                MonthCell {
+                    day,
+                    class: CELL_CLASSES[flags],
+                    slots: Vec::new(),
+                    more: 0,
+                    total: 0,
+                    count: String::new(),
+                    dots: Markup::default(),
+                }
             })
             .collect();
         for span in row {
             let lane = claim_lane(&mut lanes, span.col, span.days, 7);
             for cell in &mut cells[span.col - 1..span.col - 1 + span.days] {
                 cell.total += 1;
-                if cell.dots.len() < DOTS {
-                    cell.dots.push(span.event.calendar_id.0.to_string());
+                if cell.total <= DOTS {
+                    cell.dots
+                        .html("<svg class=\"dot\" width=\"6\" height=\"6\" viewBox=\"0 0 2 2\" aria-hidden=\"true\" \
+                               focusable=\"false\"><circle cx=\"1\" cy=\"1\" r=\"1\" fill=\"")
+                        .color(chips.of(span.event.calendar_id).color)
+                        .html("\"/></svg>");
                 }
                 if lane >= MONTH_LANES {
                     cell.more += 1;
@@ -243,8 +367,15 @@ pub fn month(period: &Period, events: &[EventSummary], zone: Tz, today: NaiveDat
                 if slots.len() <= lane {
                     slots.resize(lane + 1, None);
                 }
-                slots[lane] = Some(span.bar(zone));
+                slots[lane] = Some(span.bar(zone, chips, BarPlace::MonthCell));
             }
+        }
+        for cell in &mut cells {
+            cell.count = match cell.total {
+                0 => String::new(),
+                1 => ", 1 event".into(),
+                n => format!(", {n} events"),
+            };
         }
         // A cell's empty rows below a passing bar still hold their place: pad every cell to the
         // deepest row a bar crosses it in.
@@ -275,7 +406,7 @@ pub struct Placed {
     /// Its position as the stylesheet's classes (`tg-event at-36 len-4 lanes-2 lane-1`).
     pub classes: String,
     /// Its data attributes for moving it (`drag_attributes`), empty where the reader may not.
-    pub drag: String,
+    pub drag: Markup,
     /// It can be resized here: movable, and its end in this column.
     pub resizable: bool,
 }
@@ -310,6 +441,7 @@ pub fn time_grid(
     zone: Tz,
     today: NaiveDate,
     movable: &[CalendarId],
+    chips: &Chips,
 ) -> TimeGrid {
     let days: Vec<NaiveDate> = period.days().collect();
     let columns = days.len();
@@ -321,7 +453,10 @@ pub fn time_grid(
         })
         .collect();
     let (long, short): (Vec<_>, Vec<_>) = spans.into_iter().partition(|(e, _, _)| banded(e));
-    let band = spans_in_row(&long, period.first, columns).iter().map(|span| span.bar(zone)).collect();
+    let band = spans_in_row(&long, period.first, columns)
+        .iter()
+        .map(|span| span.bar(zone, chips, BarPlace::Band))
+        .collect();
     let mut buckets: Vec<Vec<Placed>> = vec![Vec::new(); columns];
     let mut ordered = short;
     ordered.sort_by_key(|(e, _, _)| (e.start_at, std::cmp::Reverse(e.end_at), e.id.0));
@@ -338,13 +473,13 @@ pub fn time_grid(
             let at = at.min(QUARTERS - MIN_QUARTERS);
             let movable = !event.busy && movable.contains(&event.calendar_id);
             buckets[index].push(Placed {
-                event: EventView::new(event, zone, Some(*day)),
+                event: EventView::new(event, zone, Some(*day), chips, ChipForm::Timed),
                 at,
                 len: until.saturating_sub(at).max(MIN_QUARTERS),
                 lane: 0,
                 lanes: 1,
                 classes: String::new(),
-                drag: if movable { drag_attributes(event, zone) } else { String::new() },
+                drag: if movable { drag_attributes(event, zone) } else { Markup::default() },
                 resizable: movable && first == last,
             });
         }
@@ -400,7 +535,13 @@ pub struct ListedDay {
     pub events: Vec<EventView>,
 }
 
-pub fn list(period: &Period, events: &[EventSummary], zone: Tz, today: NaiveDate) -> Vec<ListedDay> {
+pub fn list(
+    period: &Period,
+    events: &[EventSummary],
+    zone: Tz,
+    today: NaiveDate,
+    chips: &Chips,
+) -> Vec<ListedDay> {
     let days: Vec<NaiveDate> = period.days().collect();
     let mut buckets: Vec<Vec<&EventSummary>> = vec![Vec::new(); days.len()];
     for event in events {
@@ -417,16 +558,23 @@ pub fn list(period: &Period, events: &[EventSummary], zone: Tz, today: NaiveDate
         .zip(buckets)
         .map(|(day, mut bucket)| {
             bucket.sort_by_key(|e| (!e.all_day, e.start_at, e.id.0));
-            let events = bucket.iter().map(|e| EventView::new(e, zone, Some(day))).collect();
+            let events =
+                bucket.iter().map(|e| EventView::new(e, zone, Some(day), chips, ChipForm::Listed)).collect();
             ListedDay { day: day_info(period, day, today), events }
         })
         .collect()
 }
 
 /// The events of one day, in order (a phone's month view lists the chosen day's).
-pub fn one_day(period: &Period, events: &[EventSummary], zone: Tz, today: NaiveDate) -> ListedDay {
+pub fn one_day(
+    period: &Period,
+    events: &[EventSummary],
+    zone: Tz,
+    today: NaiveDate,
+    chips: &Chips,
+) -> ListedDay {
     let single = Period { first: period.date, last: period.date, ..period.clone() };
-    let mut days = list(&single, events, zone, today);
+    let mut days = list(&single, events, zone, today, chips);
     let mut day =
         days.pop().unwrap_or(ListedDay { day: day_info(period, period.date, today), events: Vec::new() });
     day.day.in_period = true;
@@ -519,7 +667,7 @@ mod tests {
         // Saturday 5th to Tuesday 8th December: two bars, arrows where they break.
         let period = Period::new(View::Month, date(3), Weekday::Mon);
         let events = [event(1, at(5, 0, 0), at(9, 0, 0), true)];
-        let weeks = month(&period, &events, chrono_tz::UTC, date(3));
+        let weeks = month(&period, &events, chrono_tz::UTC, date(3), &Chips::new(&[]));
         let bars: Vec<&Bar> = weeks.iter().flatten().flat_map(|c| c.slots.iter().flatten()).collect();
         assert_eq!(bars.len(), 2);
         assert_eq!((bars[0].col, bars[0].days, bars[0].continues_after), (6, 2, true));
@@ -534,7 +682,7 @@ mod tests {
         // A three-day bar from Monday 7th, then four one-day events on Tuesday 8th.
         let mut events = vec![event(1, at(7, 0, 0), at(10, 0, 0), true)];
         events.extend((2..6).map(|id| event(id, at(8, 9 + id as u32, 0), at(8, 10 + id as u32, 0), false)));
-        let weeks = month(&period, &events, chrono_tz::UTC, date(3));
+        let weeks = month(&period, &events, chrono_tz::UTC, date(3), &Chips::new(&[]));
         let tuesday = weeks.iter().flatten().find(|c| c.day.date == "2026-12-08").unwrap();
         // Row 0 is the bar passing through: an empty slot keeps it.
         assert!(tuesday.slots[0].is_none());
@@ -554,7 +702,7 @@ mod tests {
             event(4, at(9, 12, 0), at(11, 12, 0), false),
             event(5, at(10, 22, 0), at(11, 7, 0), false),
         ];
-        let grid = time_grid(&period, &events, chrono_tz::UTC, date(7), &[CalendarId(1)]);
+        let grid = time_grid(&period, &events, chrono_tz::UTC, date(7), &[CalendarId(1)], &Chips::new(&[]));
         let tuesday = &grid.columns[1].events;
         assert_eq!((tuesday[0].at, tuesday[0].len, tuesday[0].lane, tuesday[0].lanes), (37, 3, 0, 2));
         assert_eq!((tuesday[1].at, tuesday[1].len, tuesday[1].lane), (38, 2, 1));

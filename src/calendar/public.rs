@@ -5,22 +5,20 @@
 //! busy-only links. Nothing of the owner but this calendar reaches the page, and nothing on
 //! it links into the app: its events have no page a visitor could open.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use rocket::http::Header;
 use rocket::request::{FromParam, Request};
 use rocket::response::content::RawHtml;
 use rocket::response::{self, Responder};
 use rocket::{Either, State};
-use rocket_dyn_templates::{Metadata, Template};
+use rocket_dyn_templates::Template;
 use serde::Serialize;
 use serde_json::json;
 
 use super::layout::{self, ListedDay, MonthCell};
 use super::{week_start_of, weekday_names, Day, Period, View, AGENDA_DAYS};
 use crate::cache::{CacheKey, CacheScope, Fragment};
-use crate::calendars::look::CalendarLook;
+use crate::calendars::look::{CalendarLook, Chips};
 use crate::clock::Clock;
 use crate::domain::{time, Event, PublicCalendar, ReadScope};
 use crate::error::AppError;
@@ -29,7 +27,7 @@ use crate::ical::{FeedToken, Ics, IfNoneMatch, FEED_REFRESH};
 use crate::logging::Unlogged;
 use crate::store::Store;
 use crate::web::page::Page;
-use crate::web::templates::render_to_string;
+use crate::web::templates::{render_to_string, Fragments};
 
 /// The views a public link offers: the month and the list of coming days.
 const VIEWS: [View; 2] = [View::Month, View::Agenda];
@@ -84,7 +82,6 @@ struct PublicContext {
     has_events: bool,
     agenda_days: i64,
     zone: &'static str,
-    looks: HashMap<String, CalendarLook>,
 }
 
 #[derive(Serialize)]
@@ -106,7 +103,8 @@ fn context(
     let url = |view: View, date: NaiveDate| format!("{base}/{}/{}", view.name(), date.format("%Y-%m-%d"));
     let look = CalendarLook::from(&public.calendar);
     let month = period.view == View::Month;
-    let days = if month { Vec::new() } else { layout::list(period, events, zone, today) };
+    let chips = Chips::new(std::slice::from_ref(&public.calendar)).unlinked();
+    let days = if month { Vec::new() } else { layout::list(period, events, zone, today, &chips) };
     PublicContext {
         view: period.view.name(),
         date: period.date.format("%Y-%m-%d").to_string(),
@@ -125,13 +123,12 @@ fn context(
             })
             .collect(),
         weekdays: weekday_names(week_start_of(public.week_start)),
-        weeks: if month { layout::month(period, events, zone, today) } else { Vec::new() },
-        chosen: month.then(|| layout::one_day(period, events, zone, today)),
+        weeks: if month { layout::month(period, events, zone, today, &chips) } else { Vec::new() },
+        chosen: month.then(|| layout::one_day(period, events, zone, today, &chips)),
         has_events: days.iter().any(|d| !d.events.is_empty()),
         days,
         agenda_days: AGENDA_DAYS,
         zone: zone.name(),
-        looks: HashMap::from([(look.id.to_string(), look.clone())]),
         calendar: look,
         base,
     }
@@ -151,7 +148,7 @@ async fn render(
     store: &Store,
     clock: &Clock,
     cache: CacheScope<'_>,
-    templates: Metadata<'_>,
+    templates: Fragments<'_>,
 ) -> Result<Shown, AppError> {
     if !VIEWS.contains(&view) {
         return Err(AppError::NotFound);
@@ -183,7 +180,7 @@ pub async fn this_month(
     store: &State<Store>,
     clock: &State<Clock>,
     cache: CacheScope<'_>,
-    templates: Metadata<'_>,
+    templates: Fragments<'_>,
 ) -> Result<Shown, AppError> {
     render(token, View::Month, None, page, store, clock, cache, templates).await
 }
@@ -198,7 +195,7 @@ pub async fn show(
     store: &State<Store>,
     clock: &State<Clock>,
     cache: CacheScope<'_>,
-    templates: Metadata<'_>,
+    templates: Fragments<'_>,
 ) -> Result<Shown, AppError> {
     render(token, view, Some(day.0), page, store, clock, cache, templates).await
 }

@@ -4,9 +4,7 @@
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
 use rocket::{Either, State};
-use rocket_dyn_templates::Metadata;
 use rocket_dyn_templates::Template;
-use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -16,7 +14,7 @@ use super::layout::{self, ListedDay, MonthCell, TimeGrid};
 use super::{week_start_of, weekday_names, Day, Period, View};
 use crate::auth::guard::CurrentUser;
 use crate::cache::{CacheKey, CacheScope, Fragment};
-use crate::calendars::look::{looks, CalendarLook};
+use crate::calendars::look::{CalendarLook, Chips};
 use crate::clock::Clock;
 use crate::domain::time;
 use crate::domain::time::text::iso_date;
@@ -24,7 +22,7 @@ use crate::domain::{Calendar, CalendarId, EventSummary, ReadScope};
 use crate::error::AppError;
 use crate::store::Store;
 use crate::web::page::Page;
-use crate::web::templates::render_to_string;
+use crate::web::templates::{render_to_string, Fragments};
 
 fn url(view: View, date: chrono::NaiveDate) -> String {
     format!("/calendar/{}/{}", view.name(), iso_date(date))
@@ -46,7 +44,7 @@ pub async fn show(
     store: &State<Store>,
     clock: &State<Clock>,
     cache: CacheScope<'_>,
-    templates: Metadata<'_>,
+    templates: Fragments<'_>,
 ) -> Result<Either<RawHtml<String>, Template>, AppError> {
     let zone = user.user.zone();
     let today = time::today(zone, clock.now());
@@ -92,7 +90,6 @@ struct CalendarContext {
     has_events: bool,
     agenda_days: i64,
     zone: &'static str,
-    looks: HashMap<String, CalendarLook>,
     sidebar: Vec<CalendarLook>,
     mini_title: String,
     /// Table rows made by `layout::mini_month`, from dates alone.
@@ -126,7 +123,9 @@ fn context(
         })
         .collect();
     let in_view = period.first <= period.date && period.date <= period.last;
-    let days = if view == View::Agenda { layout::list(period, events, zone, today) } else { Vec::new() };
+    let chips = Chips::new(calendars);
+    let days =
+        if view == View::Agenda { layout::list(period, events, zone, today, &chips) } else { Vec::new() };
     let (mini_title, mini_rows) = layout::mini_month(period.date, view, week_start_of(week_start), today);
     CalendarContext {
         view: view.name(),
@@ -142,18 +141,21 @@ fn context(
         new_url: format!("/events/new?date={}&next={}", iso_date(period.date), url(view, period.date)),
         views,
         weekdays: weekday_names(week_start_of(week_start)),
-        weeks: if view == View::Month { layout::month(period, events, zone, today) } else { Vec::new() },
-        chosen: (view == View::Month).then(|| layout::one_day(period, events, zone, today)),
+        weeks: if view == View::Month {
+            layout::month(period, events, zone, today, &chips)
+        } else {
+            Vec::new()
+        },
+        chosen: (view == View::Month).then(|| layout::one_day(period, events, zone, today, &chips)),
         grid: view.is_time_grid().then(|| {
             let movable: Vec<CalendarId> =
                 calendars.iter().filter(|c| c.access.can_write()).map(|c| c.id).collect();
-            layout::time_grid(period, events, zone, today, &movable)
+            layout::time_grid(period, events, zone, today, &movable, &chips)
         }),
         has_events: days.iter().any(|d| !d.events.is_empty()),
         days,
         agenda_days: super::AGENDA_DAYS,
         zone: zone.name(),
-        looks: looks(calendars),
         sidebar: calendars.iter().map(CalendarLook::from).collect(),
         mini_title,
         mini_rows,

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::domain::color::Rgb;
 use crate::domain::{Calendar, CalendarId};
 
 /// Twelve colours to choose from: distinct from each other, and each with black or white text
@@ -54,6 +55,56 @@ impl From<&Calendar> for CalendarLook {
             writable: calendar.access.can_write(),
             shared_by: calendar.owner_name.clone(),
         }
+    }
+}
+
+/// How an event of one calendar is drawn: the look without what only the sidebar needs.
+#[derive(Debug, Clone)]
+pub struct ChipStyle {
+    pub tone: &'static str,
+    pub color: Rgb,
+    /// For screen readers: "Work", or "Work, Alice" for a calendar Alice shares.
+    pub label: String,
+}
+
+impl From<&Calendar> for ChipStyle {
+    fn from(calendar: &Calendar) -> Self {
+        let label = match &calendar.owner_name {
+            Some(owner) => format!("{}, {owner}", calendar.name),
+            None => calendar.name.clone(),
+        };
+        ChipStyle {
+            tone: tone(&calendar.color),
+            color: Rgb::from_hex(&calendar.color).unwrap_or(Rgb::GRAPHITE),
+            label,
+        }
+    }
+}
+
+/// The chip styles of the calendars a view draws, worked out once per request.
+#[derive(Debug, Clone)]
+pub struct Chips {
+    styles: Vec<(CalendarId, ChipStyle)>,
+    fallback: ChipStyle,
+    /// Chips link to their events (not on a public page: a visitor opens no event).
+    pub linked: bool,
+}
+
+impl Chips {
+    pub fn new(calendars: &[Calendar]) -> Chips {
+        Chips {
+            styles: calendars.iter().map(|c| (c.id, ChipStyle::from(c))).collect(),
+            fallback: ChipStyle { tone: "dark", color: Rgb::GRAPHITE, label: "Calendar".into() },
+            linked: true,
+        }
+    }
+
+    pub fn unlinked(self) -> Chips {
+        Chips { linked: false, ..self }
+    }
+
+    pub fn of(&self, calendar: CalendarId) -> &ChipStyle {
+        self.styles.iter().find(|(id, _)| *id == calendar).map_or(&self.fallback, |(_, style)| style)
     }
 }
 

@@ -2,6 +2,31 @@
 //! or without alpha, CSS names, `rgb()`), and named for RFC 7986's `COLOR`, whose value is a
 //! CSS colour name.
 
+/// A colour as markup may carry it: three bytes, so it can only ever write `#rrggbb`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rgb(pub [u8; 3]);
+
+impl Rgb {
+    /// What a calendar without a readable colour is drawn in (the palette's graphite).
+    pub const GRAPHITE: Rgb = Rgb([0x61, 0x61, 0x61]);
+
+    /// From a stored `#rrggbb`; `None` for anything else.
+    pub fn from_hex(stored: &str) -> Option<Rgb> {
+        // Digits only: `from_str_radix` would also take a sign.
+        let hex =
+            stored.strip_prefix('#').filter(|h| h.len() == 6 && h.bytes().all(|b| b.is_ascii_hexdigit()))?;
+        let channel = |at: usize| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok();
+        Some(Rgb([channel(0)?, channel(2)?, channel(4)?]))
+    }
+}
+
+impl std::fmt::Display for Rgb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [r, g, b] = self.0;
+        write!(f, "#{r:02x}{g:02x}{b:02x}")
+    }
+}
+
 /// `#rrggbb` (lower case) from a `#RRGGBB` the user typed; `None` for anything else.
 pub fn typed_hex(text: &str) -> Option<String> {
     let color = text.trim().to_ascii_lowercase();
@@ -52,6 +77,15 @@ mod tests {
         assert_eq!(from_css(" #abc ").as_deref(), Some("#aabbcc"));
         assert_eq!(from_css("not a colour"), None);
         assert_eq!(from_css(""), None);
+    }
+
+    #[test]
+    fn a_stored_colour_reads_back_as_three_bytes() {
+        assert_eq!(Rgb::from_hex("#1a73e8"), Some(Rgb([0x1a, 0x73, 0xe8])));
+        assert_eq!(Rgb([0x1a, 0x73, 0xe8]).to_string(), "#1a73e8");
+        for bad in ["1a73e8", "#1a73e", "#1a73e8ff", "#gggggg", "#+1+2+3", "\"#><b>", "#ééé"] {
+            assert_eq!(Rgb::from_hex(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

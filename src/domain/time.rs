@@ -140,7 +140,7 @@ pub mod text {
     ];
 
     /// `n` in decimal, zero-padded to `width` digits.
-    fn push_number(out: &mut String, n: u32, width: usize) {
+    pub fn push_number(out: &mut String, n: u32, width: usize) {
         let mut digits = [0u8; 10];
         let mut len = 0;
         let mut rest = n;
@@ -200,7 +200,7 @@ pub mod text {
         &WEEKDAYS[date.weekday().num_days_from_monday() as usize][..3]
     }
 
-    fn push_hour_minute(out: &mut String, local: NaiveDateTime) {
+    pub fn push_hour_minute(out: &mut String, local: NaiveDateTime) {
         push_number(out, local.hour(), 2);
         out.push(':');
         push_number(out, local.minute(), 2);

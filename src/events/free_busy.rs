@@ -6,7 +6,6 @@
 use chrono::{Duration, NaiveDate};
 use rocket::response::content::RawHtml;
 use rocket::State;
-use rocket_dyn_templates::Metadata;
 use serde::Serialize;
 
 use crate::auth::guard::CurrentUser;
@@ -16,7 +15,7 @@ use crate::domain::time::{self, local_days};
 use crate::domain::{Access, Calendar, EventSummary, ReadScope};
 use crate::error::AppError;
 use crate::store::Store;
-use crate::web::templates::render_to_string;
+use crate::web::templates::{render_to_string, Fragments};
 
 /// One busy time of one person.
 #[derive(Serialize)]
@@ -53,7 +52,7 @@ fn busy(event: &EventSummary, calendars: &[Calendar], zone: chrono_tz::Tz, day: 
 pub async fn busy_on(
     store: &Store,
     cache: &CacheScope<'_>,
-    templates: &Metadata<'_>,
+    templates: &Fragments<'_>,
     user: &CurrentUser,
     day: NaiveDate,
 ) -> Result<String, AppError> {
@@ -87,7 +86,7 @@ pub async fn free_busy(
     store: &State<Store>,
     clock: &State<Clock>,
     cache: CacheScope<'_>,
-    templates: Metadata<'_>,
+    templates: Fragments<'_>,
 ) -> Result<RawHtml<String>, AppError> {
     let zone = user.user.zone();
     let typed = start.and_then(|s| s.get(..10)).and_then(time::parse_date);

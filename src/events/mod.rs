@@ -11,7 +11,7 @@ pub mod undo;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rocket::http::Status;
 use rocket::{Either, State};
-use rocket_dyn_templates::{Metadata, Template};
+use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 use crate::auth::csrf::{CsrfForm, CsrfHeader};
@@ -31,7 +31,7 @@ use crate::error::AppError;
 use crate::kv::Kv;
 use crate::store::Store;
 use crate::web::page::{safe_next, Page, SwapMain};
-use crate::web::templates::render_to_string;
+use crate::web::templates::{render_to_string, Fragments};
 use crate::writes::Writes;
 use form::{EventForm, FieldErrors};
 use series::Scope;
@@ -127,7 +127,7 @@ pub async fn new(
     clock: &State<Clock>,
     store: &State<Store>,
     cache: CacheScope<'_>,
-    templates: Metadata<'_>,
+    templates: Fragments<'_>,
 ) -> Result<(Status, Template), AppError> {
     let zone = user.user.zone();
     let day = prefill.date.and_then(time::parse_date).unwrap_or_else(|| time::today(zone, clock.now()));
@@ -356,7 +356,7 @@ pub async fn show(
     page: Page,
     store: &State<Store>,
     cache: CacheScope<'_>,
-    templates: Metadata<'_>,
+    templates: Fragments<'_>,
 ) -> Result<Template, AppError> {
     let fragment = cache
         .fetch(&CacheKey::event(user.user.id, id.0, at), || async {

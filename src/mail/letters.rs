@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::Mailer;
 use crate::calendar::{layout, week_start_of, Period, View};
+use crate::calendars::look::Chips;
 use crate::domain::reminders::describe_for;
 use crate::domain::time::text::{iso_date, long_date};
 use crate::domain::ReadScope;
@@ -130,7 +131,7 @@ async fn agenda(
     let (from, until) = period.query_range(zone);
     let calendars = store.visible_calendars(user.id).await?;
     let events = store.events_between(&ReadScope::shown(&calendars), from, until).await?;
-    let listed = layout::one_day(&period, &events, zone, day);
+    let listed = layout::one_day(&period, &events, zone, day, &Chips::new(&calendars));
     if listed.events.is_empty() {
         return Ok(Err("nothing planned that day"));
     }

@@ -4,7 +4,7 @@
 
 use rocket::http::Status;
 use rocket::State;
-use rocket_dyn_templates::{Metadata, Template};
+use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 use crate::auth::guard::CurrentUser;
@@ -16,7 +16,7 @@ use crate::domain::{time, ReadScope};
 use crate::error::AppError;
 use crate::store::{SearchHit, Store};
 use crate::web::page::Page;
-use crate::web::templates::render_to_string;
+use crate::web::templates::{render_to_string, Fragments};
 
 /// Longer queries answer 422: nobody types this much, and it bounds the work per request.
 pub const QUERY_MAX: usize = 200;
@@ -60,7 +60,7 @@ pub async fn search(
     store: &State<Store>,
     clock: &State<Clock>,
     cache: CacheScope<'_>,
-    templates: Metadata<'_>,
+    templates: Fragments<'_>,
 ) -> Result<(Status, Template), AppError> {
     let query = q.unwrap_or_default();
     let page_number = page.unwrap_or(1).clamp(1, PAGE_MAX);

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod headers;
 pub mod htmx;
 pub mod links;
+pub mod markup;
 pub mod page;
 pub mod params;
 pub mod public_url;
@@ -17,7 +18,7 @@ use rocket_dyn_templates::Template;
 pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Web", |rocket| async {
         rocket
-            .attach(templates::fairing())
+            .attach(templates::stage())
             // Our own fairing sets every security header; an empty Shield keeps Rocket's
             // default one from adding a second, weaker set.
             .attach(Shield::new())

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use rocket::fairing::Fairing;
+use rocket::fairing::AdHoc;
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
 use rocket_dyn_templates::{tera, Template};
 use rust_embed::RustEmbed;
 
@@ -12,16 +14,39 @@ use rust_embed::RustEmbed;
 #[folder = "templates/"]
 struct TemplateFiles;
 
-/// Renders a template to a string (for the cache); a failure is logged by the engine.
+/// The engine cached fragments render with. Not Rocket's `Metadata::render`: that serialises
+/// a context twice (into figment's value, then into Tera's), which was a third of a month
+/// view's instructions. Same templates, same escaping, loaded once at launch.
+pub struct FragmentEngine(tera::Tera);
+
+/// The fragment engine as a request guard.
+pub struct Fragments<'r>(&'r tera::Tera);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Fragments<'r> {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+        match request.rocket().state::<FragmentEngine>() {
+            Some(engine) => Outcome::Success(Fragments(&engine.0)),
+            None => Outcome::Error((Status::InternalServerError, ())),
+        }
+    }
+}
+
+/// Renders a template to a string (for the cache).
 pub fn render_to_string(
-    templates: &rocket_dyn_templates::Metadata<'_>,
+    templates: &Fragments<'_>,
     name: &'static str,
     context: &impl serde::Serialize,
 ) -> Result<String, crate::error::AppError> {
-    templates
-        .render(name, context)
-        .map(|(_, html)| html)
-        .ok_or_else(|| crate::error::AppError::Internal(format!("template {name} failed to render")))
+    let failed = |e: tera::Error| {
+        // Tera's own message is one line; its cause says which variable or filter.
+        let cause = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default();
+        crate::error::AppError::Internal(format!("template {name} failed to render: {e} {cause}"))
+    };
+    let context = tera::Context::from_serialize(context).map_err(failed)?;
+    templates.0.render(name, &context).map_err(failed)
 }
 
 /// Template indentation is most of a month grid's bytes, so it goes when the templates are
@@ -57,24 +82,36 @@ fn collapse_indentation(source: &str) -> String {
     out
 }
 
-pub fn fairing() -> impl Fairing {
-    Template::try_custom(|engines| {
-        let mut sources = Vec::new();
-        for file in TemplateFiles::iter() {
-            // Mail has its own engine (`mail::letters`): text templates keep their layout.
-            let Some(name) = file.strip_suffix(".tera").filter(|name| !name.starts_with("mail/")) else {
-                continue;
-            };
-            let Some(content) = TemplateFiles::get(&file) else {
-                continue;
-            };
-            let source = String::from_utf8(content.data.into_owned())?;
-            sources.push((name.to_string(), collapse_indentation(&source)));
+/// Every page template (mail has its own engine, `mail::letters`: its text keeps its layout).
+fn install(tera: &mut tera::Tera) -> Result<(), Box<dyn std::error::Error>> {
+    let mut sources = Vec::new();
+    for file in TemplateFiles::iter() {
+        let Some(name) = file.strip_suffix(".tera").filter(|name| !name.starts_with("mail/")) else {
+            continue;
+        };
+        let Some(content) = TemplateFiles::get(&file) else {
+            continue;
+        };
+        let source = String::from_utf8(content.data.into_owned())?;
+        sources.push((name.to_string(), collapse_indentation(&source)));
+    }
+    tera.add_raw_templates(sources)?;
+    tera.register_function("asset", asset_url);
+    tera.set_escape_fn(escape_html);
+    Ok(())
+}
+
+/// Rocket's engine for full pages, and ours for fragments.
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("Templates", |rocket| async {
+        let mut fragments = tera::Tera::default();
+        if let Err(e) = install(&mut fragments) {
+            log::error!("The templates could not be loaded: {e}");
+            return rocket;
         }
-        engines.tera.add_raw_templates(sources)?;
-        engines.tera.register_function("asset", asset_url);
-        engines.tera.set_escape_fn(escape_html);
-        Ok(())
+        rocket
+            .attach(Template::try_custom(|engines| install(&mut engines.tera)))
+            .manage(FragmentEngine(fragments))
     })
 }
 

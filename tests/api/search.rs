@@ -142,6 +142,51 @@ async fn empty_long_and_paged(engine: Engine) {
     assert!(fragment.trim_start().starts_with("<div id=\"search-results\""));
 }
 
+/// The results of the first three pages, in order.
+async fn all_pages(app: &TestApp, q: &str) -> Vec<i64> {
+    let mut all = Vec::new();
+    for page in 1..=3 {
+        let body = app.get_htmx(&format!("/search?q={q}&page={page}")).await.into_string().await.unwrap();
+        all.extend(ids(&body));
+    }
+    all
+}
+
+/// Every page of a search in order: title matches (upcoming from the nearest, then past from
+/// the most recent), then the other matches in the same two orders, with none lost or twice
+/// across the pages, and an event that moves taking its new place.
+async fn pages_run_through_title_and_other_matches_in_time_order(engine: Engine) {
+    let app = spawn(engine, Backend::Memory).await;
+    app.register("fay", PASSWORD).await;
+    let mut expected = Vec::new();
+    let runs: [(&str, &[(&str, &str)], [i64; 2]); 2] =
+        [("Review", &[], [1, -1]), ("Lunch", &[("description", "a quick review")], [1, -1])];
+    for (title, extra, [upcoming, past]) in runs {
+        // Created out of order, so neither id nor creation order can pass for time order.
+        let mut created = Vec::new();
+        for day in [5, 1, 9, 3, 12, 7, 2, 10, 4, 8, 11, 6] {
+            created.push((
+                day * upcoming,
+                create(&app, title, &days_from_today(&app, day * upcoming), extra).await,
+            ));
+        }
+        for day in [4, 9, 1, 7, 3, 10, 2, 8, 5, 6] {
+            created.push((day * past, create(&app, title, &days_from_today(&app, day * past), extra).await));
+        }
+        created.sort_by_key(|(day, _)| if *day >= 0 { (0, *day) } else { (1, -*day) });
+        expected.extend(created.into_iter().map(|(_, id)| id));
+    }
+    assert_eq!(all_pages(&app, "revi").await, expected, "44 results over three pages, in order");
+
+    // The nearest upcoming title match moves two weeks on: it now comes last of the upcoming ones.
+    let moved = expected.remove(0);
+    let (start, end) = (days_from_today(&app, 14), format!("{}T23:00", &days_from_today(&app, 14)[..10]));
+    let update = [("title", "Review"), ("start", start.as_str()), ("end", end.as_str())];
+    assert_status(&app.post_with_token(&format!("/events/{moved}"), &update).await, Status::SeeOther);
+    expected.insert(11, moved);
+    assert_eq!(all_pages(&app, "revi").await, expected);
+}
+
 async fn the_index_follows_writes_and_owners(engine: Engine) {
     let app = spawn(engine, Backend::Redis).await;
     app.register("eve", PASSWORD).await;
@@ -167,5 +212,6 @@ crate::on_both_engines!(
     unicode_and_accents,
     hostile_queries_never_error,
     empty_long_and_paged,
+    pages_run_through_title_and_other_matches_in_time_order,
     the_index_follows_writes_and_owners,
 );

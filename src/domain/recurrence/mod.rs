@@ -9,7 +9,7 @@ pub mod describe;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// The rule parts Eventide understands; anything else makes a rule unsupported (reported, not
@@ -331,27 +331,52 @@ impl Series {
     }
 
     /// A start for the crate to iterate from, close before `after`, with the same occurrences
-    /// from there on. Only for rules whose periods are a fixed number of days (daily, weekly)
-    /// and that do not count: COUNT needs every occurrence from the first. Shifting by whole
-    /// periods in local time keeps the weekday, the time of day and the period alignment; a
-    /// start that the rule itself would not produce lands before `after` and is dropped.
+    /// from there on, so a series begun years ago is not walked from its first occurrence on
+    /// every read. Not for rules that count: COUNT needs every occurrence from the first.
+    /// Daily and weekly shift by whole periods of days in local time, which keeps the weekday,
+    /// the time of day and the period alignment. Monthly shifts by whole periods of months
+    /// to the same day of the month (whose rule reads its day from the start when it has no
+    /// BYDAY or BYMONTHDAY), or not at all where that day does not exist. A start that the
+    /// rule itself would not produce lands before `after` and is dropped.
     fn fast_forward(&self, after: DateTime<Utc>) -> DateTime<rrule::Tz> {
         let original = self.local(self.start);
-        let period_days = match self.freq {
-            Freq::Daily => i64::from(self.interval),
-            Freq::Weekly => 7 * i64::from(self.interval),
-            Freq::Monthly | Freq::Yearly => return original,
-        };
         if self.bounded_by_count {
             return original;
         }
         let start_local = original.naive_local();
-        let target = after.with_timezone(&self.zone).naive_local() - Duration::days(period_days + 1);
-        let periods = (target - start_local).num_days() / period_days;
-        if periods <= 0 {
-            return original;
-        }
-        let shifted = start_local + Duration::days(periods * period_days);
+        let after_local = after.with_timezone(&self.zone).naive_local();
+        let interval = i64::from(self.interval);
+        let shifted = match self.freq {
+            Freq::Daily | Freq::Weekly => {
+                let period_days = if self.freq == Freq::Daily { interval } else { 7 * interval };
+                let target = after_local - Duration::days(period_days + 1);
+                let periods = (target - start_local).num_days() / period_days;
+                if periods <= 0 {
+                    return original;
+                }
+                start_local + Duration::days(periods * period_days)
+            }
+            Freq::Monthly => {
+                let target = after_local - Duration::days(31 * interval + 1);
+                let months = i64::from(target.year() - start_local.year()) * 12 + i64::from(target.month())
+                    - i64::from(start_local.month())
+                    - i64::from(target.day() < start_local.day());
+                let periods = months / interval;
+                if periods <= 0 {
+                    return original;
+                }
+                let month0 = i64::from(start_local.month0()) + periods * interval;
+                let year = i32::try_from(i64::from(start_local.year()) + month0.div_euclid(12)).ok();
+                let month = u32::try_from(month0.rem_euclid(12) + 1).ok();
+                let date =
+                    year.zip(month).and_then(|(y, m)| NaiveDate::from_ymd_opt(y, m, start_local.day()));
+                match date {
+                    Some(date) => date.and_time(start_local.time()),
+                    None => return original,
+                }
+            }
+            Freq::Yearly => return original,
+        };
         match self.zone.from_local_datetime(&shifted).earliest() {
             Some(t) => t.with_timezone(&rrule::Tz::Tz(self.zone)),
             None => original,

@@ -179,3 +179,49 @@ fn words() {
     let rule: Rule = "FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20261231T225959Z".parse().unwrap();
     assert_eq!(describe::describe(&rule, Berlin), "Every month on last Friday, until 31 December 2026");
 }
+
+/// What the crate gives when walked from the series' first occurrence, with no shortcut.
+fn walked_from_the_start(series: &Series, from: &str, until: &str) -> Vec<DateTime<Utc>> {
+    let (from, until) = (utc(from), utc(until));
+    let set = series.build(series.local(series.start)).unwrap();
+    set.after(series.local(from))
+        .before(series.local(until))
+        .all(500)
+        .dates
+        .into_iter()
+        .map(|t| t.with_timezone(&Utc))
+        .filter(|t| *t >= from && *t < until)
+        .collect()
+}
+
+#[test]
+fn skipping_ahead_gives_the_occurrences_a_walk_from_the_start_gives() {
+    let rules = [
+        ("FREQ=DAILY;INTERVAL=3", "2019-03-30T23:30:00Z"),
+        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,SU", "2020-02-11T09:00:00Z"),
+        ("FREQ=MONTHLY", "2020-01-31T09:00:00Z"),
+        ("FREQ=MONTHLY;INTERVAL=5", "2020-03-29T01:30:00Z"),
+        ("FREQ=MONTHLY;BYDAY=-1FR", "2020-01-31T17:00:00Z"),
+        ("FREQ=MONTHLY;BYMONTHDAY=15,31", "2021-07-15T08:00:00Z"),
+        ("FREQ=MONTHLY;INTERVAL=3;BYDAY=2MO;BYMONTH=1,4,7,10", "2020-01-13T10:00:00Z"),
+        ("FREQ=MONTHLY;BYSETPOS=-1;BYDAY=MO,TU,WE,TH,FR", "2020-01-31T12:00:00Z"),
+    ];
+    let windows = [
+        ("2025-06-01T00:00:00Z", "2025-07-13T00:00:00Z"),
+        ("2024-02-26T00:00:00Z", "2024-04-08T00:00:00Z"),
+        ("2026-10-20T00:00:00Z", "2026-11-03T00:00:00Z"),
+    ];
+    for (rule, start) in rules {
+        for zone in [Berlin, New_York, Tz::UTC] {
+            let series = series(rule, zone, start, 45);
+            for (from, until) in windows {
+                let fast = series.starts_in(utc(from), utc(until), 500);
+                assert_eq!(
+                    fast,
+                    walked_from_the_start(&series, from, until),
+                    "{rule} from {start} in {zone}, {from}"
+                );
+            }
+        }
+    }
+}
