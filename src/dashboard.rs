@@ -29,6 +29,7 @@ const UPCOMING_SHOWN: usize = 50;
 #[derive(Serialize)]
 struct Item {
     when: String,
+    #[serde(flatten)]
     event: EventView,
 }
 

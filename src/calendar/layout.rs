@@ -177,6 +177,8 @@ fn day_info(period: &Period, day: NaiveDate, today: NaiveDate) -> DayInfo {
 /// `days` how many it covers; the arrows say it goes on before or after this row.
 #[derive(Debug, Clone, Serialize)]
 pub struct Bar {
+    /// Flattened: Tera pays for every dot in a variable's path.
+    #[serde(flatten)]
     pub event: EventView,
     /// Its `<li>`'s classes, which place and shape it (`event days-3 filled continues-after`).
     pub class: String,
@@ -394,6 +396,7 @@ pub fn month(
 /// A timed event in a day column: first quarter-hour row, rows spanned, and its lane.
 #[derive(Debug, Clone, Serialize)]
 pub struct Placed {
+    #[serde(flatten)]
     pub event: EventView,
     #[serde(skip)]
     pub at: u32,

@@ -5,16 +5,18 @@
 use rocket::http::Status;
 use rocket::State;
 use rocket_dyn_templates::Template;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::json;
 
 use crate::auth::guard::CurrentUser;
 use crate::cache::{CacheKey, CacheScope, Fragment};
-use crate::calendars::look::looks;
 use crate::clock::Clock;
-use crate::domain::search_text::Terms;
-use crate::domain::{time, ReadScope};
+use crate::domain::color::Rgb;
+use crate::domain::search_text::{Piece, Terms};
+use crate::domain::{time, Calendar, ReadScope};
 use crate::error::AppError;
 use crate::store::{SearchHit, Store};
+use crate::web::markup::Markup;
 use crate::web::page::Page;
 use crate::web::templates::{render_to_string, Fragments};
 
@@ -33,21 +35,52 @@ fn excerpt(description: &str) -> String {
     }
 }
 
-fn hit_view(hit: &SearchHit, terms: &Terms, zone: chrono_tz::Tz) -> Value {
+/// A result as the list shows it: the matched words of the title, location and excerpt
+/// marked (the template escapes every piece), its calendar's swatch (markup from the colour
+/// alone) and name.
+#[derive(Serialize)]
+struct HitView {
+    id: i64,
+    swatch: Markup,
+    calendar: String,
+    title: Vec<Piece>,
+    location: Vec<Piece>,
+    excerpt: Vec<Piece>,
+    when: String,
+}
+
+#[derive(Serialize)]
+struct Hits {
+    hits: Vec<HitView>,
+    page: u32,
+    next_url: Option<String>,
+}
+
+fn hit_view(hit: &SearchHit, terms: &Terms, zone: chrono_tz::Tz, calendars: &[Calendar]) -> HitView {
     let start = hit.start_at.with_timezone(&zone);
     let when = if hit.all_day {
         hit.start_at.format("%a %-d %b %Y, all day").to_string()
     } else {
         start.format("%a %-d %b %Y, %H:%M").to_string()
     };
-    json!({
-        "calendar": hit.calendar_id.0.to_string(),
-        "id": hit.id.0,
-        "title": terms.highlight(&hit.title),
-        "location": terms.highlight(&hit.location),
-        "excerpt": terms.highlight(&excerpt(&hit.description)),
-        "when": when,
-    })
+    let calendar = calendars.iter().find(|c| c.id == hit.calendar_id);
+    let mut swatch = Markup::with_capacity(160);
+    swatch
+        .html(
+            "<svg class=\"swatch\" width=\"12\" height=\"12\" viewBox=\"0 0 1 1\" aria-hidden=\"true\" \
+             focusable=\"false\"><rect width=\"1\" height=\"1\" fill=\"",
+        )
+        .color(calendar.and_then(|c| Rgb::from_hex(&c.color)).unwrap_or(Rgb::GRAPHITE))
+        .html("\"/></svg>");
+    HitView {
+        id: hit.id.0,
+        swatch,
+        calendar: calendar.map(|c| c.name.clone()).unwrap_or_default(),
+        title: terms.highlight(&hit.title),
+        location: terms.highlight(&hit.location),
+        excerpt: terms.highlight(&excerpt(&hit.description)),
+        when,
+    }
 }
 
 #[allow(clippy::too_many_arguments, reason = "guards: each is one thing the search needs")]
@@ -85,12 +118,11 @@ pub async fn search(
                 let mut hits = store.search_events(&readable, &terms, now, PAGE_SIZE + 1, offset).await?;
                 let more = hits.len() > PAGE_SIZE as usize;
                 hits.truncate(PAGE_SIZE as usize);
-                let context = json!({
-                    "looks": looks(&calendars),
-                    "hits": hits.iter().map(|h| hit_view(h, &terms, zone)).collect::<Vec<_>>(),
-                    "page": page_number,
-                    "next_url": more.then(|| next_url(query, page_number + 1)),
-                });
+                let context = Hits {
+                    hits: hits.iter().map(|h| hit_view(h, &terms, zone, &calendars)).collect(),
+                    page: page_number,
+                    next_url: more.then(|| next_url(query, page_number + 1)),
+                };
                 let html = render_to_string(&templates, "search_hits.html", &context)?;
                 Ok(Fragment { title: format!("Search: {}", terms.normalised()), html })
             })
