@@ -227,6 +227,8 @@ pub async fn run(store: &Store, writes: &Writes<'_>, plan: &SeedPlan) -> Result<
         writes.insert_events(id, calendars[0], &series).await.map_err(|e| e.to_string())?;
         report.push(format!("{username} (user {}): {added} events, {} repeating", id.0, series.len()));
     }
+    // A bulk load: the planner's statistics and one segment for the search index.
     store.analyze().await.map_err(|e| e.to_string())?;
+    store.compact_search_index(None).await.map_err(|e| e.to_string())?;
     Ok(report)
 }

@@ -16,26 +16,26 @@ CREATE VIRTUAL TABLE events_fts USING fts5 (
 );
 
 INSERT INTO events_fts (rowid, calendar, title, body)
-SELECT (max(0, min(CAST(strftime('%s', start_at) AS INTEGER) / 60 + 67108864, 268435455)) << 35) | id,
+SELECT (max(0, min(coalesce(CAST(strftime('%s', start_at) AS INTEGER), 0) / 60 + 67108864, 268435455)) << 35) | id,
        'c' || calendar_id, search_title, search_text
 FROM events;
 
 CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN
     INSERT INTO events_fts (rowid, calendar, title, body)
-    VALUES ((max(0, min(CAST(strftime('%s', new.start_at) AS INTEGER) / 60 + 67108864, 268435455)) << 35) | new.id,
+    VALUES ((max(0, min(coalesce(CAST(strftime('%s', new.start_at) AS INTEGER), 0) / 60 + 67108864, 268435455)) << 35) | new.id,
             'c' || new.calendar_id, new.search_title, new.search_text);
 END;
 CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
     INSERT INTO events_fts (events_fts, rowid, calendar, title, body)
-    VALUES ('delete', (max(0, min(CAST(strftime('%s', old.start_at) AS INTEGER) / 60 + 67108864, 268435455)) << 35) | old.id,
+    VALUES ('delete', (max(0, min(coalesce(CAST(strftime('%s', old.start_at) AS INTEGER), 0) / 60 + 67108864, 268435455)) << 35) | old.id,
             'c' || old.calendar_id, old.search_title, old.search_text);
 END;
 -- Only what the index holds: the rest of an update (times stamped, reminders) leaves it be.
 CREATE TRIGGER events_fts_update AFTER UPDATE OF start_at, calendar_id, search_title, search_text ON events BEGIN
     INSERT INTO events_fts (events_fts, rowid, calendar, title, body)
-    VALUES ('delete', (max(0, min(CAST(strftime('%s', old.start_at) AS INTEGER) / 60 + 67108864, 268435455)) << 35) | old.id,
+    VALUES ('delete', (max(0, min(coalesce(CAST(strftime('%s', old.start_at) AS INTEGER), 0) / 60 + 67108864, 268435455)) << 35) | old.id,
             'c' || old.calendar_id, old.search_title, old.search_text);
     INSERT INTO events_fts (rowid, calendar, title, body)
-    VALUES ((max(0, min(CAST(strftime('%s', new.start_at) AS INTEGER) / 60 + 67108864, 268435455)) << 35) | new.id,
+    VALUES ((max(0, min(coalesce(CAST(strftime('%s', new.start_at) AS INTEGER), 0) / 60 + 67108864, 268435455)) << 35) | new.id,
             'c' || new.calendar_id, new.search_title, new.search_text);
 END;

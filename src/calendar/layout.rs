@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{Period, View};
 use crate::calendars::look::Chips;
-use crate::domain::time::text::{iso_date, long_date, push_iso_date, push_long_date, short_weekday};
+use crate::domain::time::text::{iso_date, long_date, short_weekday};
 use crate::domain::{time, CalendarId, EventSummary};
 use crate::web::links::push_event_href;
 use crate::web::markup::Markup;
@@ -593,45 +593,38 @@ pub fn mini_month(
     view: View,
     week_start: chrono::Weekday,
     today: NaiveDate,
-) -> (String, String) {
+) -> (String, Markup) {
     let month = Period::new(View::Month, date, week_start);
-    let mut rows = String::with_capacity(6 * 7 * 150);
+    let mut rows = Markup::with_capacity(6 * 7 * 150);
     for (index, day) in month.days().enumerate() {
         if index % 7 == 0 {
-            rows.push_str("<tr>");
+            rows.html("<tr>");
         }
-        let href = |rows: &mut String| {
-            rows.push_str("/calendar/");
-            rows.push_str(view.name());
-            rows.push('/');
-            push_iso_date(rows, day);
+        let href = |rows: &mut Markup| {
+            rows.html("/calendar/").html(view.name()).html("/").date(day);
         };
-        rows.push_str("<td><a href=\"");
+        rows.html("<td><a href=\"");
         href(&mut rows);
-        rows.push_str("\" hx-get=\"");
+        rows.html("\" hx-get=\"");
         href(&mut rows);
-        rows.push_str("\" class=\"");
+        rows.html("\" class=\"");
         let flags =
             [(day.month() != date.month(), "outside"), (day == today, "today"), (day == date, "chosen")];
         let mut first = true;
-        for (_, name) in flags.iter().filter(|(on, _)| *on) {
+        for &(_, name) in flags.iter().filter(|(on, _)| *on) {
             if !first {
-                rows.push(' ');
+                rows.html(" ");
             }
-            rows.push_str(name);
+            rows.html(name);
             first = false;
         }
-        rows.push('"');
+        rows.html("\"");
         if day == today {
-            rows.push_str(" aria-current=\"date\"");
+            rows.html(" aria-current=\"date\"");
         }
-        rows.push_str(" aria-label=\"");
-        push_long_date(&mut rows, day);
-        rows.push_str("\">");
-        rows.push_str(&day.day().to_string());
-        rows.push_str("</a></td>");
+        rows.html(" aria-label=\"").long_date(day).html("\">").number(day.day() as usize).html("</a></td>");
         if index % 7 == 6 {
-            rows.push_str("</tr>");
+            rows.html("</tr>");
         }
     }
     (month.title, rows)
@@ -720,6 +713,7 @@ mod tests {
     #[test]
     fn the_mini_month_links_every_day_of_its_grid() {
         let (title, rows) = mini_month(date(9), View::Week, Weekday::Mon, date(7));
+        let rows = rows.as_str();
         assert_eq!(title, "December 2026");
         assert_eq!(rows.matches("<tr>").count(), 6);
         assert_eq!(rows.matches("<td>").count(), 42);

@@ -21,6 +21,7 @@ use crate::domain::time::text::iso_date;
 use crate::domain::{Calendar, CalendarId, EventSummary, ReadScope};
 use crate::error::AppError;
 use crate::store::Store;
+use crate::web::markup::Markup;
 use crate::web::page::Page;
 use crate::web::templates::{render_to_string, Fragments};
 
@@ -93,7 +94,7 @@ struct CalendarContext {
     sidebar: Vec<CalendarLook>,
     mini_title: String,
     /// Table rows made by `layout::mini_month`, from dates alone.
-    mini_rows: String,
+    mini_rows: Markup,
 }
 
 #[derive(Serialize)]

@@ -224,6 +224,28 @@ impl Store {
         Ok(rows)
     }
 
+    /// Merges the SQLite full-text index's segments: FTS5 leaves many after a bulk load and
+    /// after a stream of small writes, and a search steps through each segment's part of a
+    /// calendar's entries, so fewer segments make every search cheaper. `pages` bounds one
+    /// call's work (the hourly upkeep: SQLite's writer waits meanwhile); `None` merges all
+    /// (after a seed). PostgreSQL's GIN indexes are kept by its own vacuum.
+    pub async fn compact_search_index(&self, pages: Option<u32>) -> DbResult<()> {
+        let Pool::Sqlite(pool) = &self.pool else { return Ok(()) };
+        match pages {
+            None => {
+                sqlx::query("INSERT INTO events_fts (events_fts) VALUES ('optimize')").execute(pool).await?
+            }
+            // A negative budget merges every segment, level by level, a bounded step at a time.
+            Some(pages) => {
+                sqlx::query("INSERT INTO events_fts (events_fts, rank) VALUES ('merge', $1)")
+                    .bind(-i64::from(pages))
+                    .execute(pool)
+                    .await?
+            }
+        };
+        Ok(())
+    }
+
     /// How many matches one run has (only asked for when a later page skips past it).
     async fn search_run_count(
         &self,

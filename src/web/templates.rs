@@ -161,6 +161,32 @@ mod tests {
         assert_eq!(super::collapse_indentation(textarea), textarea, "a value's own whitespace stays");
     }
 
+    /// `| safe` prints only `web::markup::Markup` fields (no method of which takes free text)
+    /// and fragments our own autoescaping templates rendered: a template that passes any
+    /// other value through unescaped fails here, whoever adds it.
+    #[test]
+    fn only_markup_and_rendered_fragments_skip_escaping() {
+        const MARKUP: [&str; 6] = ["open", "close", "dots", "drag", "swatch", "mini_rows"];
+        const RENDERED: [&str; 2] = ["cached_fragment_html", "free_busy_html"];
+        let mut seen = 0;
+        for file in super::TemplateFiles::iter() {
+            let source =
+                String::from_utf8(super::TemplateFiles::get(&file).unwrap().data.into_owned()).unwrap();
+            for (at, _) in source.match_indices("safe") {
+                let Some(open) = source[..at].rfind("{{") else { continue };
+                let expression = &source[open + 2..at];
+                let Some(variable) = expression.trim().strip_suffix('|') else { continue };
+                let name = variable.trim().rsplit('.').next().unwrap_or_default();
+                assert!(
+                    MARKUP.contains(&name) || RENDERED.contains(&name),
+                    "{file}: `{{{{{expression}safe }}}}` prints something that is not Markup"
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen > 20, "the scan found the templates' `| safe`s ({seen})");
+    }
+
     #[test]
     fn escapes_everything_that_can_break_out() {
         assert_eq!(
