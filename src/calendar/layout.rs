@@ -3,12 +3,12 @@
 //! event's local days are worked out once, so the cost follows the events shown, not events
 //! times days. Positions are class numbers for the stylesheet: the CSP allows no inline style.
 
-use chrono::{Datelike, Duration, NaiveDate, Timelike};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
 use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::{Period, View};
-use crate::calendars::look::Chips;
+use crate::calendars::look::{ChipStyle, Chips};
 use crate::domain::time::text::{iso_date, long_date, short_weekday};
 use crate::domain::{time, CalendarId, EventSummary};
 use crate::web::links::push_event_href;
@@ -76,45 +76,7 @@ impl EventView {
             };
         }
         let style = chips.of(event.calendar_id);
-        let linked = chips.linked && !event.busy;
-        let mut open = Markup::with_capacity(240);
-        if linked {
-            open.html("<a class=\"chip tone-").html(style.tone).html("\" href=\"");
-            push_event_href(&mut open, event);
-            open.html("\">");
-        } else {
-            open.html("<span class=\"chip tone-").html(style.tone).html("\">");
-        }
-        open.html(
-            "<svg class=\"chip-bg\" viewBox=\"0 0 1 1\" preserveAspectRatio=\"none\" aria-hidden=\"true\" \
-             focusable=\"false\"><rect width=\"1\" height=\"1\" fill=\"",
-        )
-        .color(style.color)
-        .html("\"/></svg><span class=\"chip-text\">");
-        let mut close = Markup::with_capacity(80);
-        match form {
-            ChipForm::Listed => {}
-            ChipForm::Timed => {
-                open.html("<span class=\"time\">").markup(&label).html("</span> ");
-            }
-            ChipForm::Bar { continues_before, continues_after } => {
-                if continues_before {
-                    open.html("<span class=\"arrow\" aria-hidden=\"true\">◂ </span>");
-                    close.html(", continued");
-                } else if !event.all_day {
-                    open.html("<span class=\"time\">").time(start).html("</span> ");
-                }
-                if continues_after {
-                    close.html(", continues)</span><span class=\"arrow\" aria-hidden=\"true\"> ▸</span>");
-                } else {
-                    close.html(")</span>");
-                }
-            }
-        }
-        if !matches!(form, ChipForm::Bar { .. }) {
-            close.html(")</span>");
-        }
-        close.html(if linked { "</span></a>" } else { "</span></span>" });
+        let (open, close) = chip(event, start, &label, style, chips.linked && !event.busy, form);
         EventView {
             open,
             title: event.shown_title().to_string(),
@@ -125,6 +87,56 @@ impl EventView {
             time_label: label.into_string(),
         }
     }
+}
+
+/// A chip's markup before its title and after its calendar's name (see `EventView`).
+fn chip(
+    event: &EventSummary,
+    local_start: NaiveDateTime,
+    label: &Markup,
+    style: &ChipStyle,
+    linked: bool,
+    form: ChipForm,
+) -> (Markup, Markup) {
+    let mut open = Markup::with_capacity(240);
+    if linked {
+        open.html("<a class=\"chip tone-").html(style.tone).html("\" href=\"");
+        push_event_href(&mut open, event);
+        open.html("\">");
+    } else {
+        open.html("<span class=\"chip tone-").html(style.tone).html("\">");
+    }
+    open.html(
+        "<svg class=\"chip-bg\" viewBox=\"0 0 1 1\" preserveAspectRatio=\"none\" aria-hidden=\"true\" \
+         focusable=\"false\"><rect width=\"1\" height=\"1\" fill=\"",
+    )
+    .color(style.color)
+    .html("\"/></svg><span class=\"chip-text\">");
+    let mut close = Markup::with_capacity(80);
+    match form {
+        ChipForm::Listed => {
+            close.html(")</span>");
+        }
+        ChipForm::Timed => {
+            open.html("<span class=\"time\">").markup(label).html("</span> ");
+            close.html(")</span>");
+        }
+        ChipForm::Bar { continues_before, continues_after } => {
+            if continues_before {
+                open.html("<span class=\"arrow\" aria-hidden=\"true\">◂ </span>");
+                close.html(", continued");
+            } else if !event.all_day {
+                open.html("<span class=\"time\">").time(local_start).html("</span> ");
+            }
+            close.html(if continues_after {
+                ", continues)</span><span class=\"arrow\" aria-hidden=\"true\"> ▸</span>"
+            } else {
+                ")</span>"
+            });
+        }
+    }
+    close.html(if linked { "</span></a>" } else { "</span></span>" });
+    (open, close)
 }
 
 /// An event in a list outside the calendar views (the dashboard).
@@ -670,6 +682,39 @@ mod tests {
         assert_eq!((bars[1].col, bars[1].days, bars[1].continues_before), (1, 2, true));
         let covered: Vec<usize> = weeks.iter().flatten().map(|c| c.total).collect();
         assert_eq!(covered.iter().sum::<usize>(), 4);
+    }
+
+    #[test]
+    fn chips_are_links_times_and_arrows_around_the_text() {
+        // Saturday 5th 09:00 to Wednesday 9th: a bar with its time, then one continued.
+        let period = Period::new(View::Month, date(3), Weekday::Mon);
+        let mut hostile = event(7, at(5, 9, 0), at(9, 10, 0), false);
+        hostile.title = "<script>x</script>".into();
+        let mut busy = event(8, at(16, 9, 0), at(16, 10, 0), false);
+        busy.busy = true;
+        let weeks = month(&period, &[hostile, busy], chrono_tz::UTC, date(3), &Chips::new(&[]));
+        let bars: Vec<&Bar> = weeks.iter().flatten().flat_map(|c| c.slots.iter().flatten()).collect();
+        let (first, second, hidden) = (&bars[0].event, &bars[1].event, &bars[2].event);
+        assert!(first.open.as_str().starts_with("<a class=\"chip tone-dark\" href=\"/events/7\"><svg"));
+        assert!(first.open.as_str().ends_with(
+            "fill=\"#616161\"/></svg><span class=\"chip-text\"><span class=\"time\">09:00</span> "
+        ));
+        assert_eq!(
+            first.close.as_str(),
+            ", continues)</span><span class=\"arrow\" aria-hidden=\"true\"> ▸</span></span></a>"
+        );
+        assert!(second.open.as_str().ends_with("<span class=\"arrow\" aria-hidden=\"true\">◂ </span>"));
+        assert_eq!(second.close.as_str(), ", continued)</span></span></a>");
+        // A busy-only share's event links nowhere and says only "Busy".
+        assert!(hidden.open.as_str().starts_with("<span class=\"chip tone-dark\"><svg"));
+        assert!(hidden.close.as_str().ends_with("</span></span>") && hidden.title == "Busy");
+        // The title is text for the template to escape, never part of the markup.
+        assert_eq!(first.title, "<script>x</script>");
+        assert!(
+            bars.iter()
+                .all(|b| !b.event.open.as_str().contains("script")
+                    && !b.event.close.as_str().contains("script"))
+        );
     }
 
     #[test]

@@ -103,15 +103,15 @@ fn install(tera: &mut tera::Tera) -> Result<(), Box<dyn std::error::Error>> {
 
 /// Rocket's engine for full pages, and ours for fragments.
 pub fn stage() -> AdHoc {
-    AdHoc::on_ignite("Templates", |rocket| async {
+    AdHoc::try_on_ignite("Templates", |rocket| async {
         let mut fragments = tera::Tera::default();
         if let Err(e) = install(&mut fragments) {
             log::error!("The templates could not be loaded: {e}");
-            return rocket;
+            return Err(rocket);
         }
-        rocket
+        Ok(rocket
             .attach(Template::try_custom(|engines| install(&mut engines.tera)))
-            .manage(FragmentEngine(fragments))
+            .manage(FragmentEngine(fragments)))
     })
 }
 
