@@ -1,8 +1,9 @@
 //! The one write path. Every change to events or calendars goes through `Writes`: the store
 //! commits (and, in the same transaction, records the change in the calendar's change log),
-//! then the cache retires every view of the owner, and only then does the caller get the
-//! result. The store hands each commit back as a `Committed`, which only this module settles,
-//! so a handler cannot write and forget the rest.
+//! then the cache retires the views of the owner and of everyone the calendar is shared with
+//! that may show the change, and only then does the caller get the result. The store hands
+//! each commit back as a `Committed`, which only this module settles, so a handler cannot
+//! write and forget the rest.
 
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -78,9 +79,10 @@ impl<'r> Writes<'r> {
     /// After the commit, never before: a read between the two would cache the old rows under
     /// the new generation.
     async fn settle<T>(&self, committed: Committed<T>) -> T {
-        self.cache.invalidate_user(committed.owner()).await;
+        let reach = committed.reach();
+        self.cache.invalidate(committed.owner(), reach).await;
         for reader in committed.audience() {
-            self.cache.invalidate_user(*reader).await;
+            self.cache.invalidate(*reader, reach).await;
         }
         committed.settle()
     }

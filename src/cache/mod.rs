@@ -1,12 +1,20 @@
 //! The cache layer: rendered fragments read through Redis (or the in-process store), one key
 //! pattern per kind of page, every key scoped to its owner.
 //!
-//! Keys: `cache:{user}:e{epoch}g{generation}:{pattern}:{suffix}`. The user's generation
-//! (`cache:gen:{user}`) is bumped after every committed write, so a value loaded before the
-//! write lands under a key nobody reads any more (security.md 20-21) and no `KEYS`/`SCAN` is
-//! ever needed. The global epoch (`cache:epoch`) is bumped when Redis returns after this
-//! process failed to bump a generation, so nothing from before an outage is served (24).
-//! The two versions and the value come back in one round trip.
+//! Keys: `cache:{user}:v{versions}:{pattern}:{suffix}`, the versions being the counters the
+//! entry depends on, joined by dots. After every committed write the counters of what it
+//! changed are bumped, so a value loaded before the write lands under a key nobody reads any
+//! more (security.md 20-21) and no `KEYS`/`SCAN` is ever needed. Every key holds:
+//! - the global epoch (`cache:epoch`), bumped when Redis returns after this process failed to
+//!   bump a counter, so nothing from before an outage is served (24);
+//! - the user's generation (`cache:gen:{user}`), bumped by any write that may change any view
+//!   (a calendar's colour, a share, a series without end, the account's zone);
+//! - for a view of dates (day, week, month, free/busy), the counter of each month it shows
+//!   (`cache:gen:{user}:{YYYY-MM}`); for any other view (dashboard, event, search, exports),
+//!   `cache:gen:{user}:undated`. A write of events alone bumps the undated counter and the
+//!   months its events were and are in, so the views of other months stay cached.
+//!
+//! The versions and the value come back in one round trip.
 
 mod fairing;
 pub mod metrics;
@@ -22,13 +30,18 @@ use tokio::sync::OnceCell;
 
 pub use fairing::{CacheFairing, CacheScope};
 
-use crate::domain::{Access, CalendarId, UserId};
+use crate::domain::reach::{month_of, next_month};
+use crate::domain::{Access, CalendarId, Reach, UserId};
 use crate::error::AppError;
 use crate::kv::{Kv, Versioned};
 
 /// How long Redis is left alone after it failed, before the next request tries it again.
 const BREAKER: Duration = Duration::from_secs(1);
 const EPOCH_KEY: &str = "cache:epoch";
+/// A write of events over more months than this retires all of its user's views instead.
+const MONTHS_PER_WRITE: usize = 24;
+/// A view of dates over more months than this depends on every write of events instead.
+const MONTHS_PER_VIEW: usize = 6;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pattern {
@@ -78,6 +91,8 @@ impl Pattern {
 pub struct CacheKey {
     pub pattern: Pattern,
     pub user: UserId,
+    /// The first and last date a view of dates shows (`None`: not a view of dates).
+    dates: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
     suffix: String,
     /// For the log, in the original's words: "events on 2026-06-01".
     description: String,
@@ -89,6 +104,7 @@ impl CacheKey {
         CacheKey {
             pattern: Pattern::Upcoming,
             user,
+            dates: None,
             suffix: format!("{today}"),
             description: format!("upcoming events from {today}"),
         }
@@ -96,20 +112,30 @@ impl CacheKey {
 
     /// Day pages also depend on today (the "today" marker).
     pub fn day(user: UserId, date: chrono::NaiveDate, today: chrono::NaiveDate) -> CacheKey {
+        let dates = Some((date, date));
         let date = date.format("%Y-%m-%d");
         CacheKey {
             pattern: Pattern::Day,
             user,
+            dates,
             suffix: format!("{date}:{}", today.format("%Y-%m-%d")),
             description: format!("events on {date}"),
         }
     }
 
-    pub fn range(user: UserId, view: &str, date: chrono::NaiveDate, today: chrono::NaiveDate) -> CacheKey {
+    /// A view around `date` that shows the days from `first` to `last`.
+    pub fn range(
+        user: UserId,
+        view: &str,
+        date: chrono::NaiveDate,
+        (first, last): (chrono::NaiveDate, chrono::NaiveDate),
+        today: chrono::NaiveDate,
+    ) -> CacheKey {
         let date = date.format("%Y-%m-%d");
         CacheKey {
             pattern: Pattern::Range,
             user,
+            dates: Some((first.min(last), first.max(last))),
             suffix: format!("{view}:{date}:{}", today.format("%Y-%m-%d")),
             description: format!("{view} view of {date}"),
         }
@@ -121,15 +147,23 @@ impl CacheKey {
             Some(at) => format!("{id}@{at}"),
             None => id.to_string(),
         };
-        CacheKey { pattern: Pattern::Event, user, description: format!("event {name}"), suffix: name }
+        CacheKey {
+            pattern: Pattern::Event,
+            user,
+            dates: None,
+            description: format!("event {name}"),
+            suffix: name,
+        }
     }
 
     /// The busy times of the people sharing with the user, on one day.
     pub fn free_busy(user: UserId, day: chrono::NaiveDate) -> CacheKey {
+        let dates = Some((day, day));
         let day = day.format("%Y-%m-%d");
         CacheKey {
             pattern: Pattern::FreeBusy,
             user,
+            dates,
             suffix: day.to_string(),
             description: format!("free/busy on {day}"),
         }
@@ -140,6 +174,7 @@ impl CacheKey {
         CacheKey {
             pattern: Pattern::Calendar,
             user,
+            dates: None,
             suffix: which.to_string(),
             description: format!("calendar {which}"),
         }
@@ -152,6 +187,7 @@ impl CacheKey {
         CacheKey {
             pattern: Pattern::Public,
             user: owner,
+            dates: None,
             suffix: format!("{}:{}:{which}", calendar.0, access.as_str()),
             description: format!("public {} calendar {} {which}", access.as_str(), calendar.0),
         }
@@ -164,17 +200,24 @@ impl CacheKey {
         CacheKey {
             pattern: Pattern::Search,
             user,
+            dates: None,
             suffix: format!("{hash}:{page}"),
             description: format!("search {} page {page}", &hash[..8]),
         }
     }
 
-    fn generation_key(&self) -> String {
-        generation_key(self.user)
+    /// The counters the entry depends on, in the order its key names them.
+    fn version_keys(&self) -> Vec<String> {
+        let mut keys = vec![EPOCH_KEY.to_string(), generation_key(self.user)];
+        match self.dates.and_then(|(first, last)| months_between(first, last)) {
+            Some(months) => keys.extend(months.into_iter().map(|month| month_key(self.user, month))),
+            None => keys.push(undated_key(self.user)),
+        }
+        keys
     }
 
     fn head(&self) -> String {
-        format!("cache:{}:e", self.user.0)
+        format!("cache:{}:v", self.user.0)
     }
 
     fn tail(&self) -> String {
@@ -184,6 +227,26 @@ impl CacheKey {
 
 fn generation_key(user: UserId) -> String {
     format!("cache:gen:{}", user.0)
+}
+
+fn undated_key(user: UserId) -> String {
+    format!("cache:gen:{}:undated", user.0)
+}
+
+fn month_key(user: UserId, month: chrono::NaiveDate) -> String {
+    format!("cache:gen:{}:{}", user.0, month.format("%Y-%m"))
+}
+
+/// The months from `first`'s to `last`'s; `None` past `MONTHS_PER_VIEW`.
+fn months_between(first: chrono::NaiveDate, last: chrono::NaiveDate) -> Option<Vec<chrono::NaiveDate>> {
+    let mut months = vec![month_of(first)];
+    while let Some(next) = months.last().and_then(|m| next_month(*m)).filter(|m| *m <= last) {
+        if months.len() == MONTHS_PER_VIEW {
+            return None;
+        }
+        months.push(next);
+    }
+    Some(months)
 }
 
 /// A rendered fragment (never containing a CSRF token or anything else per-request) and the
@@ -362,10 +425,9 @@ impl Cache {
             self.counters.count(key.pattern, Outcome::Bypass);
             return Ok((load().await?, Outcome::Bypass));
         };
-        let (generation_key, head, tail) = (key.generation_key(), key.head(), key.tail());
-        let versioned =
-            Versioned { first: EPOCH_KEY, second: &generation_key, head: &head, mid: "g", tail: &tail };
-        let (epoch, generation, cached) = match kv.get_versioned(&versioned).await {
+        let (version_keys, head, tail) = (key.version_keys(), key.head(), key.tail());
+        let versioned = Versioned { versions: &version_keys, head: &head, tail: &tail };
+        let (versions, cached) = match kv.get_versioned(&versioned).await {
             Ok(found) => found,
             Err(e) => {
                 self.trip(&e);
@@ -380,7 +442,7 @@ impl Cache {
         }
         log::debug!("Cache miss for {} for user {}", key.description, key.user.0);
         self.counters.count(key.pattern, Outcome::Miss);
-        let full_key = format!("{head}{epoch}g{generation}{tail}");
+        let full_key = format!("{head}{}{tail}", versions.join("."));
         let flight = {
             let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
@@ -459,12 +521,23 @@ impl Cache {
 
     /// Retires every cached page of `user`. Call after the write has committed.
     pub async fn invalidate_user(&self, user: UserId) {
+        self.invalidate(user, &Reach::everything()).await;
+    }
+
+    /// Retires the cached pages of `user` that may show what a write changed at the times
+    /// `reach` holds. Call after the write has committed.
+    pub async fn invalidate(&self, user: UserId, reach: &Reach) {
         if self.kv.is_none() {
             return;
         }
-        let failed = match self.usable().await {
-            Some(kv) => kv.incr(&generation_key(user)).await.err(),
-            None => Some(crate::kv::KvError::Unavailable("resting after a failure".into())),
+        let failed = match (self.usable().await, reach.months(MONTHS_PER_WRITE)) {
+            (Some(kv), None) => kv.incr(&generation_key(user)).await.err(),
+            (Some(kv), Some(months)) => {
+                let mut keys = vec![undated_key(user)];
+                keys.extend(months.into_iter().map(|month| month_key(user, month)));
+                kv.incr_all(&keys).await.err()
+            }
+            (None, _) => Some(crate::kv::KvError::Unavailable("resting after a failure".into())),
         };
         if let Some(e) = failed {
             // The old entries may still be in Redis: retire the whole epoch once it is back.

@@ -52,7 +52,7 @@ pub async fn show(
     let period = Period::new(view, day.0, week_start_of(user.user.week_start));
     let key = match view {
         View::Day => CacheKey::day(user.user.id, period.date, today),
-        _ => CacheKey::range(user.user.id, view.name(), period.date, today),
+        _ => CacheKey::range(user.user.id, view.name(), period.date, (period.first, period.last), today),
     };
     let fragment = cache
         .fetch(&key, || async {

@@ -7,6 +7,7 @@ pub mod color;
 pub mod event;
 pub mod ids;
 pub mod object;
+pub mod reach;
 pub mod recurrence;
 pub mod reminders;
 pub mod search_text;
@@ -22,6 +23,7 @@ pub use event::{
 };
 pub use ids::{AppPasswordId, CalendarId, EventId, UserId};
 pub use object::{CalendarObject, ObjectRef};
+pub use reach::Reach;
 pub use reminders::Reminders;
 
 /// Data flows one way: web → features → domain ← store. The domain names nothing of the

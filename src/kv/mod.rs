@@ -50,14 +50,18 @@ pub enum Kv {
     Memory(Arc<MemoryKv>),
 }
 
-/// Three keys read in one round trip: two version numbers, then the value stored under a
-/// key built from them (`head` + first + `mid` + second + `tail`).
+/// Version counters and a value read in one round trip: the value is stored under `head`,
+/// the versions joined by dots, then `tail`.
 pub struct Versioned<'a> {
-    pub first: &'a str,
-    pub second: &'a str,
+    pub versions: &'a [String],
     pub head: &'a str,
-    pub mid: &'a str,
     pub tail: &'a str,
+}
+
+impl Versioned<'_> {
+    fn key(&self, versions: &[String]) -> String {
+        format!("{}{}{}", self.head, versions.join("."), self.tail)
+    }
 }
 
 impl Kv {
@@ -174,36 +178,67 @@ impl Kv {
         }
     }
 
-    /// Reads a value whose key depends on two version counters, in one round trip. Returns
-    /// the two versions ("0" when unset) and the value.
+    /// Increments several counters in one round trip, all at once.
+    pub async fn incr_all(&self, keys: &[String]) -> Result<(), KvError> {
+        match self {
+            Kv::Redis(r) => {
+                const SCRIPT: &str = "for _, key in ipairs(KEYS) do redis.call('INCR', key) end return #KEYS";
+                let mut cmd = redis::cmd("EVAL");
+                cmd.arg(SCRIPT).arg(keys.len());
+                for key in keys {
+                    cmd.arg(r.key(key));
+                }
+                r.run::<u64>(cmd).await.map(drop)
+            }
+            Kv::Memory(m) => {
+                for key in keys {
+                    m.incr(key);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads a value whose key depends on version counters, in one round trip. Returns the
+    /// versions ("0" when unset) and the value.
     pub async fn get_versioned(
         &self,
         keys: &Versioned<'_>,
-    ) -> Result<(String, String, Option<Vec<u8>>), KvError> {
+    ) -> Result<(Vec<String>, Option<Vec<u8>>), KvError> {
         match self {
             Kv::Redis(r) => {
-                const SCRIPT: &str = "local a = redis.call('GET', KEYS[1]) or '0' \
-                    local b = redis.call('GET', KEYS[2]) or '0' \
-                    return {a, b, redis.call('GET', ARGV[1] .. a .. ARGV[2] .. b .. ARGV[3])}";
-                let cmd = redis::cmd("EVAL")
-                    .arg(SCRIPT)
-                    .arg(2)
-                    .arg(r.key(keys.first))
-                    .arg(r.key(keys.second))
-                    .arg(r.key(keys.head))
-                    .arg(keys.mid)
-                    .arg(keys.tail)
-                    .to_owned();
-                let (a, b, value): (String, String, Option<Vec<u8>>) = r.run(cmd).await?;
-                Ok((a, b, value))
+                const SCRIPT: &str = "local v = {} \
+                    for i, key in ipairs(KEYS) do v[i] = redis.call('GET', key) or '0' end \
+                    local value = redis.call('GET', ARGV[1] .. table.concat(v, '.') .. ARGV[2]) \
+                    v[#v + 1] = value \
+                    return v";
+                let mut cmd = redis::cmd("EVAL");
+                cmd.arg(SCRIPT).arg(keys.versions.len());
+                for version in keys.versions {
+                    cmd.arg(r.key(version));
+                }
+                cmd.arg(r.key(keys.head)).arg(keys.tail);
+                let mut reply: Vec<Option<Vec<u8>>> = r.run(cmd).await?;
+                let value = if reply.len() > keys.versions.len() { reply.pop().flatten() } else { None };
+                let versions: Vec<String> = reply
+                    .into_iter()
+                    .map(|v| v.and_then(|v| String::from_utf8(v).ok()).unwrap_or_else(|| "0".to_string()))
+                    .collect();
+                if versions.len() != keys.versions.len() {
+                    return Err(KvError::Unavailable("a versioned read came back short".into()));
+                }
+                Ok((versions, value))
             }
             Kv::Memory(m) => {
-                let version = |key: &str| {
-                    m.get(key).and_then(|v| String::from_utf8(v).ok()).unwrap_or_else(|| "0".to_string())
-                };
-                let (a, b) = (version(keys.first), version(keys.second));
-                let value = m.get(&format!("{}{a}{}{b}{}", keys.head, keys.mid, keys.tail));
-                Ok((a, b, value))
+                let versions: Vec<String> = keys
+                    .versions
+                    .iter()
+                    .map(|key| {
+                        m.get(key).and_then(|v| String::from_utf8(v).ok()).unwrap_or_else(|| "0".to_string())
+                    })
+                    .collect();
+                let value = m.get(&keys.key(&versions));
+                Ok((versions, value))
             }
         }
     }

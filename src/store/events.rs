@@ -11,8 +11,8 @@ use crate::domain::event::{new_uid, LONG_EVENT};
 use crate::domain::object::default_object_name;
 use crate::domain::recurrence::{parse_exdates, Rule, Series};
 use crate::domain::{
-    CalendarId, Change, ChangeKind, Event, EventDraft, EventId, EventSummary, ReadScope, SeriesRef, Sources,
-    UserId,
+    CalendarId, Change, ChangeKind, Event, EventDraft, EventId, EventSummary, Reach, ReadScope, SeriesRef,
+    Sources, UserId,
 };
 
 /// A range read's row: an event, or a series to expand (`rrule` set).
@@ -23,6 +23,53 @@ struct RangeRow {
     rrule: Option<String>,
     tzid: String,
     exdates: String,
+}
+
+/// When a stored event happens, with its series' times when it is an edited occurrence (the
+/// occurrence it replaces lies within them).
+type ReachRow = (
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Option<String>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+    Option<DateTime<Utc>>,
+);
+
+/// Adds to `$reach` when event `$id` and its edited occurrences happen, as they stand now in
+/// the transaction: called before a change for where they were, after it for where they are.
+macro_rules! reach_of {
+    ($self:ident, $tx:ident, $owner:expr, $id:expr, $reach:ident) => {{
+        $self.count_query();
+        let rows = sqlx::query_as::<_, ReachRow>(
+            "SELECT e.start_at, e.end_at, e.rrule, e.repeats_until, s.start_at, s.end_at, s.rrule, s.repeats_until \
+             FROM events e LEFT JOIN events s ON s.id = e.series_id AND s.user_id = e.user_id \
+             WHERE e.user_id = $1 AND (e.id = $2 OR e.series_id = $2)",
+        )
+        .bind($owner)
+        .bind($id)
+        .fetch_all(&mut *$tx)
+        .await?;
+        for (start, end, rule, until, series_start, series_end, series_rule, series_until) in rows {
+            reach_stored(&mut $reach, start, end, rule.is_some(), until);
+            if let (Some(start), Some(end)) = (series_start, series_end) {
+                reach_stored(&mut $reach, start, end, series_rule.is_some(), series_until);
+            }
+        }
+    }};
+}
+
+/// A stored row's times: a series runs until `repeats_until` (`None`: for ever).
+fn reach_stored(
+    reach: &mut Reach,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    repeats: bool,
+    until: Option<DateTime<Utc>>,
+) {
+    reach.add(start, if repeats { until } else { Some(end) });
 }
 
 /// Binds a draft's columns as `$2`..`$14` (after the owner as `$1`), in the order both the
@@ -134,6 +181,7 @@ impl Store {
                 let mut tx = begin_write!($engine, $pool);
                 let mut applied = Applied::default();
                 let mut log = ChangeLog::default();
+                let mut reach = Reach::nothing();
                 let mut last_series: Option<EventId> = None;
                 for change in &changes {
                     self.count_query();
@@ -143,6 +191,10 @@ impl Store {
                     };
                     match change {
                         Change::Insert(new) => {
+                            reach.add_draft(&new.draft);
+                            if let Some((SeriesRef::Existing(series), _)) = new.series {
+                                reach_of!(self, tx, owner, series, reach);
+                            }
                             let (series_id, recurrence_id) = match new.series {
                                 Some((series, at)) => (Some(resolve(series)?), Some(at)),
                                 None => (None, None),
@@ -174,6 +226,8 @@ impl Store {
                             applied.inserted.push(id);
                         }
                         Change::Update { id, draft, exdates } => {
+                            reach_of!(self, tx, owner, *id, reach);
+                            reach.add_draft(draft);
                             let sql = format!(
                                 "UPDATE events SET {DRAFT_UPDATE}, exdates = $15, extra = COALESCE($17, extra), \
                                  reminders = $18 WHERE user_id = $1 AND id = $16 RETURNING calendar_id, uid"
@@ -189,6 +243,10 @@ impl Store {
                             applied.record(&mut log, rows, ChangeKind::Updated);
                         }
                         Change::Reparent { id, series, recurrence_id } => {
+                            reach_of!(self, tx, owner, *id, reach);
+                            if let SeriesRef::Existing(series) = series {
+                                reach_of!(self, tx, owner, *series, reach);
+                            }
                             let rows = sqlx::query_as::<_, (CalendarId, String)>(
                                 "UPDATE events SET series_id = $3, recurrence_id = $4 WHERE user_id = $1 AND id = $2 \
                                  RETURNING calendar_id, uid",
@@ -204,6 +262,7 @@ impl Store {
                         Change::Delete(id) => {
                             // Deleting a series deletes the object; deleting an edited occurrence
                             // changes its series.
+                            reach_of!(self, tx, owner, *id, reach);
                             let rows = sqlx::query_as::<_, (CalendarId, String, Option<EventId>, Option<String>)>(
                                 "DELETE FROM events WHERE user_id = $1 AND id = $2 \
                                  RETURNING calendar_id, uid, series_id, dav_name",
@@ -223,6 +282,7 @@ impl Store {
                             }
                         }
                         Change::Move { id, calendar } => {
+                            reach_of!(self, tx, owner, *id, reach);
                             let rows = sqlx::query_as::<_, (CalendarId, String, Option<String>)>(
                                 "SELECT calendar_id, uid, dav_name FROM events WHERE user_id = $1 AND id = $2",
                             )
@@ -309,7 +369,7 @@ impl Store {
                     sqlx::query_scalar::<_, UserId>(&sql).bind(Listed(changed)).fetch_all(&mut *tx).await?
                 };
                 tx.commit().await?;
-                Ok(Committed::new(owner, applied).seen_by(readers))
+                Ok(Committed::new(owner, applied).seen_by(readers).reaching(reach))
             }};
         }
         match &self.pool {

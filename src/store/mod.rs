@@ -23,7 +23,7 @@ use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 
 use crate::config::DatabaseTarget;
-use crate::domain::UserId;
+use crate::domain::{Reach, UserId};
 
 pub use events::Applied;
 pub use reminders::{DueReminder, Fired, Notification};
@@ -171,12 +171,25 @@ pub struct Committed<T> {
     owner: UserId,
     /// Other users whose views the write changed: the recipients of a changed calendar.
     audience: Vec<UserId>,
+    /// When the changed events happen: everything, unless the write says otherwise.
+    reach: Reach,
     value: Option<T>,
 }
 
 impl<T> Committed<T> {
     pub(crate) fn new(owner: UserId, value: T) -> Committed<T> {
-        Committed { owner, audience: Vec::new(), value: Some(value) }
+        Committed { owner, audience: Vec::new(), reach: Reach::everything(), value: Some(value) }
+    }
+
+    /// A write of events alone, at the times `reach` holds.
+    pub(crate) fn reaching(mut self, reach: Reach) -> Committed<T> {
+        self.reach = reach;
+        self
+    }
+
+    /// When what the write changed happens.
+    pub fn reach(&self) -> &Reach {
+        &self.reach
     }
 
     pub(crate) fn seen_by(mut self, audience: Vec<UserId>) -> Committed<T> {

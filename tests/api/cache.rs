@@ -114,6 +114,22 @@ async fn a_hit_costs_no_sql_and_at_most_two_round_trips(backend: Backend) {
     }
 }
 
+/// A write of one event retires the views of its months and the views that are not of dates;
+/// a month it cannot show stays cached (the full proof is in `invalidation.rs`).
+async fn a_write_keeps_other_months_cached(backend: Backend) {
+    let app = spawn(Engine::Sqlite, backend).await;
+    assert_status(&app.register("kim", PASSWORD).await, Status::SeeOther);
+    let views = ["/calendar/month/2026-06-01", "/calendar/month/2026-09-01", "/calendar/day/2026-09-30", "/"];
+    for uri in views {
+        check_miss_then_hit(&app, uri).await;
+    }
+    create(&app, "Lunch", "2026-06-18T12:00", "2026-06-18T13:00").await;
+    let outcomes: Vec<String> =
+        rocket::futures::future::join_all(views.map(|uri| app.get(uri))).await.iter().map(x_cache).collect();
+    assert_eq!(outcomes, ["MISS", "HIT", "HIT", "MISS"]);
+    assert!(app.get("/calendar/month/2026-06-01").await.into_string().await.unwrap().contains("Lunch"));
+}
+
 async fn switched_off_the_cache_bypasses(backend: Backend) {
     let app = spawn_with(Options::new(Engine::Sqlite, backend).with("cache_enabled", false)).await;
     assert_status(&app.register("fin", PASSWORD).await, Status::SeeOther);
@@ -126,6 +142,7 @@ crate::on_both_backends!(
     cached_pages_carry_no_per_request_data,
     another_users_cached_event_is_404,
     a_hit_costs_no_sql_and_at_most_two_round_trips,
+    a_write_keeps_other_months_cached,
     switched_off_the_cache_bypasses,
 );
 
@@ -179,6 +196,10 @@ async fn a_hundred_concurrent_misses_cost_one_load(backend: Backend) {
         UserId(9),
         "month",
         chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+        (
+            chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2026, 7, 12).unwrap(),
+        ),
         chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
     );
     let tasks: Vec<_> = (0..100)

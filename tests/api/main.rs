@@ -15,6 +15,7 @@ mod foundation;
 #[allow(dead_code, reason = "helpers are shared by test modules; not every one uses all")]
 mod helpers;
 mod ical;
+mod invalidation;
 mod lifecycle;
 mod mail;
 mod migrate_db;
