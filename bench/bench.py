@@ -62,10 +62,12 @@ def metrics(port):
     return values
 
 
-def wrk(port, path, session=None, fragment=True, connections=None, threads=None):
+def wrk(port, path, session=None, fragment=True, connections=None, threads=None, script=None):
     connections = connections or CONNECTIONS
     threads = min(threads or THREADS, connections)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{SECONDS}s", "--latency"]
+    if script:
+        command += ["-s", script]
     if session:
         command += ["-H", f"Cookie: eventide_session={session}"]
     if fragment:
@@ -292,10 +294,99 @@ def run_imports():
         shutil.rmtree(work, ignore_errors=True)
 
 
+MONTHS = [f"/calendar/month/2025-{month:02d}-01" for month in range(1, 13)]
+WRITE_EVERY = float(os.environ.get("BENCH_WRITE_EVERY", "0.1"))
+
+
+def cache_counts(port):
+    _, text = request(port, "GET", "/metrics", {"Authorization": f"Bearer {TOKEN}"})
+    counts = {}
+    for outcome in ("hit", "miss"):
+        found = re.search(rf'eventide_cache_requests_total{{pattern="range",outcome="{outcome}"}} (\d+)', text.decode())
+        counts[outcome] = int(found.group(1)) if found else 0
+    return counts
+
+
+def writer(port, session, kind, stop, done):
+    """One person editing while others browse: a new event in June, or (what every write
+    retired before issue 21) a change to the calendar itself."""
+    cookie = {"Cookie": f"eventide_session={session}"}
+    page = request(port, "GET", "/calendars", cookie)[1]
+    token = re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode()
+    calendar = re.search(rb'action="/calendars/(\d+)"', page).group(1).decode()
+    headers = dict(cookie, **{"Content-Type": "application/x-www-form-urlencoded"})
+    while not stop.is_set():
+        n = done[0]
+        if kind == "event":
+            day = 1 + n % 28
+            fields = {"title": f"Write {n}", "start": f"2025-06-{day:02d}T09:00", "end": f"2025-06-{day:02d}T10:00"}
+            path = "/events"
+        else:
+            fields = {"name": "Bench", "color": ["#3366cc", "#cc6633"][n % 2]}
+            path = f"/calendars/{calendar}"
+        response, _ = request(port, "POST", path, headers, urllib.parse.urlencode(dict(fields, csrf_token=token)))
+        assert response.status == 303, f"{path}: {response.status}"
+        done[0] += 1
+        stop.wait(WRITE_EVERY)
+
+
+def run_writes():
+    """Browsing a year of month views (wrk, round robin) while one writer changes something
+    every BENCH_WRITE_EVERY seconds: how many views the cache keeps, and what that is worth."""
+    import threading
+    work = tempfile.mkdtemp(prefix="eventide-bench-")
+    url = f"sqlite://{work}/bench.db"
+    script = os.path.join(work, "months.lua")
+    with open(script, "w") as f:
+        paths = ", ".join(f'"{m}"' for m in MONTHS)
+        f.write(f"local paths = {{{paths}}}\nlocal i = 0\n"
+                "request = function()\n  i = i % #paths + 1\n  return wrk.format(nil, paths[i])\nend\n")
+    rows = []
+    try:
+        seed(url)
+        server = Server(url, True, f"bench:{os.getpid()}:writes:")
+        try:
+            session = login(server.port, "mid1")
+            browser = login(server.port, "mid1")
+            for kind in ("none", "event", "calendar"):
+                for month in MONTHS:
+                    request(server.port, "GET", month, {"Cookie": f"eventide_session={browser}", "HX-Request": "true"})
+                stop, done = threading.Event(), [0]
+                thread = threading.Thread(target=writer, args=(server.port, session, kind, stop, done))
+                before = cache_counts(server.port)
+                if kind != "none":
+                    thread.start()
+                result = wrk(server.port, MONTHS[0], browser, script=script)
+                stop.set()
+                if kind != "none":
+                    thread.join()
+                after = cache_counts(server.port)
+                hits, misses = after["hit"] - before["hit"], after["miss"] - before["miss"]
+                result.update(writes=done[0], hit_ratio=hits / max(hits + misses, 1))
+                rows.append((kind, result))
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    print(f"\nMachine: {os.cpu_count()} cores ({cpu}); SQLite, user with 10,000 events; wrk -t{THREADS} "
+          f"-c{CONNECTIONS} -d{SECONDS}s over the 12 month views of 2025 (htmx fragments), one writer every "
+          f"{WRITE_EVERY * 1000:.0f} ms.\n")
+    names = {"none": "no writes", "event": "a new event in June 2025",
+             "calendar": "the calendar recoloured (retires every view, as every write did before)"}
+    print("| while | writes | month views/s | p50 ms | p99 ms | cache hits | errors |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for kind, r in rows:
+        print(f"| {names[kind]} | {r['writes']} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
+              f"{r['hit_ratio'] * 100:.1f}% | {r['errors']} |")
+
+
 def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     if which == "imports":
         return run_imports()
+    if which == "writes":
+        return run_writes()
     engines = ["sqlite", "postgres"] if which == "all" else [which]
     report = []
     for engine in engines:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Eventide's benchmark, one command from a fresh clone:
-#   bench/run.sh [sqlite|postgres|all|imports|caldav|caldav-sqlite|caldav-postgres]
+#   bench/run.sh [sqlite|postgres|all|imports|writes|caldav|caldav-sqlite|caldav-postgres]
 # Builds the release binary, seeds fresh databases, starts the server with Redis, logs in
 # and drives it with wrk on loopback; prints a markdown table (see docs/benchmarks.md).
 # Needs Redis on 127.0.0.1:6379 and, for postgres, PostgreSQL on 127.0.0.1:5432 (trust auth).

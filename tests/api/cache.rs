@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eventide::cache::{Cache, CacheKey, Fragment, Outcome};
-use eventide::domain::UserId;
+use eventide::domain::{Reach, UserId};
 use rocket::http::{Header, Status};
 use rocket_db_pools::deadpool_redis::redis as redis_client;
 
@@ -156,36 +156,46 @@ async fn cache_over(app: &TestApp) -> Cache {
 
 /// security.md 21, driven step by step: a read misses and loads the old row; a write
 /// commits and invalidates; only then does the read store its old value. The next read
-/// must not see it.
+/// must not see it: for a view of dates and a write of events in its month, and for any
+/// view and a write that reaches everything.
 async fn a_late_store_of_an_old_value_is_never_served(backend: Backend) {
     let app = spawn(Engine::Sqlite, backend).await;
     let cache = Arc::new(cache_over(&app).await);
-    let key = CacheKey::event(UserId(7), 1, None);
-    let (loaded_tx, loaded_rx) = tokio::sync::oneshot::channel::<()>();
-    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
-    let reader = {
-        let (cache, key) = (cache.clone(), key.clone());
-        tokio::spawn(async move {
-            cache
-                .fetch(&key, || async move {
-                    let old = fragment("old row");
-                    let _ = loaded_tx.send(());
-                    let _ = go_rx.await;
-                    Ok(old)
-                })
-                .await
-                .unwrap()
-        })
-    };
-    loaded_rx.await.unwrap();
-    cache.invalidate_user(UserId(7)).await;
-    go_tx.send(()).unwrap();
-    let (value, outcome) = reader.await.unwrap();
-    assert_eq!((value.html.as_str(), outcome), ("old row", Outcome::Miss));
-    let (value, outcome) = cache.fetch(&key, || async { Ok(fragment("new row")) }).await.unwrap();
-    assert_eq!((value.html.as_str(), outcome), ("new row", Outcome::Miss));
-    let (value, outcome) = cache.fetch(&key, || async { Ok(fragment("unused")) }).await.unwrap();
-    assert_eq!((value.html.as_str(), outcome), ("new row", Outcome::Hit));
+    let june = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    let mut in_june = Reach::nothing();
+    let noon = june.and_hms_opt(12, 0, 0).unwrap().and_utc();
+    in_june.add(noon, Some(noon + chrono::Duration::hours(1)));
+    let cases = [
+        (CacheKey::event(UserId(7), 1, None), Reach::everything()),
+        (CacheKey::day(UserId(7), june, june), in_june),
+    ];
+    for (key, reach) in cases {
+        let (loaded_tx, loaded_rx) = tokio::sync::oneshot::channel::<()>();
+        let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+        let reader = {
+            let (cache, key) = (cache.clone(), key.clone());
+            tokio::spawn(async move {
+                cache
+                    .fetch(&key, || async move {
+                        let old = fragment("old row");
+                        let _ = loaded_tx.send(());
+                        let _ = go_rx.await;
+                        Ok(old)
+                    })
+                    .await
+                    .unwrap()
+            })
+        };
+        loaded_rx.await.unwrap();
+        cache.invalidate(UserId(7), &reach).await;
+        go_tx.send(()).unwrap();
+        let (value, outcome) = reader.await.unwrap();
+        assert_eq!((value.html.as_str(), outcome), ("old row", Outcome::Miss));
+        let (value, outcome) = cache.fetch(&key, || async { Ok(fragment("new row")) }).await.unwrap();
+        assert_eq!((value.html.as_str(), outcome), ("new row", Outcome::Miss), "{key:?}");
+        let (value, outcome) = cache.fetch(&key, || async { Ok(fragment("unused")) }).await.unwrap();
+        assert_eq!((value.html.as_str(), outcome), ("new row", Outcome::Hit));
+    }
 }
 
 async fn a_hundred_concurrent_misses_cost_one_load(backend: Backend) {
