@@ -310,11 +310,12 @@ def cache_counts(port):
 def writer(port, session, kind, stop, done):
     """One person editing while others browse: a new event in June, or (what every write
     retired before issue 21) a change to the calendar itself."""
-    cookie = {"Cookie": f"eventide_session={session}"}
-    page = request(port, "GET", "/calendars", cookie)[1]
+    response, page = request(port, "GET", "/calendars", {"Cookie": f"eventide_session={session}"})
+    jar = dict(cookies_of(response), eventide_session=session)
     token = re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode()
     calendar = re.search(rb'action="/calendars/(\d+)"', page).group(1).decode()
-    headers = dict(cookie, **{"Content-Type": "application/x-www-form-urlencoded"})
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
     while not stop.is_set():
         n = done[0]
         if kind == "event":

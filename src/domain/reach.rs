@@ -101,6 +101,36 @@ mod tests {
         assert_eq!(early.months(3), Some(vec![day("2026-02-01"), day("2026-03-01")]));
     }
 
+    /// Whatever the zone a reader sees an event in, every date it shows on is in a reached
+    /// month: random spans near month ends, against every zone there is.
+    #[test]
+    fn every_zone_sees_an_event_within_its_reached_months() {
+        use rand::Rng;
+        let mut random = rand::thread_rng();
+        for _ in 0..300 {
+            let month_end =
+                NaiveDate::from_ymd_opt(random.gen_range(1990..2100), random.gen_range(1..=12), 1)
+                    .and_then(next_month)
+                    .unwrap();
+            let start = month_end.and_hms_opt(0, 0, 0).unwrap().and_utc()
+                + Duration::minutes(random.gen_range(-2 * 24 * 60..2 * 24 * 60));
+            let end = start + Duration::minutes(random.gen_range(0..3 * 24 * 60));
+            let mut reach = Reach::nothing();
+            reach.add(start, Some(end));
+            let months = reach.months(12).unwrap();
+            let (first, last) = (months[0], months[months.len() - 1]);
+            assert_eq!(months.len(), months.iter().collect::<BTreeSet<_>>().len());
+            for zone in chrono_tz::TZ_VARIANTS {
+                let (from, until) =
+                    (start.with_timezone(&zone).date_naive(), end.with_timezone(&zone).date_naive());
+                assert!(
+                    first <= month_of(from) && month_of(until) <= last,
+                    "{start}–{end} in {zone}: {months:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn endless_series_and_long_reaches_are_everything() {
         let mut reach = Reach::nothing();

@@ -4,6 +4,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// How long a counter (`incr`) lives: for good.
+const COUNTER_LIFE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// A map with expiry, for a single process without Redis.
 pub struct MemoryKv {
     entries: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
@@ -44,7 +47,9 @@ impl MemoryKv {
             entries.retain(|_, (_, expires)| *expires > now);
         }
         if self.limit.is_some_and(|limit| entries.len() >= limit) {
-            entries.clear();
+            // Counters stay: one reset to a number it held before would bring back the value a
+            // slow reader stored under that number after a write had retired it.
+            entries.retain(|_, (_, expires)| expires.saturating_duration_since(now) > COUNTER_LIFE / 2);
         }
         entries.insert(format!("{}{key}", self.prefix), (value, now + ttl));
     }
@@ -80,11 +85,11 @@ impl MemoryKv {
     }
 
     pub(super) fn incr(&self, key: &str) -> u64 {
-        const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
         let now = Instant::now();
         let mut entries = self.lock();
-        let entry =
-            entries.entry(format!("{}{key}", self.prefix)).or_insert_with(|| (b"0".to_vec(), now + FOREVER));
+        let entry = entries
+            .entry(format!("{}{key}", self.prefix))
+            .or_insert_with(|| (b"0".to_vec(), now + COUNTER_LIFE));
         let next = std::str::from_utf8(&entry.0).ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + 1;
         entry.0 = next.to_string().into_bytes();
         next
@@ -153,12 +158,14 @@ mod tests {
     }
 
     #[test]
-    fn a_memory_cache_starts_over_at_its_limit() {
+    fn a_memory_cache_starts_over_at_its_limit_but_keeps_its_counters() {
         let kv = MemoryKv::new("t:", Some(3));
+        assert_eq!(kv.incr("generation"), 1);
         for key in ["a", "b", "c", "d"] {
             kv.set(key, b"x".to_vec(), Duration::from_secs(60));
         }
         assert_eq!(kv.get("a"), None);
         assert_eq!(kv.get("d"), Some(b"x".to_vec()));
+        assert_eq!(kv.incr("generation"), 2);
     }
 }

@@ -77,10 +77,19 @@ async fn compare(readers: &[Reader<'_>], step: &str) -> usize {
 }
 
 #[rocket::async_test]
-async fn no_view_is_ever_stale_and_other_months_stay_cached() {
-    let cached = spawn_with(Options::new(Engine::Sqlite, Backend::Redis).with("secret_key", SECRET)).await;
+async fn no_view_is_ever_stale_and_other_months_stay_cached_sqlite() {
+    no_view_is_ever_stale_and_other_months_stay_cached(Engine::Sqlite).await;
+}
+
+#[rocket::async_test]
+async fn no_view_is_ever_stale_and_other_months_stay_cached_postgres() {
+    no_view_is_ever_stale_and_other_months_stay_cached(Engine::Postgres).await;
+}
+
+async fn no_view_is_ever_stale_and_other_months_stay_cached(engine: Engine) {
+    let cached = spawn_with(Options::new(engine, Backend::Redis).with("secret_key", SECRET)).await;
     let plain = spawn_with(
-        Options::new(Engine::Sqlite, Backend::Redis)
+        Options::new(engine, Backend::Redis)
             .with("secret_key", SECRET)
             .with("database_url", cached.db.url.clone())
             .with("redis_prefix", cached.prefix.clone())
