@@ -21,6 +21,13 @@ async fn save(browser: &impl Browse, uri: &str, fields: &[(&str, &str)]) -> Stri
     response.headers().get_one("Location").unwrap_or_default().to_string()
 }
 
+/// An event's fields, repeating every Monday until `ends` says.
+fn mondays<'a>(mut fields: Vec<(&'a str, &'a str)>, ends: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    fields.extend([("repeat", "weekly"), ("weekdays", "MO"), ("interval", "1")]);
+    fields.extend_from_slice(ends);
+    fields
+}
+
 fn id_in(location: &str) -> String {
     location.trim_start_matches("/events/").to_string()
 }
@@ -141,14 +148,8 @@ async fn no_view_is_ever_stale_and_other_months_stay_cached(engine: Engine) {
     assert!(compare(&readers, "an all-day event on the last of January").await >= 45);
 
     // Mondays 07:00 in Auckland, five times: 29 June to 27 July (Sunday evenings in UTC).
-    let mut swim = event("Swim", "2026-06-29T07:00", "2026-06-29T08:00");
-    swim.extend([
-        ("repeat", "weekly"),
-        ("weekdays", "MO"),
-        ("interval", "1"),
-        ("ends", "count"),
-        ("count", "5"),
-    ]);
+    let swim =
+        mondays(event("Swim", "2026-06-29T07:00", "2026-06-29T08:00"), &[("ends", "count"), ("count", "5")]);
     let series = id_in(&save(ann, "/events", &swim).await);
     assert!(compare(&readers, "a series of five").await >= 40);
 
@@ -179,8 +180,7 @@ async fn no_view_is_ever_stale_and_other_months_stay_cached(engine: Engine) {
     assert!(compare(&readers, "a recipient's event in the owner's calendar").await >= 50);
 
     // A series without end may show in any month: nothing of a date stays.
-    let mut yoga = event("Yoga", "2026-11-02T18:00", "2026-11-02T19:00");
-    yoga.extend([("repeat", "weekly"), ("weekdays", "MO"), ("interval", "1"), ("ends", "never")]);
+    let yoga = mondays(event("Yoga", "2026-11-02T18:00", "2026-11-02T19:00"), &[("ends", "never")]);
     save(ann, "/events", &yoga).await;
     assert_eq!(compare(&readers, "an endless series").await, 0);
 
