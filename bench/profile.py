@@ -4,6 +4,9 @@
 (default 5) htmx requests of each kind collected alone. Prints, per kind, the instructions per
 request and the functions that take most of them (inclusive).
 
+PROFILE_CACHE=hits profiles cache hits instead: the cache on, over Redis (BENCH_REDIS_URL), and
+every kind read once before it is counted.
+
 usage: bench/profile.sh [BINARY]      (default target/release/eventide)"""
 import os, re, shutil, subprocess, sys, tempfile, time
 
@@ -12,6 +15,7 @@ import bench
 
 BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else bench.BIN
 REQUESTS = int(os.environ.get("PROFILE_REQUESTS", "5"))
+HITS = os.environ.get("PROFILE_CACHE") == "hits"
 TOP = int(os.environ.get("PROFILE_TOP", "12"))
 DAY = bench.DAY
 
@@ -19,6 +23,8 @@ work = tempfile.mkdtemp(prefix="eventide-profile-")
 env = dict(os.environ, DATABASE_URL=f"sqlite://{work}/p.db", EVENTIDE_LOG_FILE="", ROCKET_LOG_LEVEL="critical",
            SECRET_KEY="profile-secret-key-profile-secret-key-0123", EVENTIDE_CACHE_ENABLED="false",
            EVENTIDE_DAV_PORT="off")
+if HITS:
+    env.update(EVENTIDE_CACHE_ENABLED="true", REDIS_URL=bench.REDIS_URL, EVENTIDE_REDIS_PREFIX=f"profile:{os.getpid()}:")
 for prefix, events, series in (("mid", 10_000, 0), ("rec", 10_000, 60), ("big", 100_000, 0)):
     subprocess.run([BIN, "seed", "--users", "1", "--events", str(events), "--series", str(series), "--prefix", prefix],
                    env=env, check=True, stdout=subprocess.DEVNULL)
@@ -52,10 +58,14 @@ try:
              ("agenda", f"/calendar/agenda/{DAY}", mid), ("dashboard", "/", mid),
              ("search", "/search?q=dentist", mid), ("search, 100k events", "/search?q=project%20rev", big),
              ("event", "/events/1", mid)]
-    print(f"{BIN}: instructions per uncached request, {REQUESTS} requests of each kind (callgrind)\n")
+    what = "cache hit" if HITS else "uncached request"
+    print(f"{BIN}: instructions per {what}, {REQUESTS} requests of each kind (callgrind)\n")
     for number, (name, path, session) in enumerate(kinds, 1):
         headers = {"Cookie": f"eventide_session={session}", "HX-Request": "true"}
         bench.request(port, "GET", path, headers)  # warm: first-use costs are not the request's
+        if HITS:
+            response, _ = bench.request(port, "GET", path, headers)
+            assert response.getheader("X-Cache") == "HIT", f"{path}: {response.getheader('X-Cache')}"
         control("--zero")
         control("--instr=on")
         for _ in range(REQUESTS):
@@ -98,3 +108,8 @@ finally:
     except subprocess.TimeoutExpired:
         server.kill()
     shutil.rmtree(work, ignore_errors=True)
+    if HITS:
+        keys = subprocess.run(["redis-cli", "-u", bench.REDIS_URL, "--scan", "--pattern", f"profile:{os.getpid()}:*"],
+                              capture_output=True, text=True).stdout.split()
+        for start in range(0, len(keys), 500):
+            subprocess.run(["redis-cli", "-u", bench.REDIS_URL, "del", *keys[start:start + 500]], stdout=subprocess.DEVNULL)

@@ -10,6 +10,7 @@ pub mod undo;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rocket::http::Status;
+use rocket::response::content::RawHtml;
 use rocket::{Either, State};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
@@ -357,7 +358,7 @@ pub async fn show(
     store: &State<Store>,
     cache: CacheScope<'_>,
     templates: Fragments<'_>,
-) -> Result<Template, AppError> {
+) -> Result<Either<RawHtml<String>, Template>, AppError> {
     let fragment = cache
         .fetch(&CacheKey::event(user.user.id, id.0, at), || async {
             let target = target(store, &user, id, at).await?;
@@ -383,15 +384,33 @@ pub async fn show(
         .await?;
     // A hit costs no SQL, so whether the event repeats (which decides between the one-click
     // delete and the "which part?" page) is read from the cached body, which says so.
-    let repeats = at.is_some() || fragment.html.contains("class=\"repeats\"");
-    let read_only = fragment.html.contains("class=\"read-only\"");
-    let context = json!({
-        "event_id": id.0, "title": fragment.title, "cached_fragment_html": fragment.html,
-        "query": at.map(|a| format!("?at={a}")).unwrap_or_default(), "repeats": repeats,
-        "read_only": read_only,
-    });
-    let template = if page.htmx.fragment { "event_detail_fragment.html" } else { "event_detail.html" };
-    Ok(page.render(template, context))
+    let context = EventDetail {
+        event_id: id.0,
+        title: &fragment.title,
+        cached_fragment_html: &fragment.html,
+        query: at.map(|a| format!("?at={a}")).unwrap_or_default(),
+        repeats: at.is_some() || fragment.html.contains("class=\"repeats\""),
+        read_only: fragment.html.contains("class=\"read-only\""),
+        csrf_token: &page.csrf_token,
+    };
+    if page.htmx.fragment {
+        // Our own engine, straight from the typed context: a hit is mostly this render.
+        let html = render_to_string(&templates, "event_detail_fragment.html", &context)?;
+        return Ok(Either::Left(RawHtml(html)));
+    }
+    Ok(Either::Right(page.render("event_detail.html", context)))
+}
+
+/// The event page around its cached body: the actions, with this request's CSRF token.
+#[derive(serde::Serialize)]
+struct EventDetail<'a> {
+    event_id: i64,
+    title: &'a str,
+    cached_fragment_html: &'a str,
+    query: String,
+    repeats: bool,
+    read_only: bool,
+    csrf_token: &'a str,
 }
 
 #[rocket::get("/events/<id>/edit?<at>")]
