@@ -25,8 +25,8 @@ struct RangeRow {
     exdates: String,
 }
 
-/// When a stored event happens, with its series' times when it is an edited occurrence (the
-/// occurrence it replaces lies within them).
+/// When a stored event happens, and for an edited occurrence also the occurrence it replaces:
+/// its start and its series' start and end (the series' duration is every occurrence's).
 type ReachRow = (
     DateTime<Utc>,
     DateTime<Utc>,
@@ -34,7 +34,6 @@ type ReachRow = (
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
-    Option<String>,
     Option<DateTime<Utc>>,
 );
 
@@ -44,7 +43,7 @@ macro_rules! reach_of {
     ($self:ident, $tx:ident, $owner:expr, $id:expr, $reach:ident) => {{
         $self.count_query();
         let rows = sqlx::query_as::<_, ReachRow>(
-            "SELECT e.start_at, e.end_at, e.rrule, e.repeats_until, s.start_at, s.end_at, s.rrule, s.repeats_until \
+            "SELECT e.start_at, e.end_at, e.rrule, e.repeats_until, e.recurrence_id, s.start_at, s.end_at \
              FROM events e LEFT JOIN events s ON s.id = e.series_id AND s.user_id = e.user_id \
              WHERE e.user_id = $1 AND (e.id = $2 OR e.series_id = $2)",
         )
@@ -52,24 +51,33 @@ macro_rules! reach_of {
         .bind($id)
         .fetch_all(&mut *$tx)
         .await?;
-        for (start, end, rule, until, series_start, series_end, series_rule, series_until) in rows {
-            reach_stored(&mut $reach, start, end, rule.is_some(), until);
-            if let (Some(start), Some(end)) = (series_start, series_end) {
-                reach_stored(&mut $reach, start, end, series_rule.is_some(), series_until);
+        for (start, end, rule, until, replaces, series_start, series_end) in rows {
+            $reach.add(start, if rule.is_some() { until } else { Some(end) });
+            if let (Some(replaces), Some(series_start), Some(series_end)) =
+                (replaces, series_start, series_end)
+            {
+                $reach.add(replaces, Some(replaces + (series_end - series_start)));
             }
         }
     }};
 }
 
-/// A stored row's times: a series runs until `repeats_until` (`None`: for ever).
-fn reach_stored(
-    reach: &mut Reach,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    repeats: bool,
-    until: Option<DateTime<Utc>>,
-) {
-    reach.add(start, if repeats { until } else { Some(end) });
+/// Adds to `$reach` the occurrence of series `$series` that starts at `$at` (which an edited
+/// occurrence inserted there replaces).
+macro_rules! reach_occurrence {
+    ($self:ident, $tx:ident, $owner:expr, $series:expr, $at:expr, $reach:ident) => {{
+        $self.count_query();
+        let series = sqlx::query_as::<_, (DateTime<Utc>, DateTime<Utc>)>(
+            "SELECT start_at, end_at FROM events WHERE user_id = $1 AND id = $2",
+        )
+        .bind($owner)
+        .bind($series)
+        .fetch_all(&mut *$tx)
+        .await?;
+        for (start, end) in series {
+            $reach.add($at, Some($at + (end - start)));
+        }
+    }};
 }
 
 /// Binds a draft's columns as `$2`..`$14` (after the owner as `$1`), in the order both the
@@ -192,8 +200,8 @@ impl Store {
                     match change {
                         Change::Insert(new) => {
                             reach.add_draft(&new.draft);
-                            if let Some((SeriesRef::Existing(series), _)) = new.series {
-                                reach_of!(self, tx, owner, series, reach);
+                            if let Some((SeriesRef::Existing(series), at)) = new.series {
+                                reach_occurrence!(self, tx, owner, series, at, reach);
                             }
                             let (series_id, recurrence_id) = match new.series {
                                 Some((series, at)) => (Some(resolve(series)?), Some(at)),
@@ -245,7 +253,7 @@ impl Store {
                         Change::Reparent { id, series, recurrence_id } => {
                             reach_of!(self, tx, owner, *id, reach);
                             if let SeriesRef::Existing(series) = series {
-                                reach_of!(self, tx, owner, *series, reach);
+                                reach_occurrence!(self, tx, owner, *series, *recurrence_id, reach);
                             }
                             let rows = sqlx::query_as::<_, (CalendarId, String)>(
                                 "UPDATE events SET series_id = $3, recurrence_id = $4 WHERE user_id = $1 AND id = $2 \

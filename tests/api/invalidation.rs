@@ -181,8 +181,19 @@ async fn no_view_is_ever_stale_and_other_months_stay_cached(engine: Engine) {
 
     // A series without end may show in any month: nothing of a date stays.
     let yoga = mondays(event("Yoga", "2026-11-02T18:00", "2026-11-02T19:00"), &[("ends", "never")]);
-    save(ann, "/events", &yoga).await;
+    let yoga = id_in(&save(ann, "/events", &yoga).await);
     assert_eq!(compare(&readers, "an endless series").await, 0);
+
+    // One of its occurrences moves a day: only the views of November change.
+    let moved = [
+        ("occurrence", "20261109T050000Z"),
+        ("scope", "this"),
+        ("title", "Yoga (moved)"),
+        ("start", "2026-11-10T18:00"),
+        ("end", "2026-11-10T19:00"),
+    ];
+    save(ann, &format!("/events/{yoga}"), &moved).await;
+    assert!(compare(&readers, "an occurrence of the endless series moved").await >= 40);
 
     save(ann, &format!("/events/{dentist}/delete"), &[]).await;
     assert!(compare(&readers, "the event deleted").await >= 50);
@@ -190,4 +201,41 @@ async fn no_view_is_ever_stale_and_other_months_stay_cached(engine: Engine) {
     // Not a write of events: the colour shows in every view.
     save(ann, "/calendars/1", &[("name", "Home"), ("color", "#aa3300")]).await;
     assert_eq!(compare(&readers, "the calendar recoloured").await, 0);
+}
+
+/// An edited occurrence deleted on its own (as a CalDAV client may: the series then has that
+/// occurrence again) reaches where it was and the occurrence it stood in for, and no more,
+/// even in a series without end.
+#[rocket::async_test]
+async fn an_edited_occurrence_reaches_the_occurrence_it_replaced() {
+    let app = spawn(Engine::Sqlite, Backend::Memory).await;
+    assert_status(&app.register("cyd", PASSWORD).await, Status::SeeOther);
+    let weekly = mondays(
+        vec![("title", "Run"), ("start", "2026-03-02T07:00"), ("end", "2026-03-02T08:00")],
+        &[("ends", "never")],
+    );
+    let series = id_in(&save(&app, "/events", &weekly).await);
+    let moved = [
+        ("occurrence", "20260309T070000Z"),
+        ("scope", "this"),
+        ("title", "Run (moved)"),
+        ("start", "2026-05-20T07:00"),
+        ("end", "2026-05-20T08:00"),
+    ];
+    let edited: i64 = id_in(&save(&app, &format!("/events/{series}"), &moved).await).parse().unwrap();
+    let owner = eventide::domain::UserId(1);
+    let committed = app
+        .store()
+        .apply(owner, owner, vec![eventide::domain::Change::Delete(eventide::domain::EventId(edited))])
+        .await
+        .unwrap();
+    let months: Vec<String> = committed
+        .reach()
+        .months(24)
+        .unwrap_or_default()
+        .iter()
+        .map(|m| m.format("%Y-%m").to_string())
+        .collect();
+    assert_eq!(months, ["2026-03", "2026-05"]);
+    committed.settle();
 }
