@@ -49,15 +49,19 @@ impl Reach {
         let spans = self.spans.as_ref()?;
         let mut months = BTreeSet::new();
         for (start, end) in spans {
-            let first = month_of((*start - Duration::days(1)).date_naive());
-            let last = month_of((*end + Duration::days(1)).date_naive());
+            let day = Duration::days(1);
+            let first = month_of(start.checked_sub_signed(day).unwrap_or(*start).date_naive());
+            let last = month_of(end.checked_add_signed(day).unwrap_or(*end).date_naive());
             let mut month = first;
             while month <= last {
                 if months.len() > at_most {
                     return None;
                 }
                 months.insert(month);
-                month = next_month(month)?;
+                match next_month(month) {
+                    Some(next) => month = next,
+                    None => break,
+                }
             }
         }
         (months.len() <= at_most).then(|| months.into_iter().collect())
@@ -142,6 +146,13 @@ mod tests {
         year.add(at("2026-01-15T00:00:00Z"), Some(at("2026-12-15T00:00:00Z")));
         assert_eq!(year.months(12).map(|m| m.len()), Some(12));
         assert_eq!(year.months(11), None);
+        // The ends of time: no overflow, and the widest reach is everything.
+        let mut extreme = Reach::nothing();
+        extreme.add(DateTime::<Utc>::MIN_UTC, Some(DateTime::<Utc>::MAX_UTC));
+        assert_eq!(extreme.months(24), None);
+        let mut last = Reach::nothing();
+        last.add(DateTime::<Utc>::MAX_UTC, Some(DateTime::<Utc>::MAX_UTC));
+        assert_eq!(last.months(24).map(|m| m.len()), Some(1));
         // Ends before it starts (never written so, but never a panic or a gap either).
         let mut reversed = Reach::nothing();
         reversed.add(at("2026-05-10T00:00:00Z"), Some(at("2026-04-10T00:00:00Z")));

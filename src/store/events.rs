@@ -56,7 +56,7 @@ macro_rules! reach_of {
             if let (Some(replaces), Some(series_start), Some(series_end)) =
                 (replaces, series_start, series_end)
             {
-                $reach.add(replaces, Some(replaces + (series_end - series_start)));
+                $reach.add(replaces, replaces.checked_add_signed(series_end - series_start));
             }
         }
     }};
@@ -75,7 +75,7 @@ macro_rules! reach_occurrence {
         .fetch_all(&mut *$tx)
         .await?;
         for (start, end) in series {
-            $reach.add($at, Some($at + (end - start)));
+            $reach.add($at, $at.checked_add_signed(end - start));
         }
     }};
 }
