@@ -79,11 +79,9 @@ impl<'r> Writes<'r> {
     /// After the commit, never before: a read between the two would cache the old rows under
     /// the new generation.
     async fn settle<T>(&self, committed: Committed<T>) -> T {
-        let reach = committed.reach();
-        self.cache.invalidate(committed.owner(), reach).await;
-        for reader in committed.audience() {
-            self.cache.invalidate(*reader, reach).await;
-        }
+        let mut users = vec![committed.owner()];
+        users.extend_from_slice(committed.audience());
+        self.cache.invalidate(&users, committed.reach()).await;
         committed.settle()
     }
 

@@ -30,7 +30,7 @@ use tokio::sync::OnceCell;
 
 pub use fairing::{CacheFairing, CacheScope};
 
-use crate::domain::reach::{month_of, next_month};
+use crate::domain::reach::months_spanned;
 use crate::domain::{Access, CalendarId, Reach, UserId};
 use crate::error::AppError;
 use crate::kv::{Kv, Versioned};
@@ -209,7 +209,7 @@ impl CacheKey {
     /// The counters the entry depends on, in the order its key names them.
     fn version_keys(&self) -> Vec<String> {
         let mut keys = vec![EPOCH_KEY.to_string(), generation_key(self.user)];
-        match self.dates.and_then(|(first, last)| months_between(first, last)) {
+        match self.dates.and_then(|(first, last)| months_spanned(first, last, MONTHS_PER_VIEW)) {
             Some(months) => keys.extend(months.into_iter().map(|month| month_key(self.user, month))),
             None => keys.push(undated_key(self.user)),
         }
@@ -235,18 +235,6 @@ fn undated_key(user: UserId) -> String {
 
 fn month_key(user: UserId, month: chrono::NaiveDate) -> String {
     format!("cache:gen:{}:{}", user.0, month.format("%Y-%m"))
-}
-
-/// The months from `first`'s to `last`'s; `None` past `MONTHS_PER_VIEW`.
-fn months_between(first: chrono::NaiveDate, last: chrono::NaiveDate) -> Option<Vec<chrono::NaiveDate>> {
-    let mut months = vec![month_of(first)];
-    while let Some(next) = months.last().and_then(|m| next_month(*m)).filter(|m| *m <= last) {
-        if months.len() == MONTHS_PER_VIEW {
-            return None;
-        }
-        months.push(next);
-    }
-    Some(months)
 }
 
 /// A rendered fragment (never containing a CSRF token or anything else per-request) and the
@@ -442,7 +430,7 @@ impl Cache {
         }
         log::debug!("Cache miss for {} for user {}", key.description, key.user.0);
         self.counters.count(key.pattern, Outcome::Miss);
-        let full_key = format!("{head}{}{tail}", versions.join("."));
+        let full_key = versioned.key(&versions);
         let flight = {
             let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
@@ -521,23 +509,28 @@ impl Cache {
 
     /// Retires every cached page of `user`. Call after the write has committed.
     pub async fn invalidate_user(&self, user: UserId) {
-        self.invalidate(user, &Reach::everything()).await;
+        self.invalidate(&[user], &Reach::everything()).await;
     }
 
-    /// Retires the cached pages of `user` that may show what a write changed at the times
-    /// `reach` holds. Call after the write has committed.
-    pub async fn invalidate(&self, user: UserId, reach: &Reach) {
-        if self.kv.is_none() {
+    /// Retires the cached pages of `users` that may show what a write changed at the times
+    /// `reach` holds, in one round trip. Call after the write has committed.
+    pub async fn invalidate(&self, users: &[UserId], reach: &Reach) {
+        if self.kv.is_none() || users.is_empty() {
             return;
         }
-        let failed = match (self.usable().await, reach.months(MONTHS_PER_WRITE)) {
-            (Some(kv), None) => kv.incr(&generation_key(user)).await.err(),
-            (Some(kv), Some(months)) => {
-                let mut keys = vec![undated_key(user)];
-                keys.extend(months.into_iter().map(|month| month_key(user, month)));
-                kv.incr_all(&keys).await.err()
-            }
-            (None, _) => Some(crate::kv::KvError::Unavailable("resting after a failure".into())),
+        let keys: Vec<String> = match reach.months(MONTHS_PER_WRITE) {
+            None => users.iter().map(|user| generation_key(*user)).collect(),
+            Some(months) => users
+                .iter()
+                .flat_map(|user| {
+                    std::iter::once(undated_key(*user))
+                        .chain(months.iter().map(|month| month_key(*user, *month)))
+                })
+                .collect(),
+        };
+        let failed = match self.usable().await {
+            Some(kv) => kv.incr_all(&keys).await.err(),
+            None => Some(crate::kv::KvError::Unavailable("resting after a failure".into())),
         };
         if let Some(e) = failed {
             // The old entries may still be in Redis: retire the whole epoch once it is back.

@@ -48,33 +48,36 @@ impl Reach {
     pub fn months(&self, at_most: usize) -> Option<Vec<NaiveDate>> {
         let spans = self.spans.as_ref()?;
         let mut months = BTreeSet::new();
+        let day = Duration::days(1);
         for (start, end) in spans {
-            let day = Duration::days(1);
-            let first = month_of(start.checked_sub_signed(day).unwrap_or(*start).date_naive());
-            let last = month_of(end.checked_add_signed(day).unwrap_or(*end).date_naive());
-            let mut month = first;
-            while month <= last {
-                if months.len() > at_most {
-                    return None;
-                }
-                months.insert(month);
-                match next_month(month) {
-                    Some(next) => month = next,
-                    None => break,
-                }
-            }
+            let first = start.checked_sub_signed(day).unwrap_or(*start).date_naive();
+            let last = end.checked_add_signed(day).unwrap_or(*end).date_naive();
+            months.extend(months_spanned(first, last, at_most)?);
         }
         (months.len() <= at_most).then(|| months.into_iter().collect())
     }
 }
 
+/// The months (as their first days) from `first`'s to `last`'s; `None` when they are more
+/// than `at_most`.
+pub fn months_spanned(first: NaiveDate, last: NaiveDate, at_most: usize) -> Option<Vec<NaiveDate>> {
+    let mut months = vec![month_of(first)];
+    while let Some(next) = months.last().and_then(|m| next_month(*m)).filter(|m| *m <= last) {
+        if months.len() == at_most {
+            return None;
+        }
+        months.push(next);
+    }
+    Some(months)
+}
+
 /// The first day of `date`'s month.
-pub fn month_of(date: NaiveDate) -> NaiveDate {
+fn month_of(date: NaiveDate) -> NaiveDate {
     date.with_day(1).unwrap_or(date)
 }
 
 /// The first day of the month after `month`'s.
-pub fn next_month(month: NaiveDate) -> Option<NaiveDate> {
+fn next_month(month: NaiveDate) -> Option<NaiveDate> {
     month_of(month).checked_add_months(chrono::Months::new(1))
 }
 

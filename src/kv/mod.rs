@@ -59,7 +59,8 @@ pub struct Versioned<'a> {
 }
 
 impl Versioned<'_> {
-    fn key(&self, versions: &[String]) -> String {
+    /// The key the value is stored under, for the versions read.
+    pub fn key(&self, versions: &[String]) -> String {
         format!("{}{}{}", self.head, versions.join("."), self.tail)
     }
 }

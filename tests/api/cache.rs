@@ -187,7 +187,7 @@ async fn a_late_store_of_an_old_value_is_never_served(backend: Backend) {
             })
         };
         loaded_rx.await.unwrap();
-        cache.invalidate(UserId(7), &reach).await;
+        cache.invalidate(&[UserId(7)], &reach).await;
         go_tx.send(()).unwrap();
         let (value, outcome) = reader.await.unwrap();
         assert_eq!((value.html.as_str(), outcome), ("old row", Outcome::Miss));
